@@ -1,0 +1,45 @@
+"""Clinical-trial eligibility matcher: explained, three-valued verdicts decided by durable-rules.
+
+The public API (see README.md)::
+
+    import matcher
+    trials = matcher.load_trials()
+    patient = matcher.load_patient("patients/eligible-lupus-nephritis.yaml")
+    for result in matcher.evaluate(patient, trials):
+        print(result.trial, result.verdict)
+"""
+
+from .api import Matcher, default_rules_dir, evaluate, load_trials
+from .errors import (
+    EngineUnavailableError,
+    EvaluationError,
+    MatcherError,
+    PatientFileError,
+    RuleFileError,
+)
+from .explain import CriterionResult, Outcome, TrialResult, ValueUsed, Verdict
+from .profile import PatientProfile
+from .rules import Criterion, Trial, load_trial
+from .validate import load_patient
+
+__all__ = [
+    "Criterion",
+    "CriterionResult",
+    "EngineUnavailableError",
+    "EvaluationError",
+    "Matcher",
+    "MatcherError",
+    "Outcome",
+    "PatientFileError",
+    "PatientProfile",
+    "RuleFileError",
+    "Trial",
+    "TrialResult",
+    "ValueUsed",
+    "Verdict",
+    "default_rules_dir",
+    "evaluate",
+    "load_patient",
+    "load_trial",
+    "load_trials",
+]

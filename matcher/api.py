@@ -1,0 +1,99 @@
+"""The Python API: load trials and patients, evaluate, get explained results.
+
+Typical screening script::
+
+    import matcher
+    trials = matcher.load_trials()                       # rules/ of this checkout
+    patient = matcher.load_patient("patients/eligible-lupus-nephritis.yaml")
+    for result in matcher.evaluate(patient, trials):
+        print(result.trial, result.verdict, result.summary)
+
+For many patients, keep one :class:`Matcher` open: compiling trials into the
+engine happens once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from .compile import compile_trial
+from .errors import MatcherError, PatientFileError
+from .evaluate import Evaluator
+from .explain import TrialResult, explain
+from .profile import PatientProfile
+from .rules import Trial
+from .rules import load_trials as _load_trials_from
+
+#: rules/ beside the package (a checkout or an editable install)
+_BUNDLED_RULES = Path(__file__).resolve().parent.parent / "rules"
+
+
+def default_rules_dir() -> Path:
+    """``$MATCHER_RULES`` if set, else the ``rules/`` directory of this checkout."""
+    configured = os.environ.get("MATCHER_RULES")
+    return Path(configured) if configured else _BUNDLED_RULES
+
+
+def load_trials(directory: str | Path | None = None, only: Iterable[str] | None = None) -> list[Trial]:
+    """Load every rule file in ``directory`` (default :func:`default_rules_dir`), optionally only some ids."""
+    trials = _load_trials_from(directory or default_rules_dir())
+    if only is None:
+        return trials
+    wanted = list(only)
+    known = {trial.id: trial for trial in trials}
+    for trial_id in wanted:
+        if trial_id not in known:
+            from .errors import did_you_mean
+
+            raise MatcherError(f"no rule file for trial {trial_id!r}{did_you_mean(trial_id, known)}; "
+                               f"encoded trials: {', '.join(known)}", field="--trial")
+    return [known[trial_id] for trial_id in wanted]
+
+
+def resolve_as_of(patient: PatientProfile, as_of: dt.date | None) -> tuple[dt.date, str]:
+    """The screening date and where it came from: given, the patient's screening_date, or today."""
+    if as_of is not None:
+        return as_of, "given"
+    if patient.screening_date is not None:
+        return patient.screening_date, "screening_date in the patient file"
+    return dt.date.today(), "today (no --as-of and no screening_date in the patient file)"
+
+
+def _check_dates(patient: PatientProfile, as_of: dt.date) -> None:
+    demo = patient.demographics
+    if demo and demo.birth_date and demo.birth_date > as_of:
+        raise PatientFileError(f"birth date {demo.birth_date} is after the as-of date {as_of}",
+                               field="demographics.birth_date")
+
+
+class Matcher:
+    """Trials compiled into durable-rules once, for evaluating many patients."""
+
+    def __init__(self, trials: Sequence[Trial]) -> None:
+        self.trials = list(trials)
+        self._evaluator = Evaluator(compile_trial(trial) for trial in self.trials)
+
+    def evaluate(self, patient: PatientProfile, as_of: dt.date | None = None) -> list[TrialResult]:
+        """One explained result per trial, in trial-id order."""
+        day, source = resolve_as_of(patient, as_of)
+        _check_dates(patient, day)
+        return [explain(self._evaluator.evaluate(patient, day, trial.id), source) for trial in self.trials]
+
+    def close(self) -> None:
+        self._evaluator.close()
+
+    def __enter__(self) -> Matcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def evaluate(patient: PatientProfile, trials: Sequence[Trial] | None = None,
+             as_of: dt.date | None = None) -> list[TrialResult]:
+    """Evaluate one patient against ``trials`` (default: every encoded trial)."""
+    with Matcher(trials if trials is not None else load_trials()) as matcher:
+        return matcher.evaluate(patient, as_of)

@@ -1,0 +1,107 @@
+"""The drugs a patient file may name, their classes, and prednisone equivalents.
+
+A drug name that is not here is an error with a suggestion, never a silent
+"unknown drug": a misspelt "predisone" must not quietly fail to count as a
+glucocorticoid. Add a drug here (with its classes) to accept it.
+
+Prednisone-equivalent doses (mg of the drug equal to 5 mg prednisone) are the
+usual equivalence table, see ../shared/CLINICAL.md: prednisolone 5,
+methylprednisolone 4, triamcinolone 4, hydrocortisone 20, dexamethasone 0.75.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CLASSES = (
+    "glucocorticoid",
+    "immunosuppressant",
+    "antimalarial",
+    "b_cell_depleting",
+    "biologic",
+    "jak_inhibitor",
+    "calcineurin_inhibitor",
+    "nsaid",
+    "other",
+)
+
+
+@dataclass(frozen=True)
+class Drug:
+    name: str
+    classes: frozenset[str]
+    #: mg of this drug equivalent to 5 mg of prednisone (glucocorticoids only)
+    mg_per_5mg_prednisone: float | None = None
+
+
+def _drug(name: str, *classes: str, pred5: float | None = None) -> Drug:
+    return Drug(name, frozenset(classes), pred5)
+
+
+_DRUGS = [
+    _drug("prednisone", "glucocorticoid", pred5=5),
+    _drug("prednisolone", "glucocorticoid", pred5=5),
+    _drug("methylprednisolone", "glucocorticoid", pred5=4),
+    _drug("triamcinolone", "glucocorticoid", pred5=4),
+    _drug("hydrocortisone", "glucocorticoid", pred5=20),
+    _drug("dexamethasone", "glucocorticoid", pred5=0.75),
+    _drug("cyclophosphamide", "immunosuppressant"),
+    _drug("mycophenolate_mofetil", "immunosuppressant"),
+    _drug("mycophenolate_sodium", "immunosuppressant"),
+    _drug("azathioprine", "immunosuppressant"),
+    _drug("methotrexate", "immunosuppressant"),
+    _drug("leflunomide", "immunosuppressant"),
+    _drug("cyclosporine", "immunosuppressant", "calcineurin_inhibitor"),
+    _drug("tacrolimus", "immunosuppressant", "calcineurin_inhibitor"),
+    _drug("voclosporin", "immunosuppressant", "calcineurin_inhibitor"),
+    _drug("tripterygium_wilfordii", "immunosuppressant"),
+    _drug("iguratimod", "immunosuppressant"),
+    _drug("hydroxychloroquine", "antimalarial"),
+    _drug("chloroquine", "antimalarial"),
+    _drug("rituximab", "biologic", "b_cell_depleting"),
+    _drug("obinutuzumab", "biologic", "b_cell_depleting"),
+    _drug("belimumab", "biologic"),
+    _drug("anifrolumab", "biologic"),
+    _drug("etanercept", "biologic"),
+    _drug("infliximab", "biologic"),
+    _drug("adalimumab", "biologic"),
+    _drug("golimumab", "biologic"),
+    _drug("tocilizumab", "biologic"),
+    _drug("tofacitinib", "jak_inhibitor"),
+    _drug("baricitinib", "jak_inhibitor"),
+    _drug("upadacitinib", "jak_inhibitor"),
+    _drug("ibuprofen", "nsaid"),
+    _drug("naproxen", "nsaid"),
+    _drug("pilocarpine", "other"),
+    _drug("cevimeline", "other"),
+]
+
+DRUGS: dict[str, Drug] = {drug.name: drug for drug in _DRUGS}
+
+#: Other spellings a clinician may write, mapped to the names above.
+ALIASES: dict[str, str] = {
+    "mmf": "mycophenolate_mofetil",
+    "mycophenolate": "mycophenolate_mofetil",
+    "cellcept": "mycophenolate_mofetil",
+    "mycophenolic_acid": "mycophenolate_sodium",
+    "myfortic": "mycophenolate_sodium",
+    "cyc": "cyclophosphamide",
+    "ciclosporin": "cyclosporine",
+    "cyclosporin": "cyclosporine",
+    "hcq": "hydroxychloroquine",
+    "aza": "azathioprine",
+    "mtx": "methotrexate",
+    "tacrolimus_fk506": "tacrolimus",
+}
+
+
+def canonical_drug_name(written: str) -> str | None:
+    """The table's name for ``written`` (case, spaces and hyphens ignored), or None."""
+    key = written.strip().lower().replace("-", "_").replace(" ", "_")
+    if key in DRUGS:
+        return key
+    return ALIASES.get(key)
+
+
+def known_drug_names() -> list[str]:
+    return sorted(set(DRUGS) | set(ALIASES))

@@ -1,0 +1,148 @@
+"""The durable-rules adapter: the only module that imports the engine.
+
+It talks to durable-rules' C extension (``durable_rules_engine``) directly,
+as ``durable.engine.Host`` does internally, because the Host cannot unload a
+ruleset, starts timer threads that never stop, and decodes the whole fact once
+per fired rule in Python callbacks (see ../shared/ENGINE_NOTES.md).
+
+Design rules that keep the engine's answers right (each pinned by a test):
+
+* Facts, not events: every matching rule fires once per asserted fact.
+* Every ruleset has a sentinel rule that matches every fact, so an action
+  always starts (an empty session must never be deleted: it can crash).
+* One session per ruleset, reused: each fact is retracted right after its
+  rules have fired, so the same patient can be evaluated again.
+* Facts are flat and built by us from validated data; numbers are written in
+  fixed-point notation because the engine rejects exponents such as ``1e15``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import math
+from typing import Any
+
+from .errors import EngineUnavailableError, EvaluationError
+
+try:
+    import durable_rules_engine as _engine
+except ImportError as _exc:  # pragma: no cover - exercised by a test that hides the module
+    _engine = None
+    _IMPORT_PROBLEM = str(_exc)
+else:
+    _IMPORT_PROBLEM = ""
+
+SENTINEL = "sentinel"
+_SESSION = "0"
+_names = itertools.count()
+
+
+def require_engine() -> Any:
+    if _engine is None:
+        raise EngineUnavailableError(
+            "durable-rules is not importable, and the matcher does not evaluate without it "
+            f"({_IMPORT_PROBLEM}). Install it with: pip install durable-rules==2.0.28 "
+            "(it compiles C: needs gcc and the Python headers; Python 3.11 or 3.12)"
+        )
+    return _engine
+
+
+def engine_number(value: float | int) -> str:
+    """A number as the engine's JSON parser accepts it (no exponent, finite)."""
+    if isinstance(value, bool) or not math.isfinite(value):
+        raise EvaluationError(f"not a finite number: {value!r}")
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    text = f"{value:.10f}".rstrip("0").rstrip(".")
+    if text in ("-0", ""):
+        text = "0"
+    return text
+
+
+def encode_fact(fact: dict[str, Any]) -> str:
+    """JSON for a flat fact of str, bool, int and float values."""
+    parts = []
+    for key, value in fact.items():
+        if isinstance(value, bool):
+            encoded = "true" if value else "false"
+        elif isinstance(value, (int, float)):
+            encoded = engine_number(value)
+        elif isinstance(value, str):
+            encoded = json.dumps(value, ensure_ascii=False)
+        else:
+            raise EvaluationError(f"fact field {key!r} has a value of type {type(value).__name__}; "
+                                  "facts must be flat")
+        parts.append(f"{json.dumps(key)}:{encoded}")
+    return "{" + ",".join(parts) + "}"
+
+
+def _encode_definition(definition: Any) -> str:
+    """JSON for a ruleset definition, with numbers in fixed-point notation."""
+    if isinstance(definition, dict):
+        return "{" + ",".join(f"{json.dumps(k)}:{_encode_definition(v)}" for k, v in definition.items()) + "}"
+    if isinstance(definition, list):
+        return "[" + ",".join(_encode_definition(v) for v in definition) + "]"
+    if isinstance(definition, bool) or definition is None or isinstance(definition, str):
+        return json.dumps(definition, ensure_ascii=False)
+    if isinstance(definition, (int, float)):
+        return engine_number(definition)
+    raise EvaluationError(f"cannot encode {definition!r} for the engine")
+
+
+class Ruleset:
+    """One compiled ruleset living in the engine; call :meth:`close` when done."""
+
+    def __init__(self, label: str, rules: dict[str, Any]) -> None:
+        engine = require_engine()
+        if SENTINEL in rules:
+            raise EvaluationError(f"rule name {SENTINEL!r} is reserved")
+        definition = dict(rules)
+        definition[SENTINEL] = {"all": [{"m": {"$ex": {"kind": 1}}}]}
+        self.name = f"{label}#{next(_names)}"
+        try:
+            self._handle = engine.create_ruleset(self.name, _encode_definition(definition))
+        except Exception as exc:  # the engine raises a bare Exception with an error code
+            raise EvaluationError(f"durable-rules rejected the compiled ruleset {label}: {exc}") from None
+        self._engine = engine
+
+    def fire(self, fact: dict[str, Any]) -> list[str]:
+        """Assert ``fact``, return the names of the rules it matched, then retract it."""
+        if "kind" not in fact:
+            raise EvaluationError("every fact needs a 'kind'")
+        engine = self._engine
+        text = encode_fact({"sid": _SESSION, **fact})
+        try:
+            result = engine.assert_fact(self._handle, text)
+        except Exception as exc:
+            raise EvaluationError(f"durable-rules could not assert a fact: {exc}") from None
+        fired: list[str] = []
+        try:
+            if result[0] != 0:
+                raise EvaluationError(f"durable-rules refused the fact (code {result[0]}); "
+                                      "is an identical fact still asserted?")
+            state_handle = result[1]
+            started = engine.start_action_for_state(self._handle, state_handle)
+            if started:
+                fired.extend(json.loads(started[1]))
+                while True:
+                    following = engine.complete_and_start_action(self._handle, state_handle)
+                    if not following:
+                        break
+                    fired.extend(json.loads(following))
+        finally:
+            engine.retract_fact(self._handle, text)
+        if SENTINEL not in fired:
+            raise EvaluationError("the engine's sentinel rule did not fire: evaluation is not trustworthy")
+        fired.remove(SENTINEL)
+        return fired
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._engine.delete_ruleset(self._handle)
+            self._handle = None
+
+    def __del__(self) -> None:  # pragma: no cover - best effort
+        with contextlib.suppress(Exception):
+            self.close()

@@ -1,0 +1,73 @@
+"""One root error for everything the matcher reports to a user.
+
+Errors keep their location as attributes (file, line, column, field path,
+criterion id) so callers can act on them; ``str()`` renders the familiar
+``file:line:column: field: message`` form the CLI prints.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class MatcherError(Exception):
+    """Root of every error the matcher raises on purpose."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        field: str | None = None,
+        criterion: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line
+        self.column = column
+        self.field = field
+        self.criterion = criterion
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file:
+            where = self.file
+            if self.line is not None:
+                where += f":{self.line}"
+                if self.column is not None:
+                    where += f":{self.column}"
+            where += ": "
+        subject = ""
+        if self.criterion:
+            subject += f"criterion {self.criterion}: "
+        if self.field:
+            subject += f"{self.field}: "
+        return f"{where}{subject}{self.message}"
+
+
+class RuleFileError(MatcherError):
+    """A rule file is malformed, names an unknown field or operator, or is inconsistent."""
+
+
+class PatientFileError(MatcherError):
+    """A patient file is malformed, has an unknown field, a wrong type or an impossible value."""
+
+
+class EvaluationError(MatcherError):
+    """The engine could not evaluate, or gave an answer that contradicts itself."""
+
+
+class EngineUnavailableError(EvaluationError):
+    """durable-rules cannot be imported; the matcher refuses to answer without it."""
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """A ' (did you mean ...?)' suffix, or '' when nothing is close."""
+    close = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
+    if not close:
+        return ""
+    return " (did you mean " + " or ".join(repr(c) for c in close) + "?)"

@@ -1,0 +1,163 @@
+"""Stage 4: evaluate one patient against compiled trials, in the engine.
+
+For each trial: the entries of every list a query ranges over are asserted as
+facts of their own and the engine decides each query node for each entry;
+a query is then true if some entry matches, false if the list is recorded and
+every entry fails (an empty list included), unknown otherwise. The query
+results join the patient's field values in one patient fact, and the engine
+decides every criterion node.
+
+The engine's answer is checked against itself before it is used: no node may
+be both true and false, and every all/any/not node must agree with its
+children under Kleene logic. A disagreement is an EvaluationError, never a
+silent answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .compile import PATIENT_KIND, CompiledTrial, query_key
+from .engine import Ruleset
+from .errors import EvaluationError
+from .fields import LISTS, PATIENT_FIELDS, Absence, Observation, Reading, fact_key
+from .profile import PatientProfile
+from .rules import AllOf, AnyOf, Not
+
+Truth = bool | None
+
+
+@dataclass(frozen=True)
+class ItemEvaluation:
+    index: int
+    description: str
+    truths: dict[int, Truth]
+    readings: dict[str, Reading]
+
+
+@dataclass(frozen=True)
+class QueryEvaluation:
+    name: str
+    #: None when the list itself is not recorded
+    items: tuple[ItemEvaluation, ...] | None
+    truth: Truth
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    compiled: CompiledTrial
+    profile: PatientProfile
+    as_of: dt.date
+    truths: dict[int, Truth]
+    readings: dict[str, Reading]
+    queries: dict[str, QueryEvaluation]
+
+
+def kleene(kind: type, truths: list[Truth]) -> Truth:
+    if kind is AllOf:
+        return False if False in truths else (None if None in truths else True)
+    if kind is AnyOf:
+        return True if True in truths else (None if None in truths else False)
+    if kind is Not:
+        return None if truths[0] is None else not truths[0]
+    raise TypeError(kind)  # pragma: no cover
+
+
+class Evaluator:
+    """Compiled trials loaded into the engine, ready to evaluate patients."""
+
+    def __init__(self, compiled: Iterable[CompiledTrial]) -> None:
+        self.compiled = {trial.trial.id: trial for trial in compiled}
+        self._rulesets: dict[str, Ruleset] = {}
+        try:
+            for trial_id, trial in self.compiled.items():
+                self._rulesets[trial_id] = Ruleset(trial_id, trial.rules)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        for ruleset in self._rulesets.values():
+            ruleset.close()
+        self._rulesets.clear()
+
+    def __enter__(self) -> Evaluator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def evaluate(self, profile: PatientProfile, as_of: dt.date, trial_id: str) -> Evaluation:
+        compiled = self.compiled[trial_id]
+        ruleset = self._rulesets[trial_id]
+        queries: dict[str, QueryEvaluation] = {}
+        for over, names in compiled.item_fields.items():
+            queries.update(self._run_queries(compiled, ruleset, profile, as_of, over, names))
+        readings = {name: PATIENT_FIELDS[name].extract(profile, as_of) for name in compiled.patient_fields}
+        fact: dict[str, Any] = {"kind": PATIENT_KIND}
+        for name, reading in readings.items():
+            if isinstance(reading, Observation):
+                fact[fact_key(name)] = reading.value
+        for name, query in queries.items():
+            if query.truth is not None:
+                fact[query_key(name)] = query.truth
+        truths = self._decide(compiled, ruleset.fire(fact), PATIENT_KIND)
+        return Evaluation(compiled, profile, as_of, truths, readings, queries)
+
+    def _run_queries(self, compiled: CompiledTrial, ruleset: Ruleset, profile: PatientProfile, as_of: dt.date,
+                     over: str, names: tuple[str, ...]) -> dict[str, QueryEvaluation]:
+        spec = LISTS[over]
+        items = spec.items(profile)
+        evaluated: list[ItemEvaluation] | None = None
+        if items is not None:
+            evaluated = []
+            for index, item in enumerate(items):
+                readings = {name: spec.fields[name].extract(item, index, profile, as_of) for name in names}
+                fact: dict[str, Any] = {"kind": over, "item": index}
+                fact.update({fact_key(n): r.value for n, r in readings.items() if isinstance(r, Observation)})
+                truths = self._decide(compiled, ruleset.fire(fact), over)
+                evaluated.append(ItemEvaluation(index, spec.item_label(item), truths, readings))
+        results = {}
+        for name, query in compiled.trial.queries.items():
+            if query.over != over:
+                continue
+            root = compiled.query_roots[name]
+            if evaluated is None:
+                truth: Truth = None
+            else:
+                outcomes = [item.truths[root] for item in evaluated]
+                truth = True if True in outcomes else (None if None in outcomes else False)
+            results[name] = QueryEvaluation(name, None if evaluated is None else tuple(evaluated), truth)
+        return results
+
+    @staticmethod
+    def _decide(compiled: CompiledTrial, fired: list[str], scope: str) -> dict[int, Truth]:
+        truths: dict[int, Truth] = {node.index: None for node in compiled.nodes if node.scope == scope}
+        for rule in fired:
+            if rule not in compiled.rule_meaning:
+                raise EvaluationError(f"the engine fired an unknown rule {rule!r}")
+            index, truth = compiled.rule_meaning[rule]
+            if compiled.nodes[index].scope != scope:
+                raise EvaluationError(f"rule {rule} fired on a {scope} fact but belongs to "
+                                      f"{compiled.nodes[index].scope}")
+            if truths[index] is not None and truths[index] != truth:
+                node = compiled.nodes[index]
+                raise EvaluationError(f"node {index} of {node.owner} is both true and false: compiler bug",
+                                      criterion=node.owner)
+            truths[index] = truth
+        for index, found in truths.items():
+            node = compiled.nodes[index]
+            if node.children:
+                expected = kleene(type(node.node), [truths[c] for c in node.children])
+                if found != expected:
+                    raise EvaluationError(
+                        f"the engine says node {index} of {node.owner} is {found} but its parts give "
+                        f"{expected}: refusing to answer", criterion=node.owner)
+        return truths
+
+
+def missing_of(readings: dict[str, Reading]) -> list[Absence]:
+    return [reading for reading in readings.values() if isinstance(reading, Absence)]

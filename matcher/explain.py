@@ -1,0 +1,273 @@
+"""Stage 5: turn an engine evaluation into explained, typed results.
+
+Everything a result says comes from our own criterion objects and the
+readings the facts were built from; the engine only supplies which nodes were
+true, false or unknown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .compile import CompiledNode
+from .evaluate import Evaluation, QueryEvaluation, Truth
+from .fields import LISTS, PATIENT_FIELDS, Absence, FieldSpec, Observation, Reading
+from .rules import OPERATORS, Comparison, Criterion, Not, QueryRef
+
+Outcome = Literal["met", "not_met", "unknown", "manual"]
+Verdict = Literal["eligible", "ineligible", "undetermined"]
+
+
+@dataclass(frozen=True)
+class ValueUsed:
+    """One patient value an outcome rests on."""
+
+    field: str
+    label: str
+    value: str
+    source: str
+    date: dt.date | None = None
+    derivation: str | None = None
+
+
+@dataclass(frozen=True)
+class CriterionResult:
+    id: str
+    kind: Literal["inclusion", "exclusion"]
+    text: str
+    outcome: Outcome
+    #: one line: the deciding values, thresholds and verdict of this criterion
+    reason: str
+    #: one line per comparison or query, in rule order
+    details: tuple[str, ...]
+    values: tuple[ValueUsed, ...]
+    #: data to collect (only when the outcome is unknown)
+    missing: tuple[str, ...]
+    #: how the registry text was read (from the rule file)
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    trial: str
+    title: str
+    verdict: Verdict
+    as_of: dt.date
+    as_of_source: str
+    patient: str
+    criteria: tuple[CriterionResult, ...]
+    #: ids of the criteria that decide an ineligible verdict, or leave it undetermined
+    deciding: tuple[str, ...]
+    #: data items to collect to settle the unknown criteria
+    to_collect: tuple[str, ...]
+    #: criteria left to the clinician
+    pending_manual: tuple[str, ...]
+    rules_file: str
+    rules_sha256: str
+    trial_notes: tuple[str, ...] = field(default=())
+
+    @property
+    def summary(self) -> str:
+        if self.verdict == "ineligible":
+            reasons = {c.id: c.reason for c in self.criteria}
+            return "ineligible: " + "; ".join(f"{cid} ({reasons[cid]})" for cid in self.deciding)
+        if self.verdict == "undetermined":
+            return "undetermined: collect " + "; ".join(self.to_collect)
+        pending = f" (clinician to confirm {', '.join(self.pending_manual)})" if self.pending_manual else ""
+        return "eligible" + pending
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def _threshold_text(node: Comparison, spec: FieldSpec) -> str:
+    op = OPERATORS[node.op]
+    if node.op == "in":
+        return f"in {{{', '.join(str(v) for v in node.value)}}}"
+    if isinstance(node.value, bool):
+        return f"{op.symbol} {'yes' if node.value else 'no'}"
+    written = node.written
+    if spec.measure is not None:
+        canonical = f"{_fmt(node.value)} {spec.unit_display}"
+        if written.replace(" ", "") != canonical.replace(" ", ""):
+            written = f"{written} (= {canonical})"
+    elif spec.suffix:
+        written = f"{written} {spec.suffix}"
+    return f"{op.symbol} {written}"
+
+
+def _truth_word(truth: Truth) -> str:
+    return {True: "true", False: "false", None: "unknown"}[truth]
+
+
+class _Explainer:
+    def __init__(self, evaluation: Evaluation) -> None:
+        self.ev = evaluation
+        self.nodes = evaluation.compiled.nodes
+
+    def comparison_line(self, node: Comparison, truth: Truth, reading: Reading, spec: FieldSpec) -> str:
+        label = node.label or spec.label
+        threshold = _threshold_text(node, spec)
+        if isinstance(reading, Absence):
+            return f"{label}: unknown, {reading.reason} (needs {threshold})"
+        when = f" on {reading.date}" if reading.date and reading.source.startswith(("labs", "disease")) else ""
+        return f"{label}: {reading.display}{when} ({threshold}: {_truth_word(truth)})"
+
+    def query_line(self, query: QueryEvaluation) -> str:
+        spec = self.ev.compiled.trial.queries[query.name]
+        listed = LISTS[spec.over]
+        root = self.ev.compiled.query_roots[query.name]
+        if query.items is None:
+            return f"{spec.label}: unknown ({listed.label} not recorded)"
+        if query.truth is True:
+            matches = [f"{spec.over}[{i.index}] {i.description}" for i in query.items if i.truths[root] is True]
+            return f"{spec.label}: yes, " + "; ".join(matches)
+        if query.truth is False:
+            if not query.items:
+                return f"{spec.label}: no ({listed.label} recorded as empty)"
+            return f"{spec.label}: no (none of the {len(query.items)} entries of the {listed.label} matches)"
+        unknown = []
+        for item in query.items:
+            if item.truths[root] is None:
+                gaps = [r.reason for r in item.readings.values() if isinstance(r, Absence)]
+                unknown.append(f"{spec.over}[{item.index}] {item.description}: {'; '.join(gaps)}")
+        return f"{spec.label}: unknown, " + " | ".join(unknown)
+
+    def lines(self, index: int, out: list[str], values: dict[str, ValueUsed], missing: list[str]) -> None:
+        """Detail lines for the comparisons and queries under node ``index``."""
+        compiled = self.nodes[index]
+        node = compiled.node
+        truth = self.ev.truths[index]
+        if isinstance(node, Comparison):
+            spec = PATIENT_FIELDS[node.field]
+            reading = self.ev.readings[node.field]
+            out.append(self.comparison_line(node, truth, reading, spec))
+            if isinstance(reading, Observation):
+                values[node.field] = ValueUsed(node.field, spec.label, reading.display, reading.source,
+                                               reading.date, reading.derivation)
+            elif reading.collect not in missing:
+                missing.append(reading.collect)
+            return
+        if isinstance(node, QueryRef):
+            query = self.ev.queries[node.query]
+            out.append(self.query_line(query))
+            self._query_values(query, values, missing)
+            return
+        for child in compiled.children:
+            self.lines(child, out, values, missing)
+
+    def _query_values(self, query: QueryEvaluation, values: dict[str, ValueUsed], missing: list[str]) -> None:
+        spec = self.ev.compiled.trial.queries[query.name]
+        root = self.ev.compiled.query_roots[query.name]
+        listed = LISTS[spec.over]
+        if query.items is None:
+            if listed.collect not in missing:
+                missing.append(listed.collect)
+            return
+        for item in query.items:
+            if item.truths[root] is True or query.truth is None:
+                for name, reading in item.readings.items():
+                    key = f"{spec.over}[{item.index}].{name}"
+                    if isinstance(reading, Observation):
+                        values[key] = ValueUsed(key, listed.fields[name].label, reading.display, reading.source,
+                                                reading.date, reading.derivation)
+                    elif item.truths[root] is None and reading.collect not in missing:
+                        missing.append(reading.collect)
+
+    def deciding(self, index: int) -> list[int]:
+        """The leaves (comparisons and queries) that decide node ``index``'s value."""
+        compiled = self.nodes[index]
+        truth = self.ev.truths[index]
+        if not compiled.children:
+            return [index]
+        if isinstance(compiled.node, Not):
+            return self.deciding(compiled.children[0])
+        # all/any are decided by the children that share their value (Kleene logic)
+        wanted = truth
+        chosen = [c for c in compiled.children if self.ev.truths[c] == wanted]
+        result: list[int] = []
+        for child in chosen or list(compiled.children):
+            result.extend(self.deciding(child))
+        return result
+
+    def leaf_line(self, index: int) -> str:
+        node = self.nodes[index].node
+        if isinstance(node, Comparison):
+            return self.comparison_line(node, self.ev.truths[index], self.ev.readings[node.field],
+                                        PATIENT_FIELDS[node.field])
+        assert isinstance(node, QueryRef)
+        return self.query_line(self.ev.queries[node.query])
+
+
+_OUTCOMES: dict[Truth, Outcome] = {True: "met", False: "not_met", None: "unknown"}
+
+
+def _outcome(truth: Truth) -> Outcome:
+    return _OUTCOMES[truth]
+
+
+def explain_criterion(evaluation: Evaluation, criterion: Criterion) -> CriterionResult:
+    if criterion.condition is None:
+        assert criterion.manual is not None
+        return CriterionResult(criterion.id, criterion.kind, criterion.text, "manual",
+                               f"left to the clinician: {criterion.manual}", (), (), (), criterion.notes)
+    explainer = _Explainer(evaluation)
+    root: CompiledNode = explainer.nodes[evaluation.compiled.criterion_roots[criterion.id]]
+    truth = evaluation.truths[root.index]
+    details: list[str] = []
+    values: dict[str, ValueUsed] = {}
+    missing: list[str] = []
+    explainer.lines(root.index, details, values, missing)
+    reason = "; ".join(explainer.leaf_line(i) for i in explainer.deciding(root.index))
+    if truth is None:
+        # only what is needed to settle the unknown parts
+        needed: list[str] = []
+        settle: dict[str, ValueUsed] = {}
+        for leaf in explainer.deciding(root.index):
+            explainer.lines(leaf, [], settle, needed)
+        missing = needed
+    else:
+        missing = []
+    return CriterionResult(criterion.id, criterion.kind, criterion.text, _outcome(truth), reason, tuple(details),
+                           tuple(values.values()), tuple(missing), criterion.notes)
+
+
+def verdict_of(results: tuple[CriterionResult, ...]) -> tuple[Verdict, tuple[str, ...], tuple[str, ...]]:
+    """The trial verdict, the criteria that decide it, and the data to collect."""
+    failing = [r.id for r in results if (r.kind == "inclusion" and r.outcome == "not_met")
+               or (r.kind == "exclusion" and r.outcome == "met")]
+    unknown = [r for r in results if r.outcome == "unknown"]
+    to_collect: list[str] = []
+    for result in unknown:
+        for item in result.missing:
+            if item not in to_collect:
+                to_collect.append(item)
+    if failing:
+        return "ineligible", tuple(failing), tuple(to_collect)
+    if unknown:
+        return "undetermined", tuple(r.id for r in unknown), tuple(to_collect)
+    return "eligible", (), ()
+
+
+def explain(evaluation: Evaluation, as_of_source: str) -> TrialResult:
+    trial = evaluation.compiled.trial
+    results = tuple(explain_criterion(evaluation, criterion) for criterion in trial.criteria)
+    verdict, deciding, to_collect = verdict_of(results)
+    return TrialResult(
+        trial=trial.id,
+        title=trial.title,
+        verdict=verdict,
+        as_of=evaluation.as_of,
+        as_of_source=as_of_source,
+        patient=evaluation.profile.id,
+        criteria=results,
+        deciding=deciding,
+        to_collect=to_collect,
+        pending_manual=tuple(r.id for r in results if r.outcome == "manual"),
+        rules_file=trial.path,
+        rules_sha256=trial.content_hash,
+        trial_notes=trial.notes,
+    )

@@ -1,0 +1,385 @@
+"""The patient profile: what the matcher knows about one patient (pydantic v2).
+
+Conventions every field follows:
+
+* A field that is absent is **unknown**. ``false``, a negative test or an empty
+  list is **known**: ``infections: []`` says "assessed: none", leaving the key
+  out says "not assessed".
+* Unknown keys are errors (with a did-you-mean suggestion, added by
+  :mod:`matcher.validate`).
+* Quantities are written with their unit (``"88 umol/L"``, ``"1.2 g/24h"``) and
+  converted by :mod:`matcher.units`; a bare number for a quantity is an error.
+* Values outside what is possible (a SLEDAI-2K above 105, a creatinine of
+  5000 mg/dL) are errors, not outliers.
+* Everything that changes over time carries its date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictBool, field_validator, model_validator
+
+from . import drugs
+from .errors import did_you_mean
+from .units import CREATININE_MOLAR_MASS, Measure, UnitProblem, convert
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+Sex = Literal["female", "male"]
+
+# ---------------------------------------------------------------- scores
+#: Each disease-activity index and its possible range. SLEDAI-2K and SELENA-SLEDAI
+#: share items and weights (0-105); ESSDAI is 0-123; the SSDAI of Vitali et al.
+#: (Arthritis Rheum 2007) is 0-21. An index is never converted into another.
+ACTIVITY_INDICES: dict[str, tuple[float, float]] = {
+    "SLEDAI-2K": (0, 105),
+    "SELENA-SLEDAI": (0, 105),
+    "SSDAI": (0, 21),
+    "ESSDAI": (0, 123),
+}
+ActivityIndex = Literal["SLEDAI-2K", "SELENA-SLEDAI", "SSDAI", "ESSDAI"]
+
+
+class ActivityScore(_Model):
+    index: ActivityIndex
+    score: float
+    date: dt.date
+
+    @model_validator(mode="after")
+    def _in_range(self) -> ActivityScore:
+        low, high = ACTIVITY_INDICES[self.index]
+        if not low <= self.score <= high:
+            raise ValueError(f"{self.index} score {self.score:g} is outside its possible range {low:g}-{high:g}")
+        return self
+
+
+# ---------------------------------------------------------------- labs
+class LabTest:
+    """A laboratory or measured test: canonical unit and plausible range."""
+
+    def __init__(self, measure: Measure, low: float, high: float, label: str, needs_uln: bool = False) -> None:
+        self.measure = measure
+        self.low = low
+        self.high = high
+        self.label = label
+        self.needs_uln = needs_uln
+
+
+_RATIO_SPELLINGS = ("g/g", "mg/mg", "mg/g", "mg/mmol", "g/mol", "mg/umol")
+
+LAB_TESTS: dict[str, LabTest] = {
+    "urine_protein_24h": LabTest(Measure("g/day", "g/day"), 0, 60, "24-hour urine protein"),
+    "urine_protein_creatinine_ratio": LabTest(
+        Measure("g/g", "g/g", spellings=_RATIO_SPELLINGS, molar_mass=CREATININE_MOLAR_MASS),
+        0, 60, "urine protein/creatinine ratio",
+    ),
+    "serum_creatinine": LabTest(
+        Measure("mg/dL", "mg/dL", molar_mass=CREATININE_MOLAR_MASS), 0.05, 30, "serum creatinine"
+    ),
+    "egfr": LabTest(Measure("mL/min", "mL/min/1.73 m2", per_bsa=True), 0, 250, "eGFR (reported by the lab)"),
+    "alt": LabTest(Measure("U/L", "U/L"), 0, 20000, "ALT", needs_uln=True),
+    "ast": LabTest(Measure("U/L", "U/L"), 0, 20000, "AST", needs_uln=True),
+    "neutrophils": LabTest(Measure("10**9/L", "x10^9/L"), 0, 100, "neutrophil count"),
+    "lymphocytes": LabTest(Measure("10**9/L", "x10^9/L"), 0, 500, "lymphocyte count"),
+    "platelets": LabTest(Measure("10**9/L", "x10^9/L"), 0, 3000, "platelet count"),
+    "haemoglobin": LabTest(Measure("g/dL", "g/dL"), 1, 25, "haemoglobin"),
+    "cd4": LabTest(Measure("10**6/L", "cells/uL"), 0, 10000, "CD4+ T-cell count"),
+    "lvef": LabTest(Measure("percent", "%", spellings=("%", "percent")), 1, 95, "left ventricular ejection fraction"),
+    "mean_pap": LabTest(Measure("mmHg", "mmHg"), 0, 150, "mean pulmonary artery pressure"),
+    "pao2": LabTest(Measure("mmHg", "mmHg"), 10, 700, "PaO2 (arterial, on air)"),
+    "paco2": LabTest(Measure("mmHg", "mmHg"), 5, 200, "PaCO2 (arterial)"),
+    "stimulated_saliva_flow": LabTest(Measure("mL/min", "mL/min"), 0, 20, "stimulated whole saliva flow"),
+}
+LabName = Literal[
+    "urine_protein_24h", "urine_protein_creatinine_ratio", "serum_creatinine", "egfr", "alt", "ast",
+    "neutrophils", "lymphocytes", "platelets", "haemoglobin", "cd4", "lvef", "mean_pap", "pao2", "paco2",
+    "stimulated_saliva_flow",
+]
+
+Quantity = str | int | float
+
+
+class LabResult(_Model):
+    """One dated result as the lab reported it. ``uln`` is the reporting lab's upper limit of normal."""
+
+    test: LabName
+    value: Quantity
+    date: dt.date
+    uln: Quantity | None = None
+    lab: str | None = None
+
+    _amount: float = PrivateAttr()
+    _uln_amount: float | None = PrivateAttr(default=None)
+
+    @field_validator("value", "uln")
+    @classmethod
+    def _convertible(cls, written: Quantity | None, info: Any) -> Quantity | None:
+        test = info.data.get("test")
+        if written is None or test is None:
+            return written
+        spec = LAB_TESTS[test]
+        try:
+            amount = convert(written, spec.measure)
+        except UnitProblem as exc:
+            raise ValueError(str(exc)) from None
+        if not spec.low <= amount <= spec.high:
+            raise ValueError(
+                f"{spec.label} of {written} ({amount:g} {spec.measure.display}) is outside the possible range "
+                f"{spec.low:g}-{spec.high:g} {spec.measure.display}"
+            )
+        return written
+
+    @model_validator(mode="after")
+    def _amounts(self) -> LabResult:
+        spec = LAB_TESTS[self.test]
+        self._amount = convert(self.value, spec.measure)
+        if self.uln is not None:
+            self._uln_amount = convert(self.uln, spec.measure)
+            if self._uln_amount <= 0:
+                raise ValueError("uln must be above zero")
+        return self
+
+    @property
+    def amount(self) -> float:
+        """The value in the test's canonical unit."""
+        return self._amount
+
+    @property
+    def uln_amount(self) -> float | None:
+        return self._uln_amount
+
+
+class PregnancyTest(_Model):
+    date: dt.date
+    result: Literal["positive", "negative"]
+    specimen: Literal["urine", "serum"] | None = None
+
+
+# ---------------------------------------------------------------- history
+Frequency = Literal[
+    "once", "daily", "twice_daily", "three_times_daily", "weekly", "every_2_weeks", "every_4_weeks", "monthly"
+]
+#: Days between administrations. A month is 30.4375 days (365.25 / 12) here only,
+#: for an average interval; durations use calendar months (matcher.dates).
+FREQUENCY_INTERVAL_DAYS: dict[str, float | None] = {
+    "once": None,
+    "daily": 1.0,
+    "twice_daily": 0.5,
+    "three_times_daily": 1 / 3,
+    "weekly": 7.0,
+    "every_2_weeks": 14.0,
+    "every_4_weeks": 28.0,
+    "monthly": 30.4375,
+}
+
+DOSE_MASS = Measure("mg", "mg")
+DOSE_PER_M2 = Measure("mg/m**2", "mg/m2")
+DOSE_PER_KG = Measure("mg/kg", "mg/kg", spellings=("mg/kg", "g/kg", "ug/kg", "mcg/kg"))
+
+
+def dose_kind(written: str) -> tuple[str, Measure]:
+    """Whether a dose is absolute, per m2 of body surface or per kg of body weight."""
+    compact = written.replace(" ", "").lower()
+    if "/kg" in compact:
+        return "per_kg", DOSE_PER_KG
+    if "/m2" in compact or "/m²" in compact or "/m^2" in compact or "/m**2" in compact:
+        return "per_m2", DOSE_PER_M2
+    return "mass", DOSE_MASS
+
+
+class MedicationExposure(_Model):
+    """One course of one drug. ``dose`` is per administration; ``end`` absent with ``ongoing: true``."""
+
+    drug: str
+    dose: Quantity | None = None
+    frequency: Frequency | None = None
+    route: Literal["oral", "iv", "sc", "im", "other"] | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+    ongoing: StrictBool | None = None
+    response: Literal["failed", "not_tolerated", "responded"] | None = None
+    note: str | None = None
+
+    _dose_kind: str | None = PrivateAttr(default=None)
+    _dose_amount: float | None = PrivateAttr(default=None)
+
+    @field_validator("drug")
+    @classmethod
+    def _known_drug(cls, written: str) -> str:
+        name = drugs.canonical_drug_name(written)
+        if name is None:
+            raise ValueError(
+                f"unknown drug {written!r}{did_you_mean(written.lower(), drugs.known_drug_names())}; "
+                "known drugs are listed in matcher/drugs.py"
+            )
+        return name
+
+    @field_validator("dose")
+    @classmethod
+    def _dose_readable(cls, written: Quantity | None) -> Quantity | None:
+        if written is None:
+            return None
+        if not isinstance(written, str):
+            raise ValueError(f"a unit is required: write e.g. '{written} mg', not a bare number")
+        try:
+            amount = convert(written, dose_kind(written)[1])
+        except UnitProblem as exc:
+            raise ValueError(str(exc)) from None
+        if amount <= 0:
+            raise ValueError(f"dose {written!r} must be above zero")
+        return written
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MedicationExposure:
+        if self.start and self.end and self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        if self.end is not None and self.ongoing:
+            raise ValueError("a course with an end date cannot also be ongoing")
+        if isinstance(self.dose, str):
+            kind, measure = dose_kind(self.dose)
+            self._dose_kind = kind
+            self._dose_amount = convert(self.dose, measure)
+        return self
+
+    @property
+    def dose_kind(self) -> str | None:
+        return self._dose_kind
+
+    @property
+    def dose_amount(self) -> float | None:
+        """The dose in mg, mg/m2 or mg/kg, as ``dose_kind`` says."""
+        return self._dose_amount
+
+
+class Infection(_Model):
+    name: str
+    status: Literal["uncontrolled", "controlled", "resolved"]
+    severe: StrictBool | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+
+class Malignancy(_Model):
+    type: str
+    status: Literal["active", "in_remission", "cured"]
+    diagnosed: dt.date | None = None
+
+
+# ---------------------------------------------------------------- groups
+class Demographics(_Model):
+    birth_date: dt.date | None = None
+    age: Annotated[int, Field(ge=0, le=120)] | None = Field(
+        default=None, description="Age in completed years, when no birth date is recorded"
+    )
+    sex: Sex | None = None
+    weight: Quantity | None = None
+    height: Quantity | None = None
+
+    @field_validator("weight")
+    @classmethod
+    def _weight(cls, written: Quantity | None) -> Quantity | None:
+        return _checked_quantity(written, Measure("kg", "kg"), 1, 400, "weight")
+
+    @field_validator("height")
+    @classmethod
+    def _height(cls, written: Quantity | None) -> Quantity | None:
+        return _checked_quantity(written, Measure("cm", "cm"), 30, 250, "height")
+
+    @model_validator(mode="after")
+    def _one_age(self) -> Demographics:
+        if self.birth_date is not None and self.age is not None:
+            raise ValueError("give birth_date or age, not both (age is computed from birth_date)")
+        return self
+
+
+def _checked_quantity(
+    written: Quantity | None, measure: Measure, low: float, high: float, what: str
+) -> Quantity | None:
+    if written is None:
+        return None
+    try:
+        amount = convert(written, measure)
+    except UnitProblem as exc:
+        raise ValueError(str(exc)) from None
+    if not low <= amount <= high:
+        raise ValueError(f"{what} {written} is outside the possible range {low:g}-{high:g} {measure.display}")
+    return written
+
+
+class SLEDiagnosis(_Model):
+    present: StrictBool | None = None
+    acr1997_criteria_met: Annotated[int, Field(ge=0, le=11)] | None = Field(
+        default=None, description="How many of the 11 ACR 1997 classification criteria are met"
+    )
+    ana_positive: StrictBool | None = None
+
+
+class LupusNephritis(_Model):
+    present: StrictBool | None = None
+    biopsy_class: Literal["I", "II", "III", "IV", "V", "VI", "III+V", "IV+V"] | None = None
+    biopsy_date: dt.date | None = None
+
+
+class SjogrenDiagnosis(_Model):
+    present: StrictBool | None = None
+    aecg2002_fulfilled: StrictBool | None = Field(
+        default=None, description="Fulfils the 2002 American-European Consensus Group criteria for primary SS"
+    )
+
+
+class Diagnoses(_Model):
+    sle: SLEDiagnosis | None = None
+    lupus_nephritis: LupusNephritis | None = None
+    primary_sjogren: SjogrenDiagnosis | None = None
+
+
+class Pregnancy(_Model):
+    pregnant: StrictBool | None = None
+    breastfeeding: StrictBool | None = None
+    planning_pregnancy: StrictBool | None = Field(
+        default=None, description="Intends a pregnancy (self or partner) soon"
+    )
+    childbearing_potential: StrictBool | None = None
+    tests: list[PregnancyTest] | None = None
+
+
+class Renal(_Model):
+    dialysis: StrictBool | None = None
+    kidney_transplant: StrictBool | None = None
+
+
+class Consent(_Model):
+    signed: StrictBool | None = None
+    date: dt.date | None = None
+
+
+class PatientProfile(_Model):
+    """Everything known about one patient. See the module docstring for conventions."""
+
+    id: str
+    screening_date: dt.date | None = Field(
+        default=None, description="Date the patient is screened on; --as-of overrides it, else today"
+    )
+    demographics: Demographics | None = None
+    diagnoses: Diagnoses | None = None
+    disease_activity: list[ActivityScore] | None = None
+    labs: list[LabResult] | None = None
+    medications: list[MedicationExposure] | None = None
+    pregnancy: Pregnancy | None = None
+    infections: list[Infection] | None = None
+    malignancies: list[Malignancy] | None = None
+    renal: Renal | None = None
+    consent: Consent | None = None
+    notes: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id_not_empty(cls, value: str) -> str:
+        if not value:
+            raise ValueError("id must not be empty")
+        return value

@@ -1,0 +1,104 @@
+"""Stage 2: turn loaded data into a validated :class:`PatientProfile`, or one clear error.
+
+A pydantic error becomes a :class:`PatientFileError` that names the file, the
+line and column, the field path and the problem, with a did-you-mean
+suggestion for an unknown key.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import PatientFileError, did_you_mean
+from .load import Document, dotted_path, read_document
+from .profile import PatientProfile
+
+
+def load_patient(path: str | Path) -> PatientProfile:
+    """Read and validate a patient file (.yaml, .yml or .json)."""
+    return validate_patient(read_document(path, PatientFileError))
+
+
+def validate_patient(document: Document) -> PatientProfile:
+    if not isinstance(document.data, dict):
+        kind = "empty" if document.data is None else type(document.data).__name__
+        raise PatientFileError(f"a patient file must be a mapping of fields, found {kind}", file=document.path,
+                               line=1, column=1)
+    try:
+        return PatientProfile.model_validate(document.data)
+    except ValidationError as exc:
+        raise pydantic_to_error(exc, document, PatientProfile, PatientFileError) from None
+
+
+def pydantic_to_error(
+    exc: ValidationError, document: Document, root: type[BaseModel], error_type: type[PatientFileError] | Any
+) -> Any:
+    """The first problem of ``exc`` as one of our errors, located in ``document``."""
+    problems = exc.errors(include_url=False)
+
+    def place(problem: Any) -> tuple[int, int]:
+        line, column = document.position(tuple(problem["loc"]), key=problem["type"] == "extra_forbidden")
+        return (line or 0, column or 0)
+
+    first = min(problems, key=place)  # report the problem that comes first in the file
+    loc = tuple(first["loc"])
+    message = _message(first, loc, root)
+    if len(problems) > 1:
+        message += f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''} in this file)"
+    line, column = place(first)
+    return error_type(message, file=document.path, line=line or None, column=column or None,
+                      field=dotted_path(loc) or None)
+
+
+def _message(problem: Any, loc: tuple[Any, ...], root: type[BaseModel]) -> str:
+    kind = problem["type"]
+    if kind == "extra_forbidden":
+        model = _model_at(root, loc[:-1])
+        known = list(model.model_fields) if model else []
+        hint = did_you_mean(str(loc[-1]), known)
+        return f"unknown field{hint}" + ("" if hint else f"; known fields here: {', '.join(known)}")
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "literal_error":
+        expected = problem.get("ctx", {}).get("expected", "")
+        got = problem.get("input")
+        options = [part.strip().strip("'") for part in str(expected).replace(" or ", ",").split(",") if part.strip()]
+        hint = did_you_mean(str(got), options) if isinstance(got, str) else ""
+        return f"{got!r} is not allowed{hint}; expected one of {expected}"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"expected true or false, got {problem.get('input')!r}"
+    text = str(problem["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if text.startswith(prefix):
+            text = text[len(prefix):]
+    got = problem.get("input")
+    if kind not in ("value_error", "assertion_error") and not isinstance(got, (dict, list)):
+        text += f" (got {got!r})"
+    return text
+
+
+def _model_at(root: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    model: Any = root
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)) or part not in model.model_fields:
+            return None
+        model = _inner_model(model.model_fields[part].annotation)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _inner_model(annotation: Any) -> Any:
+    """The BaseModel inside ``X | None`` or ``list[X] | None``, else the annotation."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType, list):
+        for arg in typing.get_args(annotation):
+            inner = _inner_model(arg)
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                return inner
+    return annotation
