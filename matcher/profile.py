@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictBool, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, Strict, StrictBool, field_validator, model_validator
 
 from . import drugs
 from .errors import did_you_mean
@@ -31,6 +31,9 @@ class _Model(BaseModel):
 
 
 Sex = Literal["female", "male"]
+#: Numbers are strict: ``true`` is not 1 and ``"8"`` is not 8 (the engine would coerce silently).
+StrictNumber = Annotated[float, Strict()]
+StrictCount = Annotated[int, Strict()]
 
 # ---------------------------------------------------------------- scores
 #: Each disease-activity index and its possible range. SLEDAI-2K and SELENA-SLEDAI
@@ -47,7 +50,7 @@ ActivityIndex = Literal["SLEDAI-2K", "SELENA-SLEDAI", "SSDAI", "ESSDAI"]
 
 class ActivityScore(_Model):
     index: ActivityIndex
-    score: float
+    score: StrictNumber
     date: dt.date
 
     @model_validator(mode="after")
@@ -273,7 +276,7 @@ class Malignancy(_Model):
 # ---------------------------------------------------------------- groups
 class Demographics(_Model):
     birth_date: dt.date | None = None
-    age: Annotated[int, Field(ge=0, le=120)] | None = Field(
+    age: Annotated[StrictCount, Field(ge=0, le=120)] | None = Field(
         default=None, description="Age in completed years, when no birth date is recorded"
     )
     sex: Sex | None = None
@@ -313,7 +316,7 @@ def _checked_quantity(
 
 class SLEDiagnosis(_Model):
     present: StrictBool | None = None
-    acr1997_criteria_met: Annotated[int, Field(ge=0, le=11)] | None = Field(
+    acr1997_criteria_met: Annotated[StrictCount, Field(ge=0, le=11)] | None = Field(
         default=None, description="How many of the 11 ACR 1997 classification criteria are met"
     )
     ana_positive: StrictBool | None = None

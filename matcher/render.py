@@ -121,7 +121,7 @@ class TextRenderer:
 
     def brief(self, result: TrialResult) -> str:
         verdict = self.paint(result.verdict.upper(), _VERDICT_COLOUR[result.verdict])
-        detail = result.summary.split(": ", 1)[1] if ": " in result.summary else ""
+        detail = result.summary.removeprefix(result.verdict).lstrip(": ")
         return f"{result.trial}  {verdict}  {detail}".rstrip()
 
     def full(self, result: TrialResult) -> str:

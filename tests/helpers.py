@@ -1,0 +1,46 @@
+"""Builders for test patients: modify a copy of the eligible example, evaluate it."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from matcher.api import Matcher
+from matcher.explain import TrialResult
+from matcher.load import read_document
+from matcher.profile import PatientProfile
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES = ROOT / "rules"
+PATIENTS = ROOT / "patients"
+BASE_PATIENT = PATIENTS / "eligible-lupus-nephritis.yaml"
+
+
+def base_patient() -> dict[str, Any]:
+    """A fresh copy of the eligible example as plain data, for tests to modify."""
+    data = read_document(BASE_PATIENT).data
+    assert isinstance(data, dict)
+    return copy.deepcopy(data)
+
+
+def profile(data: dict[str, Any]) -> PatientProfile:
+    return PatientProfile.model_validate(data)
+
+
+def run(engine: Matcher, data: dict[str, Any], trial: str = "NCT00698191",
+        as_of: dt.date | None = None) -> TrialResult:
+    results = {r.trial: r for r in engine.evaluate(profile(data), as_of)}
+    return results[trial]
+
+
+def outcome(engine: Matcher, data: dict[str, Any], criterion: str, trial: str = "NCT00698191",
+            as_of: dt.date | None = None) -> str:
+    result = run(engine, data, trial, as_of)
+    return next(c.outcome for c in result.criteria if c.id == criterion)
+
+
+def lab(data: dict[str, Any], test: str) -> dict[str, Any]:
+    """The (first) lab entry of ``test`` in ``data``, to modify in place."""
+    return next(entry for entry in data["labs"] if entry["test"] == test)

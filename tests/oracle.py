@@ -1,0 +1,57 @@
+"""A plain-Python three-valued evaluator of the same rule trees: the test oracle.
+
+It reads the same readings the engine facts are built from and applies Kleene
+logic directly, so a disagreement with the engine points at the compiler or an
+engine pitfall. It is never used by the matcher itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from matcher.compile import CompiledTrial
+from matcher.fields import LISTS, PATIENT_FIELDS, Observation
+from matcher.profile import PatientProfile
+from matcher.rules import OPERATORS, AllOf, AnyOf, Comparison, Node, Not, QueryRef
+
+Truth = bool | None
+
+
+def _compare(node: Comparison, reading: object) -> Truth:
+    if not isinstance(reading, Observation):
+        return None
+    return bool(OPERATORS[node.op].test(reading.value, node.value))
+
+
+def evaluate_node(node: Node, read: dict[str, object], queries: dict[str, Truth]) -> Truth:
+    if isinstance(node, Comparison):
+        return _compare(node, read[node.field])
+    if isinstance(node, QueryRef):
+        return queries[node.query]
+    if isinstance(node, Not):
+        inner = evaluate_node(node.child, read, queries)
+        return None if inner is None else not inner
+    values = [evaluate_node(child, read, queries) for child in node.children]
+    if isinstance(node, AllOf):
+        return False if False in values else (None if None in values else True)
+    assert isinstance(node, AnyOf)
+    return True if True in values else (None if None in values else False)
+
+
+def oracle(compiled: CompiledTrial, profile: PatientProfile, as_of: dt.date) -> dict[str, Truth]:
+    """criterion id -> truth of its condition (manual criteria are left out)."""
+    trial = compiled.trial
+    queries: dict[str, Truth] = {}
+    for name, query in trial.queries.items():
+        listed = LISTS[query.over]
+        items = listed.items(profile)
+        if items is None:
+            queries[name] = None
+            continue
+        outcomes = []
+        for index, item in enumerate(items):
+            read = {field: spec.extract(item, index, profile, as_of) for field, spec in listed.fields.items()}
+            outcomes.append(evaluate_node(query.where, read, {}))
+        queries[name] = True if True in outcomes else (None if None in outcomes else False)
+    read = {name: PATIENT_FIELDS[name].extract(profile, as_of) for name in compiled.patient_fields}
+    return {c.id: evaluate_node(c.condition, read, queries) for c in trial.criteria if c.condition is not None}

@@ -1,0 +1,102 @@
+"""Bad patient input: one clear line naming the file, the field and the problem; exit 2; no traceback."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from matcher.cli import EXIT_BAD_INPUT, main
+
+from .helpers import BASE_PATIENT
+
+BASE = BASE_PATIENT.read_text()
+
+
+def check(path: Path) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["check", str(path)], out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+# (case id, file name, file text, text the error line must contain)
+CASES: list[tuple[str, str, str, str]] = [
+    ("malformed YAML", "p.yaml", "id: x\nlabs: [\n  {test: alt\n", ":4:1: invalid YAML"),
+    ("tab indentation", "p.yaml", "id: x\ndemographics:\n\tsex: male\n", "invalid YAML"),
+    ("wrong type", "p.yaml", BASE.replace("score: 14", "score: high"),
+     ":19:31: disease_activity[0].score: Input should be a valid number (got 'high')"),
+    ("number as text", "p.yaml", BASE.replace("score: 14", 'score: "14"'), "disease_activity[0].score"),
+    ("unknown field", "p.yaml", BASE.replace("birth_date:", "birth_dat:"),
+     ":5:3: demographics.birth_dat: unknown field (did you mean 'birth_date'?)"),
+    ("unknown top-level field", "p.yaml", BASE + "medication: []\n",
+     ":57:1: medication: unknown field (did you mean 'medications' or 'infections'?)"),
+    ("impossible score", "p.yaml", BASE.replace("score: 14", "score: 106"),
+     "disease_activity[0]: SLEDAI-2K score 106 is outside its possible range 0-105"),
+    ("negative age", "p.yaml", BASE.replace("birth_date: 1991-03-14", "age: -3"),
+     "demographics.age: Input should be greater than or equal to 0"),
+    ("impossible creatinine", "p.yaml", BASE.replace("value: 97 umol/L", "value: 5000 mg/dL"),
+     "labs[1].value: serum creatinine of 5000 mg/dL (5000 mg/dL) is outside the possible range 0.05-30 mg/dL"),
+    ("unparseable unit", "p.yaml", BASE.replace("value: 2.4 g/24h", "value: 2.4 gramz/24h"),
+     "labs[0].value: cannot read unit 'gramz/24h'"),
+    ("wrong dimension", "p.yaml", BASE.replace("value: 2.4 g/24h", "value: 2.4 mmol/L"),
+     "labs[0].value: unit 'mmol/L' cannot be converted to g/day"),
+    ("bare number for a quantity", "p.yaml", BASE.replace("value: 2.4 g/24h", "value: 2.4"),
+     "labs[0].value: a unit is required: write e.g. '2.4 g/day', not a bare number"),
+    ("percent for a ratio", "p.yaml",
+     BASE.replace("test: urine_protein_24h, value: 2.4 g/24h", "test: urine_protein_creatinine_ratio, value: 45 %"),
+     "labs[0].value: unit '%' is not accepted here"),
+    ("misspelt lab test", "p.yaml", BASE.replace("test: alt,", "test: atl,"),
+     ":24:12: labs[3].test: 'atl' is not allowed (did you mean 'ast' or 'alt'?)"),
+    ("unknown drug", "p.yaml", BASE.replace("drug: prednisone", "drug: predisone"),
+     "medications[0].drug: unknown drug 'predisone' (did you mean 'prednisone'"),
+    ("yes is not a boolean", "p.yaml", BASE.replace("pregnant: false", "pregnant: no"),
+     "pregnancy.pregnant: expected true or false, got 'no'"),
+    ("course ends before it starts", "p.yaml", BASE.replace("end: 2024-09-01", "end: 2024-01-01"),
+     "medications[0]: end 2024-01-01 is before start 2024-03-01"),
+    ("duplicate key", "p.yaml", BASE.replace("  sex: female\n", "  sex: female\n  sex: male\n"),
+     "demographics.sex: key 'sex' appears twice in the same mapping"),
+    ("not a mapping", "p.yaml", "- id: x\n", "a patient file must be a mapping of fields, found list"),
+    ("empty file", "p.yaml", "", "a patient file must be a mapping of fields, found empty"),
+    ("missing id", "p.yaml", "demographics: {sex: male}\n", "id: required field is missing"),
+    ("invalid JSON", "p.json", '{"id": "x",}', ":1:12: invalid JSON"),
+    ("NaN in JSON", "p.json", '{"id": "x", "demographics": {"age": NaN}}', "NaN is not a number the matcher accepts"),
+    ("wrong file type", "p.txt", "id: x\n", "unsupported file type '.txt'"),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_patient_file(tmp_path: Path, name: str, text: str, expected: str) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    code, out, err = check(path)
+    assert code == EXIT_BAD_INPUT
+    assert out == ""
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"matcher: error: {path}")
+    assert expected in lines[0]
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    code, _, err = check(tmp_path / "nobody.yaml")
+    assert code == EXIT_BAD_INPUT
+    assert err.strip() == f"matcher: error: {tmp_path / 'nobody.yaml'}: no such file"
+
+
+def test_directory_instead_of_file(tmp_path: Path) -> None:
+    folder = tmp_path / "x.yaml"
+    folder.mkdir()
+    code, _, err = check(folder)
+    assert code == EXIT_BAD_INPUT
+    assert "is a directory" in err
+
+
+def test_sexagesimal_trap_is_text_not_a_number(tmp_path: Path) -> None:
+    """YAML 1.1 reads 1:40 as the integer 100; here it stays text, so it cannot pass as a number."""
+    path = tmp_path / "p.yaml"
+    path.write_text(BASE.replace("acr1997_criteria_met: 6", "acr1997_criteria_met: 1:40"))
+    code, _, err = check(path)
+    assert code == EXIT_BAD_INPUT
+    assert "sle.acr1997_criteria_met: Input should be a valid integer (got '1:40')" in err

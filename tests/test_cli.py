@@ -1,0 +1,120 @@
+"""The CLI through main(argv, stdout, stderr), and the example patients through it."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from matcher.cli import EXIT_BAD_INPUT, EXIT_ELIGIBLE, EXIT_INELIGIBLE, EXIT_UNDETERMINED, main
+
+from .helpers import PATIENTS
+
+EXPECTED_EXIT = {"eligible": EXIT_ELIGIBLE, "ineligible": EXIT_INELIGIBLE, "undetermined": EXIT_UNDETERMINED}
+
+
+def cli(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+EXAMPLES = sorted(p for p in PATIENTS.iterdir() if p.suffix in (".yaml", ".json"))
+
+
+def test_there_are_examples_of_every_verdict() -> None:
+    prefixes = [p.name.split("-")[0] for p in EXAMPLES]
+    assert prefixes.count("eligible") >= 1
+    assert prefixes.count("ineligible") >= 3
+    assert prefixes.count("undetermined") >= 1
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_example_patient_verdict_matches_its_name(path: Path) -> None:
+    """Each example's file name starts with its verdict for NCT00698191."""
+    expected = path.name.split("-")[0]
+    code, out, err = cli("check", str(path), "--trial", "NCT00698191", "--format", "json")
+    assert err == ""
+    document = json.loads(out)
+    (result,) = document["results"]
+    assert result["verdict"] == expected
+    assert code == EXPECTED_EXIT[expected]
+
+
+def test_json_schema_fields() -> None:
+    _, out, _ = cli("check", str(PATIENTS / "undetermined-no-proteinuria.yaml"), "--format", "json")
+    document = json.loads(out)
+    assert document["schema_version"] == 1
+    assert document["patient"] == "example-undetermined-proteinuria"
+    assert document["as_of"] == "2026-11-02"
+    result = document["results"][0]
+    assert result["trial"] == "NCT00698191"
+    assert result["verdict"] == "undetermined"
+    assert result["to_collect"] == ["24-hour urine protein"]
+    assert len(result["rules"]["sha256"]) == 64
+    for criterion in result["criteria"]:
+        assert set(criterion) >= {"id", "kind", "text", "outcome", "reason", "missing", "values", "notes"}
+        assert criterion["outcome"] in ("met", "not_met", "unknown", "manual")
+    inc2 = next(c for c in result["criteria"] if c["id"] == "inc-2")
+    assert inc2["outcome"] == "unknown"
+    assert inc2["missing"] == ["24-hour urine protein"]
+    assert inc2["text"] == "Lupus nephritis with 24h urine protein≥1g;"
+
+
+def test_text_output_is_plain_when_not_a_terminal() -> None:
+    code, out, _ = cli("check", str(PATIENTS / "eligible-lupus-nephritis.yaml"))
+    assert code == EXIT_ELIGIBLE
+    assert "\033[" not in out
+    assert "NCT00698191: ELIGIBLE" in out
+    assert "[clinician] inc-4 manual" in out
+    assert '"Lupus nephritis with 24h urine protein≥1g;"' in out
+
+
+def test_colour_on_request() -> None:
+    _, out, _ = cli("check", str(PATIENTS / "eligible-lupus-nephritis.yaml"), "--color", "always")
+    assert "\033[32m" in out
+
+
+def test_brief_output_is_one_line_per_trial() -> None:
+    code, out, _ = cli("check", str(PATIENTS / "ineligible-liver-function.yaml"), "--brief")
+    lines = out.strip().splitlines()
+    assert len(lines) == 2  # header + one trial
+    assert lines[1].startswith("NCT00698191  INELIGIBLE  exc-1 (ALT: 3.75 x ULN")
+    assert code == EXIT_INELIGIBLE
+
+
+def test_as_of_changes_the_answer_and_is_printed() -> None:
+    path = str(PATIENTS / "ineligible-too-young.json")  # born 2012-01-05
+    _, out, _ = cli("check", path, "--as-of", "2027-01-05", "--format", "json")
+    document = json.loads(out)
+    assert document["as_of"] == "2027-01-05"
+    assert document["as_of_source"] == "given"
+    inc1 = next(c for c in document["results"][0]["criteria"] if c["id"] == "inc-1")
+    assert inc1["outcome"] == "met"
+
+
+def test_unknown_trial_is_bad_input() -> None:
+    code, out, err = cli("check", str(PATIENTS / "eligible-lupus-nephritis.yaml"), "--trial", "NCT00698192")
+    assert code == EXIT_BAD_INPUT
+    assert out == ""
+    assert "no rule file for trial 'NCT00698192' (did you mean 'NCT00698191'?)" in err
+
+
+def test_bad_date_option_is_bad_input() -> None:
+    code, _, err = cli("check", str(PATIENTS / "eligible-lupus-nephritis.yaml"), "--as-of", "2026-02-30")
+    assert code == EXIT_BAD_INPUT
+    assert "is not a date written YYYY-MM-DD" in err
+
+
+def test_birth_after_as_of_is_bad_input() -> None:
+    code, _, err = cli("check", str(PATIENTS / "eligible-lupus-nephritis.yaml"), "--as-of", "1990-01-01")
+    assert code == EXIT_BAD_INPUT
+    assert "demographics.birth_date: birth date 1991-03-14 is after the as-of date 1990-01-01" in err
+
+
+def test_no_command_prints_help() -> None:
+    code, out, _ = cli()
+    assert code == EXIT_BAD_INPUT
+    assert "check" in out

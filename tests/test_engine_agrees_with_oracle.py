@@ -1,0 +1,90 @@
+"""The engine's outcome for every criterion equals the plain-Python oracle's (tests/oracle.py),
+on the example patients and on generated ones with fields missing at random."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import matcher
+from matcher.compile import compile_trial
+from matcher.evaluate import Evaluator
+from matcher.explain import explain_criterion
+from matcher.validate import load_patient
+
+from .helpers import PATIENTS, base_patient, profile
+from .oracle import oracle
+
+OUTCOME = {True: "met", False: "not_met", None: "unknown"}
+
+
+def engine_outcomes(evaluator: Evaluator, patient: matcher.PatientProfile, as_of: dt.date,
+                    trial: matcher.Trial) -> dict[str, str]:
+    ev = evaluator.evaluate(patient, as_of, trial.id)
+    return {c.id: explain_criterion(ev, c).outcome for c in trial.criteria if c.condition is not None}
+
+
+def test_examples_agree(trials: list[matcher.Trial]) -> None:
+    compiled = [compile_trial(t) for t in trials]
+    with Evaluator(compiled) as evaluator:
+        for path in sorted(Path(PATIENTS).iterdir()):
+            patient = load_patient(path)
+            as_of = patient.screening_date or dt.date(2026, 11, 2)
+            for c in compiled:
+                expected = {k: OUTCOME[v] for k, v in oracle(c, patient, as_of).items()}
+                assert engine_outcomes(evaluator, patient, as_of, c.trial) == expected, path.name
+
+
+def _drop(data: dict[str, Any], keys: list[tuple[str, ...]]) -> dict[str, Any]:
+    for path in keys:
+        node: Any = data
+        for part in path[:-1]:
+            node = node.get(part) if isinstance(node, dict) else None
+            if node is None:
+                break
+        if isinstance(node, dict):
+            node.pop(path[-1], None)
+    return data
+
+
+DROPPABLE = [
+    ("demographics", "birth_date"), ("demographics", "sex"), ("diagnoses", "sle", "acr1997_criteria_met"),
+    ("diagnoses", "lupus_nephritis"), ("disease_activity",), ("labs",), ("medications",), ("pregnancy",),
+    ("pregnancy", "pregnant"), ("infections",), ("renal",),
+]
+
+
+@st.composite
+def patients(draw: st.DrawFn) -> dict[str, Any]:
+    data = base_patient()
+    data["disease_activity"][0]["score"] = draw(st.integers(0, 105))
+    data["diagnoses"]["sle"]["acr1997_criteria_met"] = draw(st.integers(0, 11))
+    data["labs"][0]["value"] = f"{draw(st.decimals(0, 10, places=2))} g/24h"
+    data["labs"][3]["value"] = f"{draw(st.integers(1, 400))} U/L"
+    data["labs"][2]["value"] = f"{draw(st.decimals(1, 120, places=1))} mL/min/1.73m2"
+    data["medications"][0]["dose"] = f"{draw(st.integers(1, 60))} mg"
+    data["medications"][0]["response"] = draw(st.sampled_from(["failed", "not_tolerated", "responded"]))
+    data["medications"][1]["dose"] = f"{draw(st.decimals('0.1', '1.0', places=2))} g/m2"
+    data["medications"][1]["frequency"] = draw(st.sampled_from(["every_2_weeks", "monthly", "weekly"]))
+    data["medications"][1]["end"] = draw(st.dates(dt.date(2024, 9, 16), dt.date(2026, 1, 1))).isoformat()
+    data["pregnancy"]["planning_pregnancy"] = draw(st.booleans())
+    data["infections"] = draw(st.lists(st.builds(
+        dict, name=st.just("infection"), status=st.sampled_from(["uncontrolled", "controlled", "resolved"])),
+        max_size=2))
+    return _drop(data, draw(st.lists(st.sampled_from(DROPPABLE), max_size=4)))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=patients())
+def test_generated_patients_agree(trials: list[matcher.Trial], data: dict[str, Any]) -> None:
+    patient = profile(data)
+    as_of = dt.date(2026, 11, 2)
+    compiled = [compile_trial(t) for t in trials]
+    with Evaluator(compiled) as evaluator:
+        for c in compiled:
+            expected = {k: OUTCOME[v] for k, v in oracle(c, patient, as_of).items()}
+            assert engine_outcomes(evaluator, patient, as_of, c.trial) == expected

@@ -1,0 +1,301 @@
+"""Every NCT00698191 criterion, each threshold at, just below and just above its boundary.
+
+Expected outcomes come from the registry text and the readings written in
+rules/NCT00698191.yaml, worked out by hand. The base patient is
+patients/eligible-lupus-nephritis.yaml (screened 2026-11-02); each case changes
+one thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from .helpers import base_patient, lab, outcome, run
+
+Patch = Callable[[dict[str, Any]], None]
+
+
+def birth(day: str) -> Patch:
+    def patch(d: dict[str, Any]) -> None:
+        d["demographics"]["birth_date"] = day
+    return patch
+
+
+def stated_age(years: int) -> Patch:
+    def patch(d: dict[str, Any]) -> None:
+        del d["demographics"]["birth_date"]
+        d["demographics"]["age"] = years
+    return patch
+
+
+def sledai(score: float, index: str = "SLEDAI-2K", date: str = "2026-10-28") -> Patch:
+    def patch(d: dict[str, Any]) -> None:
+        d["disease_activity"] = [{"index": index, "score": score, "date": date}]
+    return patch
+
+
+def acr(count: int) -> Patch:
+    def patch(d: dict[str, Any]) -> None:
+        d["diagnoses"]["sle"]["acr1997_criteria_met"] = count
+    return patch
+
+
+def lab_value(test: str, value: str, uln: str | None = "keep") -> Patch:
+    def patch(d: dict[str, Any]) -> None:
+        entry = lab(d, test)
+        entry["value"] = value
+        if uln is None:
+            entry.pop("uln", None)
+        elif uln != "keep":
+            entry["uln"] = uln
+    return patch
+
+
+def remove_lab(test: str) -> Patch:
+    def patch(d: dict[str, Any]) -> None:
+        d["labs"] = [entry for entry in d["labs"] if entry["test"] != test]
+    return patch
+
+
+def set_at(path: str, value: Any) -> Patch:
+    def patch(d: dict[str, Any]) -> None:
+        node = d
+        parts = path.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return patch
+
+
+def delete_at(path: str) -> Patch:
+    def patch(d: dict[str, Any]) -> None:
+        node = d
+        parts = path.split(".")
+        for part in parts[:-1]:
+            node = node[part]
+        del node[parts[-1]]
+    return patch
+
+
+def course(index: int, **changes: Any) -> Patch:
+    """Change medication course ``index`` (0 prednisone, 1 cyclophosphamide); None removes a key."""
+    def patch(d: dict[str, Any]) -> None:
+        for key, value in changes.items():
+            if value is None:
+                d["medications"][index].pop(key, None)
+            else:
+                d["medications"][index][key] = value
+    return patch
+
+
+def replace_cyclophosphamide(**entry: Any) -> Patch:
+    def patch(d: dict[str, Any]) -> None:
+        d["medications"][1] = {"route": "oral", "response": "failed", **entry}
+    return patch
+
+
+def both(*patches: Patch) -> Patch:
+    def patch(d: dict[str, Any]) -> None:
+        for p in patches:
+            p(d)
+    return patch
+
+
+CASES: list[tuple[str, str, Patch, str]] = [
+    # inc-1: ACR 1997 >= 4 of 11, age 15-70 inclusive (completed years on 2026-11-02), SLEDAI-2K >= 8
+    ("age 15 on the as-of day", "inc-1", birth("2011-11-02"), "met"),
+    ("age 14, 15 tomorrow", "inc-1", birth("2011-11-03"), "not_met"),
+    ("age 70, 71 tomorrow", "inc-1", birth("1955-11-03"), "met"),
+    ("age 71 on the as-of day", "inc-1", birth("1955-11-02"), "not_met"),
+    ("stated age 70", "inc-1", stated_age(70), "met"),
+    ("stated age 71", "inc-1", stated_age(71), "not_met"),
+    ("stated age 15", "inc-1", stated_age(15), "met"),
+    ("stated age 14", "inc-1", stated_age(14), "not_met"),
+    ("no birth date or age", "inc-1", delete_at("demographics.birth_date"), "unknown"),
+    ("SLEDAI-2K 7", "inc-1", sledai(7), "not_met"),
+    ("SLEDAI-2K 8", "inc-1", sledai(8), "met"),
+    ("SLEDAI-2K 9", "inc-1", sledai(9), "met"),
+    ("only a SELENA-SLEDAI score", "inc-1", sledai(14, "SELENA-SLEDAI"), "unknown"),
+    ("SLEDAI-2K only after the as-of date", "inc-1", sledai(14, date="2026-11-03"), "unknown"),
+    ("SLEDAI-2K on the as-of date", "inc-1", sledai(14, date="2026-11-02"), "met"),
+    ("ACR 3 of 11", "inc-1", acr(3), "not_met"),
+    ("ACR 4 of 11", "inc-1", acr(4), "met"),
+    ("ACR count missing", "inc-1", delete_at("diagnoses.sle.acr1997_criteria_met"), "unknown"),
+    ("age unknown but SLEDAI-2K 7", "inc-1", both(delete_at("demographics.birth_date"), sledai(7)), "not_met"),
+    # inc-2: lupus nephritis and 24-hour urine protein >= 1 g
+    ("protein 0.99 g/24h", "inc-2", lab_value("urine_protein_24h", "0.99 g/24h"), "not_met"),
+    ("protein 1 g/24h", "inc-2", lab_value("urine_protein_24h", "1 g/24h"), "met"),
+    ("protein 1.01 g/24h", "inc-2", lab_value("urine_protein_24h", "1.01 g/24h"), "met"),
+    ("protein 1000 mg/24h", "inc-2", lab_value("urine_protein_24h", "1000 mg/24h"), "met"),
+    ("protein 999 mg/24h", "inc-2", lab_value("urine_protein_24h", "999 mg/24h"), "not_met"),
+    ("protein 1 g/day", "inc-2", lab_value("urine_protein_24h", "1 g/day"), "met"),
+    ("no lupus nephritis", "inc-2", set_at("diagnoses.lupus_nephritis.present", False), "not_met"),
+    ("lupus nephritis not recorded", "inc-2", delete_at("diagnoses.lupus_nephritis"), "unknown"),
+    ("no 24-hour urine protein", "inc-2", remove_lab("urine_protein_24h"), "unknown"),
+    ("a UPCR does not stand in for 24-hour protein", "inc-2",
+     both(remove_lab("urine_protein_24h"),
+          lambda d: d["labs"].append({"test": "urine_protein_creatinine_ratio", "value": "2.0 g/g",
+                                      "date": "2026-10-28"})), "unknown"),
+    # inc-3: failed oral glucocorticoid > 20 mg/day AND (cyclophosphamide 0.4-0.6 g/m2 q2w >= 6 months,
+    # or MMF >= 2 g/day >= 3 months, or another immunosuppressant >= 3 months)
+    ("prednisone 20 mg/day", "inc-3", course(0, dose="20 mg"), "not_met"),
+    ("prednisone 21 mg/day", "inc-3", course(0, dose="21 mg"), "met"),
+    ("prednisone 10 mg twice daily = 20 mg/day", "inc-3", course(0, dose="10 mg", frequency="twice_daily"),
+     "not_met"),
+    ("prednisone 11 mg twice daily = 22 mg/day", "inc-3", course(0, dose="11 mg", frequency="twice_daily"), "met"),
+    ("methylprednisolone 16 mg = prednisone 20", "inc-3", course(0, drug="methylprednisolone", dose="16 mg"),
+     "not_met"),
+    ("methylprednisolone 17 mg = prednisone 21.25", "inc-3", course(0, drug="methylprednisolone", dose="17 mg"),
+     "met"),
+    ("prednisone not tolerated", "inc-3", course(0, response="not_tolerated"), "not_met"),
+    ("prednisone intravenous", "inc-3", course(0, route="iv"), "not_met"),
+    ("prednisone response not recorded", "inc-3", course(0, response=None), "unknown"),
+    ("prednisone dose not recorded", "inc-3", course(0, dose=None), "unknown"),
+    ("cyclophosphamide 0.39 g/m2", "inc-3", course(1, dose="0.39 g/m2"), "not_met"),
+    ("cyclophosphamide 0.4 g/m2", "inc-3", course(1, dose="0.4 g/m2"), "met"),
+    ("cyclophosphamide 400 mg/m2", "inc-3", course(1, dose="400 mg/m2"), "met"),
+    ("cyclophosphamide 0.6 g/m2", "inc-3", course(1, dose="0.6 g/m2"), "met"),
+    ("cyclophosphamide 0.61 g/m2", "inc-3", course(1, dose="0.61 g/m2"), "not_met"),
+    ("cyclophosphamide monthly", "inc-3", course(1, frequency="monthly"), "not_met"),
+    ("cyclophosphamide exactly six months", "inc-3", course(1, end="2025-03-15"), "met"),
+    ("cyclophosphamide six months less a day", "inc-3", course(1, end="2025-03-14"), "not_met"),
+    ("cyclophosphamide ongoing for over six months", "inc-3", course(1, end=None, ongoing=True), "met"),
+    ("cyclophosphamide dose in mg, not per m2", "inc-3", course(1, dose="800 mg"), "unknown"),
+    ("cyclophosphamide end date missing", "inc-3", course(1, end=None), "unknown"),
+    ("MMF 1 g twice daily for 3 months", "inc-3",
+     replace_cyclophosphamide(drug="mmf", dose="1 g", frequency="twice_daily", start="2025-01-10",
+                              end="2025-04-10"), "met"),
+    ("MMF 3 months less a day", "inc-3",
+     replace_cyclophosphamide(drug="mmf", dose="1 g", frequency="twice_daily", start="2025-01-10",
+                              end="2025-04-09"), "not_met"),
+    ("MMF 1.5 g/day", "inc-3",
+     replace_cyclophosphamide(drug="mycophenolate mofetil", dose="750 mg", frequency="twice_daily",
+                              start="2025-01-10", end="2025-07-10"), "not_met"),
+    ("azathioprine failed after 3 months", "inc-3",
+     replace_cyclophosphamide(drug="azathioprine", dose="100 mg", frequency="daily", start="2025-01-10",
+                              end="2025-04-10"), "met"),
+    ("tacrolimus responded", "inc-3",
+     replace_cyclophosphamide(drug="tacrolimus", dose="2 mg", frequency="twice_daily", start="2025-01-10",
+                              end="2025-07-10", response="responded"), "not_met"),
+    ("medication history not recorded", "inc-3", delete_at("medications"), "unknown"),
+    ("medication history empty", "inc-3", set_at("medications", []), "not_met"),
+    # exc-1: ALT > 3 x the lab's ULN
+    ("ALT 3.0 x ULN", "exc-1", lab_value("alt", "120 U/L"), "not_met"),
+    ("ALT 3.025 x ULN", "exc-1", lab_value("alt", "121 U/L"), "met"),
+    ("ALT 2.975 x ULN", "exc-1", lab_value("alt", "119 U/L"), "not_met"),
+    ("ALT in IU/L", "exc-1", lab_value("alt", "150 IU/L"), "met"),
+    ("ALT without the lab's ULN", "exc-1", lab_value("alt", "500 U/L", uln=None), "unknown"),
+    ("no ALT", "exc-1", remove_lab("alt"), "unknown"),
+    # exc-2: eGFR < 15 or dialysis
+    ("eGFR 14.9", "exc-2", lab_value("egfr", "14.9 mL/min/1.73m2"), "met"),
+    ("eGFR 15", "exc-2", lab_value("egfr", "15 mL/min/1.73m2"), "not_met"),
+    ("eGFR 15.1", "exc-2", lab_value("egfr", "15.1 mL/min/1.73m2"), "not_met"),
+    ("on dialysis", "exc-2", set_at("renal.dialysis", True), "met"),
+    ("dialysis not recorded, eGFR 68", "exc-2", delete_at("renal"), "unknown"),
+    ("dialysis not recorded, eGFR 10", "exc-2", both(delete_at("renal"), lab_value("egfr", "10 mL/min/1.73m2")),
+     "met"),
+    ("no eGFR, not on dialysis", "exc-2", remove_lab("egfr"), "unknown"),
+    # exc-4: uncontrolled infection
+    ("uncontrolled infection", "exc-4",
+     set_at("infections", [{"name": "pneumonia", "status": "uncontrolled"}]), "met"),
+    ("controlled infection", "exc-4", set_at("infections", [{"name": "UTI", "status": "controlled"}]), "not_met"),
+    ("infections not assessed", "exc-4", delete_at("infections"), "unknown"),
+    # exc-5: pregnant, breastfeeding, or intending a pregnancy
+    ("pregnant", "exc-5", set_at("pregnancy.pregnant", True), "met"),
+    ("breastfeeding", "exc-5", set_at("pregnancy.breastfeeding", True), "met"),
+    ("intends a pregnancy", "exc-5", set_at("pregnancy.planning_pregnancy", True), "met"),
+    ("pregnancy status not recorded", "exc-5", delete_at("pregnancy.pregnant"), "unknown"),
+    ("man, intention recorded", "exc-5",
+     both(set_at("demographics.sex", "male"), set_at("pregnancy", {"planning_pregnancy": False})), "not_met"),
+    ("man, intention not recorded", "exc-5",
+     both(set_at("demographics.sex", "male"), delete_at("pregnancy")), "unknown"),
+]
+
+
+@pytest.mark.parametrize(("criterion", "patch", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_criterion_outcome(engine: Any, criterion: str, patch: Patch, expected: str) -> None:
+    data = base_patient()
+    patch(data)
+    assert outcome(engine, data, criterion) == expected
+
+
+def test_base_patient_is_eligible_with_manual_items_pending(engine: Any) -> None:
+    result = run(engine, base_patient())
+    assert result.verdict == "eligible"
+    assert result.pending_manual == ("inc-4", "inc-5", "exc-3")
+    assert {c.outcome for c in result.criteria if c.id not in result.pending_manual} == {"met", "not_met"}
+
+
+def test_most_recent_score_is_used(engine: Any) -> None:
+    data = base_patient()
+    data["disease_activity"] = [
+        {"index": "SLEDAI-2K", "score": 14, "date": "2026-06-01"},
+        {"index": "SLEDAI-2K", "score": 6, "date": "2026-10-01"},
+    ]
+    result = run(engine, data)
+    inc1 = next(c for c in result.criteria if c.id == "inc-1")
+    assert inc1.outcome == "not_met"
+    assert "6 on 2026-10-01" in inc1.reason
+
+
+def test_unknown_criterion_names_what_to_collect(engine: Any) -> None:
+    data = base_patient()
+    remove_lab("urine_protein_24h")(data)
+    result = run(engine, data)
+    assert result.verdict == "undetermined"
+    assert result.deciding == ("inc-2",)
+    assert result.to_collect == ("24-hour urine protein",)
+    inc2 = next(c for c in result.criteria if c.id == "inc-2")
+    assert inc2.missing == ("24-hour urine protein",)
+
+
+def test_missing_uln_is_named(engine: Any) -> None:
+    data = base_patient()
+    lab_value("alt", "50 U/L", uln=None)(data)
+    result = run(engine, data)
+    assert result.verdict == "undetermined"
+    assert result.to_collect == ("the reporting lab's upper limit of normal for ALT",)
+
+
+def test_ineligible_verdict_names_the_failing_criteria(engine: Any) -> None:
+    data = base_patient()
+    lab_value("alt", "400 U/L")(data)
+    sledai(5)(data)
+    result = run(engine, data)
+    assert result.verdict == "ineligible"
+    assert result.deciding == ("inc-1", "exc-1")
+
+
+def test_ineligible_wins_over_unknown(engine: Any) -> None:
+    data = base_patient()
+    remove_lab("urine_protein_24h")(data)
+    set_at("pregnancy.pregnant", True)(data)
+    result = run(engine, data)
+    assert result.verdict == "ineligible"
+    assert result.deciding == ("exc-5",)
+    assert result.to_collect == ("24-hour urine protein",)
+
+
+def test_explanation_shows_values_units_dates_and_derivations(engine: Any) -> None:
+    result = run(engine, base_patient())
+    by_id = {c.id: c for c in result.criteria}
+    assert "2.4 g/24h" in by_id["inc-2"].reason and "2026-10-28" in by_id["inc-2"].reason
+    assert "≥ 1 g/day" in by_id["inc-2"].reason
+    alt = next(v for v in by_id["exc-1"].values if v.field == "alt_x_uln")
+    assert alt.derivation == "ALT 38 U/L / ULN 40 U/L = 0.95"
+    age = next(v for v in by_id["inc-1"].values if v.field == "age_years")
+    assert age.derivation == "completed years from birth date 1991-03-14 to 2026-11-02"
+    assert any("REGISTRY ERROR" in note for note in by_id["exc-4"].notes)
+    assert by_id["inc-4"].outcome == "manual" and "left to the clinician" in by_id["inc-4"].reason
+
+
+def test_prednisone_equivalent_derivation_is_shown(engine: Any) -> None:
+    data = base_patient()
+    course(0, drug="methylprednisolone", dose="32 mg")(data)
+    result = run(engine, data)
+    inc3 = next(c for c in result.criteria if c.id == "inc-3")
+    derivation = next(v.derivation for v in inc3.values if v.field == "medications[0].prednisone_equivalent_daily_dose")
+    assert derivation is not None and "x 5 / 4" in derivation and "= 40 mg/day prednisone" in derivation
