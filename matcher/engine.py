@@ -27,12 +27,24 @@ from typing import Any
 from .errors import EngineUnavailableError, EvaluationError
 
 try:
+    import durable  # noqa: F401 - the durable-rules distribution; its C extension below does the work
     import durable_rules_engine as _engine
 except ImportError as _exc:  # pragma: no cover - exercised by a test that hides the module
     _engine = None
     _IMPORT_PROBLEM = str(_exc)
 else:
     _IMPORT_PROBLEM = ""
+
+
+def engine_version() -> str:
+    """``durable-rules X.Y.Z``: which engine decided, for the record."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    require_engine()
+    try:
+        return f"durable-rules {version('durable-rules')}"
+    except PackageNotFoundError:  # pragma: no cover - importable but not installed as a distribution
+        return "durable-rules (version unknown)"
 
 SENTINEL = "sentinel"
 _SESSION = "0"

@@ -5,6 +5,7 @@ JSON schema (``schema_version`` 1; fields are only ever added)::
     {
       "schema_version": 1,
       "matcher_version": "0.1.0",
+      "engine": "durable-rules 2.0.28",
       "patient": "example-eligible",
       "as_of": "2026-11-02",
       "as_of_source": "screening_date in the patient file",
@@ -41,6 +42,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
+from .engine import engine_version
 from .explain import CriterionResult, TrialResult
 
 SCHEMA_VERSION = 1
@@ -59,6 +61,7 @@ def to_json(results: Sequence[TrialResult], patient: str, as_of: dt.date, as_of_
     document = {
         "schema_version": SCHEMA_VERSION,
         "matcher_version": matcher_version(),
+        "engine": engine_version(),
         "patient": patient,
         "as_of": as_of.isoformat(),
         "as_of_source": as_of_source,

@@ -47,6 +47,7 @@ def test_json_schema_fields() -> None:
     _, out, _ = cli("check", str(PATIENTS / "undetermined-no-proteinuria.yaml"), "--format", "json")
     document = json.loads(out)
     assert document["schema_version"] == 1
+    assert document["engine"].startswith("durable-rules 2.0.")
     assert document["patient"] == "example-undetermined-proteinuria"
     assert document["as_of"] == "2026-11-02"
     result = document["results"][0]

@@ -264,9 +264,10 @@ def test_engine_firing_both_ways_is_refused(trials: list[matcher.Trial], monkeyp
 
 
 # The engine really decides: with durable-rules unimportable, the CLI fails loudly instead of answering.
-def test_cli_refuses_to_answer_without_the_engine(tmp_path: Any) -> None:
+@pytest.mark.parametrize("hidden", ["durable_rules_engine", "durable"])
+def test_cli_refuses_to_answer_without_the_engine(tmp_path: Any, hidden: str) -> None:
     blocker = tmp_path / "sitecustomize.py"
-    blocker.write_text("import sys\nsys.modules['durable_rules_engine'] = None\n")
+    blocker.write_text(f"import sys\nsys.modules[{hidden!r}] = None\n")
     env = {"PYTHONPATH": f"{tmp_path}:{ROOT}", "PATH": "/usr/bin:/bin", "NO_COLOR": "1"}
     done = subprocess.run([sys.executable, "-m", "matcher", "check", str(ROOT / "patients" /
                            "eligible-lupus-nephritis.yaml")], capture_output=True, text=True, env=env, check=False)
