@@ -17,18 +17,38 @@ Pitfalls of durable-rules this avoids by construction (ENGINE_NOTES.md):
   asserted as facts of their own (``kind`` = the list's name), so an OR inside
   an entry's condition is an ordinary OR;
 * facts carry no nulls: an unknown value is an absent key.
+
+A manual part compiles to a condition no fact can match (its key is never in a
+fact), so it is unknown in both directions and its parents decide around it
+by Kleene logic. A comparison with an alternative reading is true only where
+both readings are true and false only where both are false.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .errors import RuleFileError
 from .fields import LISTS, PATIENT_FIELDS, fact_key
-from .rules import OPERATORS, AllOf, AnyOf, Comparison, Node, Not, QueryRef, Trial, children, walk
+from .rules import (
+    OPERATORS,
+    AllOf,
+    AnyOf,
+    Comparison,
+    ManualPart,
+    Node,
+    Not,
+    QueryRef,
+    Reading,
+    Trial,
+    children,
+    walk,
+)
 
 PATIENT_KIND = "patient"
+#: a key no fact ever carries: the condition of a manual part can never match
+NEVER_KEY = "manual__never"
 
 
 def query_key(name: str) -> str:
@@ -69,7 +89,12 @@ def compile_trial(trial: Trial) -> CompiledTrial:
     meaning: dict[str, tuple[int, bool]] = {}
 
     def add(node: Node, owner: str, scope: str) -> int:
-        child_indexes = tuple(add(child, owner, scope) for child in children(node))
+        parts = children(node)
+        if isinstance(node, Comparison) and node.alternative is not None:
+            # each reading of a disputed boundary is a node of its own, so the engine says which holds
+            parts = tuple(replace(node, op=r.op, value=r.value, written=r.written, alternative=None)
+                          for r in node.readings)
+        child_indexes = tuple(add(child, owner, scope) for child in parts)
         index = len(nodes)
         nodes.append(CompiledNode(index, node, child_indexes, owner, scope))
         for truth in (True, False):
@@ -107,6 +132,8 @@ def condition(node: Node, truth: bool) -> dict[str, Any]:
         return _comparison(node, truth)
     if isinstance(node, QueryRef):
         return {query_key(node.query): truth}
+    if isinstance(node, ManualPart):
+        return {NEVER_KEY: True}
     if isinstance(node, Not):
         return condition(node.child, not truth)
     if isinstance(node, (AllOf, AnyOf)):
@@ -121,20 +148,24 @@ def _join(op: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _comparison(node: Comparison, truth: bool) -> dict[str, Any]:
+    return _join("$and", [_reading(node, reading, truth) for reading in node.readings])
+
+
+def _reading(node: Comparison, reading: Reading, truth: bool) -> dict[str, Any]:
     key = fact_key(node.field)
-    op = OPERATORS[node.op]
+    op = OPERATORS[reading.op]
     name = op.name if truth else op.negation
     if name == "in":
-        return _join("$or", [{key: option} for option in node.value])
+        return _join("$or", [{key: option} for option in reading.value])
     if name == "not_in":
-        return _join("$and", [{"$neq": {key: option}} for option in node.value])
+        return _join("$and", [{"$neq": {key: option}} for option in reading.value])
     engine_op = OPERATORS[name].engine
-    _check_threshold(node)
-    return {key: node.value} if engine_op is None else {engine_op: {key: node.value}}
+    _check_threshold(node, reading)
+    return {key: reading.value} if engine_op is None else {engine_op: {key: reading.value}}
 
 
-def _check_threshold(node: Comparison) -> None:
-    value = node.value
+def _check_threshold(node: Comparison, reading: Reading) -> None:
+    value = reading.value
     if isinstance(value, float) and not (abs(value) < 1e15 and (value == 0 or abs(value) >= 1e-9)):
-        raise RuleFileError(f"threshold {node.written!r} is out of the range the engine can compare",
+        raise RuleFileError(f"threshold {reading.written!r} is out of the range the engine can compare",
                             file=node.where.file, line=node.where.line, column=node.where.column, field=node.field)

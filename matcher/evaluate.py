@@ -25,7 +25,7 @@ from .engine import Ruleset
 from .errors import EvaluationError
 from .fields import LISTS, PATIENT_FIELDS, Absence, Observation, Reading, fact_key
 from .profile import PatientProfile
-from .rules import AllOf, AnyOf, Not
+from .rules import AllOf, AnyOf, Comparison, Not
 
 Truth = bool | None
 
@@ -57,6 +57,9 @@ class Evaluation:
 
 
 def kleene(kind: type, truths: list[Truth]) -> Truth:
+    """A node's value from its children's: all/any/not, or the agreement of two readings."""
+    if kind is Comparison:  # two readings of a disputed boundary: decided only where they agree
+        return truths[0] if truths[0] == truths[1] else None
     if kind is AllOf:
         return False if False in truths else (None if None in truths else True)
     if kind is AnyOf:

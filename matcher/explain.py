@@ -13,8 +13,9 @@ from typing import Literal
 
 from .compile import CompiledNode
 from .evaluate import Evaluation, QueryEvaluation, Truth
-from .fields import LISTS, PATIENT_FIELDS, Absence, FieldSpec, Observation, Reading
-from .rules import OPERATORS, Comparison, Criterion, Not, QueryRef
+from .fields import LISTS, PATIENT_FIELDS, Absence, FieldSpec, Observation
+from .fields import Reading as FieldReading
+from .rules import OPERATORS, Comparison, Criterion, ManualPart, Not, QueryRef, Reading
 
 Outcome = Literal["met", "not_met", "unknown", "manual"]
 Verdict = Literal["eligible", "ineligible", "undetermined"]
@@ -83,7 +84,7 @@ def _fmt(value: float) -> str:
     return f"{value:.6g}"
 
 
-def _threshold_text(node: Comparison, spec: FieldSpec) -> str:
+def _threshold_text(node: Reading, spec: FieldSpec) -> str:
     op = OPERATORS[node.op]
     if node.op == "in":
         return f"in {{{', '.join(str(v) for v in node.value)}}}"
@@ -108,12 +109,25 @@ class _Explainer:
         self.ev = evaluation
         self.nodes = evaluation.compiled.nodes
 
-    def comparison_line(self, node: Comparison, truth: Truth, reading: Reading, spec: FieldSpec) -> str:
+    def comparison_line(self, index: int, reading: FieldReading, spec: FieldSpec) -> str:
+        compiled = self.nodes[index]
+        node = compiled.node
+        assert isinstance(node, Comparison)
+        truth = self.ev.truths[index]
+        readings = [self.ev.truths[child] for child in compiled.children]  # per reading, when disputed
         label = node.label or spec.label
-        threshold = _threshold_text(node, spec)
+        thresholds = [_threshold_text(r, spec) for r in node.readings]
+        threshold = thresholds[0] if len(thresholds) == 1 else f"{thresholds[0]}, or as read otherwise {thresholds[1]}"
         if isinstance(reading, Absence):
             return f"{label}: unknown, {reading.reason} (needs {threshold})"
-        when = f" on {reading.date}" if reading.date and reading.source.startswith(("labs", "disease")) else ""
+        when = ""
+        if reading.date and reading.source.startswith(("labs", "disease", "pregnancy.tests")):
+            days = (self.ev.as_of - reading.date).days
+            when = f" on {reading.date} ({days} day{'s' if days != 1 else ''} before the as-of date)"
+        if len(readings) == 2 and readings[0] != readings[1]:
+            return (f"{label}: {reading.display}{when} (disputed boundary: {thresholds[0]}: "
+                    f"{_truth_word(readings[0])}, but as read otherwise {thresholds[1]}: "
+                    f"{_truth_word(readings[1])}; the clinician decides)")
         return f"{label}: {reading.display}{when} ({threshold}: {_truth_word(truth)})"
 
     def query_line(self, query: QueryEvaluation) -> str:
@@ -137,24 +151,23 @@ class _Explainer:
         return f"{spec.label}: unknown, " + " | ".join(unknown)
 
     def lines(self, index: int, out: list[str], values: dict[str, ValueUsed], missing: list[str]) -> None:
-        """Detail lines for the comparisons and queries under node ``index``."""
+        """Detail lines for the comparisons, queries and manual parts under node ``index``."""
         compiled = self.nodes[index]
         node = compiled.node
-        truth = self.ev.truths[index]
+        if isinstance(node, (Comparison, QueryRef, ManualPart)):
+            out.append(self.leaf_line(index))
         if isinstance(node, Comparison):
-            spec = PATIENT_FIELDS[node.field]
             reading = self.ev.readings[node.field]
-            out.append(self.comparison_line(node, truth, reading, spec))
             if isinstance(reading, Observation):
-                values[node.field] = ValueUsed(node.field, spec.label, reading.display, reading.source,
-                                               reading.date, reading.derivation)
+                values[node.field] = ValueUsed(node.field, PATIENT_FIELDS[node.field].label, reading.display,
+                                               reading.source, reading.date, reading.derivation)
             elif reading.collect not in missing:
                 missing.append(reading.collect)
             return
         if isinstance(node, QueryRef):
-            query = self.ev.queries[node.query]
-            out.append(self.query_line(query))
-            self._query_values(query, values, missing)
+            self._query_values(self.ev.queries[node.query], values, missing)
+            return
+        if isinstance(node, ManualPart):
             return
         for child in compiled.children:
             self.lines(child, out, values, missing)
@@ -178,16 +191,15 @@ class _Explainer:
                         missing.append(reading.collect)
 
     def deciding(self, index: int) -> list[int]:
-        """The leaves (comparisons and queries) that decide node ``index``'s value."""
+        """The leaves (comparisons, queries, manual parts) that decide node ``index``'s value."""
         compiled = self.nodes[index]
-        truth = self.ev.truths[index]
-        if not compiled.children:
+        if not compiled.children or isinstance(compiled.node, Comparison):
             return [index]
         if isinstance(compiled.node, Not):
             return self.deciding(compiled.children[0])
         # all/any are decided by the children that share their value (Kleene logic)
-        wanted = truth
-        chosen = [c for c in compiled.children if self.ev.truths[c] == wanted]
+        truth = self.ev.truths[index]
+        chosen = [c for c in compiled.children if self.ev.truths[c] == truth]
         result: list[int] = []
         for child in chosen or list(compiled.children):
             result.extend(self.deciding(child))
@@ -196,10 +208,25 @@ class _Explainer:
     def leaf_line(self, index: int) -> str:
         node = self.nodes[index].node
         if isinstance(node, Comparison):
-            return self.comparison_line(node, self.ev.truths[index], self.ev.readings[node.field],
-                                        PATIENT_FIELDS[node.field])
+            return self.comparison_line(index, self.ev.readings[node.field], PATIENT_FIELDS[node.field])
+        if isinstance(node, ManualPart):
+            return f"left to the clinician: {node.reason}"
         assert isinstance(node, QueryRef)
         return self.query_line(self.ev.queries[node.query])
+
+    def needs_data(self, index: int) -> bool:
+        """Is unknown leaf ``index`` unknown for want of data (rather than left to the clinician)?"""
+        node = self.nodes[index].node
+        if isinstance(node, Comparison):
+            return isinstance(self.ev.readings[node.field], Absence)
+        if isinstance(node, QueryRef):
+            query = self.ev.queries[node.query]
+            if query.items is None:
+                return True
+            root = self.ev.compiled.query_roots[node.query]
+            return any(isinstance(r, Absence) for item in query.items if item.truths[root] is None
+                       for r in item.readings.values())
+        return False
 
 
 _OUTCOMES: dict[Truth, Outcome] = {True: "met", False: "not_met", None: "unknown"}
@@ -219,19 +246,19 @@ def explain_criterion(evaluation: Evaluation, criterion: Criterion) -> Criterion
     truth = evaluation.truths[root.index]
     details: list[str] = []
     values: dict[str, ValueUsed] = {}
+    explainer.lines(root.index, details, values, [])
+    leaves = explainer.deciding(root.index)
+    reason = "; ".join(explainer.leaf_line(i) for i in leaves)
+    outcome = _outcome(truth)
     missing: list[str] = []
-    explainer.lines(root.index, details, values, missing)
-    reason = "; ".join(explainer.leaf_line(i) for i in explainer.deciding(root.index))
     if truth is None:
-        # only what is needed to settle the unknown parts
-        needed: list[str] = []
-        settle: dict[str, ValueUsed] = {}
-        for leaf in explainer.deciding(root.index):
-            explainer.lines(leaf, [], settle, needed)
-        missing = needed
-    else:
-        missing = []
-    return CriterionResult(criterion.id, criterion.kind, criterion.text, _outcome(truth), reason, tuple(details),
+        if any(explainer.needs_data(leaf) for leaf in leaves):
+            settle: dict[str, ValueUsed] = {}
+            for leaf in leaves:  # only what is needed to settle the unknown parts
+                explainer.lines(leaf, [], settle, missing)
+        else:  # decided up to parts the registry leaves to clinical judgement
+            outcome = "manual"
+    return CriterionResult(criterion.id, criterion.kind, criterion.text, outcome, reason, tuple(details),
                            tuple(values.values()), tuple(missing), criterion.notes)
 
 

@@ -10,7 +10,11 @@ Conditions::
     {any: [C, ...]}            at least one child holds
     {not: C}                   the child does not hold
     {field: F, OP: V}          a comparison on a patient field (matcher.fields)
+    {field: F, OP: V, alternative: {OP2: V2}}
+                               a boundary the registry itself leaves disputed: where
+                               the two readings disagree, the clinician decides
     {query: Q}                 some entry of a list matches the named query
+    {manual: REASON}           a part of the criterion left to the clinician
 
 Operators (one table, :data:`OPERATORS`): eq, ne, lt, lte, gt, gte, in.
 Thresholds of measured quantities carry their unit (``gte: 1 g/day``).
@@ -72,6 +76,17 @@ class Location:
 
 
 @dataclass(frozen=True)
+class Reading:
+    """One reading of a comparison: operator and threshold."""
+
+    op: str
+    #: threshold in the field's canonical unit (a tuple for ``in``)
+    value: Any
+    #: the threshold as the rule file writes it
+    written: str
+
+
+@dataclass(frozen=True)
 class Comparison:
     field: str
     op: str
@@ -80,6 +95,21 @@ class Comparison:
     #: the threshold as the rule file writes it
     written: str
     label: str | None
+    where: Location
+    #: a second reading of a disputed boundary; the comparison is decided only where both agree
+    alternative: Reading | None = None
+
+    @property
+    def readings(self) -> tuple[Reading, ...]:
+        primary = Reading(self.op, self.value, self.written)
+        return (primary,) if self.alternative is None else (primary, self.alternative)
+
+
+@dataclass(frozen=True)
+class ManualPart:
+    """A part of a criterion the registry leaves to clinical judgement: never decided by the matcher."""
+
+    reason: str
     where: Location
 
 
@@ -107,7 +137,7 @@ class Not:
     where: Location
 
 
-Node = Comparison | QueryRef | AllOf | AnyOf | Not
+Node = Comparison | QueryRef | ManualPart | AllOf | AnyOf | Not
 
 
 def children(node: Node) -> tuple[Node, ...]:
@@ -308,20 +338,22 @@ def _parse_criterion(r: _Reader, raw: Any, at: Path_, queries: dict[str, Query])
                      r.notes(spec.get("notes"), (*at, "notes")), r.where(at))
 
 
-_NODE_KEYS = {"all", "any", "not", "field", "query"}
+_NODE_KEYS = {"all", "any", "not", "field", "query", "manual"}
 
 
 def _parse_node(r: _Reader, raw: Any, at: Path_, fields: dict[str, FieldSpec],
                 queries: dict[str, Query] | None, criterion: str | None) -> Node:
     if not isinstance(raw, dict):
-        raise r.fail(at, "a condition must be a mapping: all, any, not, field or query", criterion=criterion)
+        raise r.fail(at, "a condition must be a mapping: all, any, not, field, query or manual",
+                     criterion=criterion)
     kinds = [key for key in raw if key in _NODE_KEYS]
     if len(kinds) != 1:
-        unknown = [key for key in raw if key not in _NODE_KEYS | set(OPERATORS) | {"label"}]
+        unknown = [key for key in raw if key not in _NODE_KEYS | set(OPERATORS) | {"label", "alternative"}]
         if unknown:
             raise r.fail((*at, unknown[0]), f"unknown key{did_you_mean(unknown[0], _NODE_KEYS | set(OPERATORS))}",
                          key=True, criterion=criterion)
-        raise r.fail(at, "a condition needs exactly one of all, any, not, field, query", criterion=criterion)
+        raise r.fail(at, "a condition needs exactly one of all, any, not, field, query, manual",
+                     criterion=criterion)
     kind = kinds[0]
     where = r.where(at)
     if kind in ("all", "any"):
@@ -335,6 +367,11 @@ def _parse_node(r: _Reader, raw: Any, at: Path_, fields: dict[str, FieldSpec],
     if kind == "not":
         r.mapping(raw, at, set(), {"not"})
         return Not(_parse_node(r, raw["not"], (*at, "not"), fields, queries, criterion), where)
+    if kind == "manual":
+        r.mapping(raw, at, set(), {"manual"})
+        if queries is None:
+            raise r.fail(at, "a manual part cannot be used inside a query", criterion=criterion)
+        return ManualPart(r.text(raw["manual"], at + ("manual",)), where)
     if kind == "query":
         r.mapping(raw, at, set(), {"query"})
         if queries is None:
@@ -351,8 +388,9 @@ def _parse_comparison(r: _Reader, raw: dict[str, Any], at: Path_, fields: dict[s
                       criterion: str | None) -> Comparison:
     ops = [key for key in raw if key in OPERATORS]
     for key in raw:
-        if key not in OPERATORS and key not in ("field", "label"):
-            raise r.fail((*at, key), f"unknown operator or key{did_you_mean(key, set(OPERATORS) | {'label'})}",
+        if key not in OPERATORS and key not in ("field", "label", "alternative"):
+            raise r.fail((*at, key), f"unknown operator or key"
+                         f"{did_you_mean(key, set(OPERATORS) | {'label', 'alternative'})}",
                          key=True, criterion=criterion)
     if len(ops) != 1:
         raise r.fail(at, f"a comparison needs exactly one operator ({', '.join(OPERATORS)})", criterion=criterion)
@@ -370,7 +408,23 @@ def _parse_comparison(r: _Reader, raw: dict[str, Any], at: Path_, fields: dict[s
         raise r.fail((*at, "label"), "label must be text", criterion=criterion)
     written = raw[op.name]
     value = _threshold(r, spec, op, written, (*at, op.name), criterion)
-    return Comparison(name, op.name, value, _written(written), label, r.where(at))
+    alternative = None
+    if "alternative" in raw:
+        alt_at = (*at, "alternative")
+        alt = raw["alternative"]
+        alt_ops = [key for key in alt if key in OPERATORS] if isinstance(alt, dict) else []
+        if not isinstance(alt, dict) or len(alt_ops) != 1 or len(alt) != 1:
+            raise r.fail(alt_at, "alternative must be one operator and threshold, e.g. {gte: 18}",
+                         criterion=criterion)
+        alt_op = OPERATORS[alt_ops[0]]
+        if spec.type not in alt_op.types:
+            raise r.fail(alt_at, f"operator {alt_op.name!r} does not apply to {spec.type} field {name!r}",
+                         criterion=criterion)
+        alt_value = _threshold(r, spec, alt_op, alt[alt_op.name], (*alt_at, alt_op.name), criterion)
+        alternative = Reading(alt_op.name, alt_value, _written(alt[alt_op.name]))
+        if (alt_op.name, alt_value) == (op.name, value):
+            raise r.fail(alt_at, "the alternative reading is the same as the first", criterion=criterion)
+    return Comparison(name, op.name, value, _written(written), label, r.where(at), alternative)
 
 
 def _written(value: Any) -> str:

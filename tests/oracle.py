@@ -12,15 +12,17 @@ import datetime as dt
 from matcher.compile import CompiledTrial
 from matcher.fields import LISTS, PATIENT_FIELDS, Observation
 from matcher.profile import PatientProfile
-from matcher.rules import OPERATORS, AllOf, AnyOf, Comparison, Node, Not, QueryRef
+from matcher.rules import OPERATORS, AllOf, AnyOf, Comparison, ManualPart, Node, Not, QueryRef
 
 Truth = bool | None
 
 
 def _compare(node: Comparison, reading: object) -> Truth:
+    """Each reading of the comparison; a disputed boundary is decided only where its readings agree."""
     if not isinstance(reading, Observation):
         return None
-    return bool(OPERATORS[node.op].test(reading.value, node.value))
+    results = {bool(OPERATORS[r.op].test(reading.value, r.value)) for r in node.readings}
+    return results.pop() if len(results) == 1 else None
 
 
 def evaluate_node(node: Node, read: dict[str, object], queries: dict[str, Truth]) -> Truth:
@@ -28,6 +30,8 @@ def evaluate_node(node: Node, read: dict[str, object], queries: dict[str, Truth]
         return _compare(node, read[node.field])
     if isinstance(node, QueryRef):
         return queries[node.query]
+    if isinstance(node, ManualPart):
+        return None
     if isinstance(node, Not):
         inner = evaluate_node(node.child, read, queries)
         return None if inner is None else not inner
