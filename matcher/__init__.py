@@ -4,7 +4,7 @@ The public API (see README.md)::
 
     import matcher
     trials = matcher.load_trials()
-    patient = matcher.load_patient("patients/eligible-lupus-nephritis.yaml")
+    patient = matcher.load_patient("patients/NCT00698191-eligible-lupus-nephritis.yaml")
     for result in matcher.evaluate(patient, trials):
         print(result.trial, result.verdict)
 """

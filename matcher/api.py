@@ -4,7 +4,7 @@ Typical screening script::
 
     import matcher
     trials = matcher.load_trials()                       # rules/ of this checkout
-    patient = matcher.load_patient("patients/eligible-lupus-nephritis.yaml")
+    patient = matcher.load_patient("patients/NCT00698191-eligible-lupus-nephritis.yaml")
     for result in matcher.evaluate(patient, trials):
         print(result.trial, result.verdict, result.summary)
 

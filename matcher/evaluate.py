@@ -118,6 +118,8 @@ class Evaluator:
         if items is not None:
             evaluated = []
             for index, item in enumerate(items):
+                if not spec.visible(item, as_of):
+                    continue
                 readings = {name: spec.fields[name].extract(item, index, profile, as_of) for name in names}
                 fact: dict[str, Any] = {"kind": over, "item": index}
                 fact.update({fact_key(n): r.value for n, r in readings.items() if isinstance(r, Observation)})

@@ -13,8 +13,10 @@ Patient fields describe the patient; item fields describe one entry of a list
 from __future__ import annotations
 
 import datetime as dt
+import math
+import typing
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from . import drugs
@@ -23,13 +25,17 @@ from .profile import (
     ACTIVITY_INDICES,
     FREQUENCY_INTERVAL_DAYS,
     LAB_TESTS,
+    Immunization,
     Infection,
+    InfectionAgent,
     LabResult,
     Malignancy,
+    MalignancyCategory,
     MedicationExposure,
     PatientProfile,
+    Procedure,
 )
-from .units import Measure
+from .units import Measure, convert
 
 Scalar = float | bool | str
 FieldType = Literal["number", "bool", "enum"]
@@ -139,8 +145,19 @@ def _attribute(path: str, label: str, collect: str, type_: FieldType = "bool",
 
 
 _attribute("diagnoses.sle.present", "SLE diagnosis", "whether the patient has SLE")
-_attribute("diagnoses.sle.acr1997_criteria_met", "ACR 1997 SLE classification criteria met",
-           "number of ACR 1997 SLE classification criteria met", "number", suffix="of 11")
+@_patient("sle.acr1997_criteria_met", "ACR 1997 SLE classification criteria met", "number",
+          "number of ACR 1997 SLE classification criteria met (or which ones)", suffix="of 11")
+def _acr1997_count(profile: PatientProfile, as_of: dt.date) -> Reading:
+    sle = profile.diagnoses.sle if profile.diagnoses else None
+    if sle is not None and sle.acr1997_criteria is not None:
+        listed = sle.acr1997_criteria
+        return Observation(len(listed), str(len(listed)), "diagnoses.sle.acr1997_criteria", None,
+                           f"counted from the criteria listed: {', '.join(c.replace('_', ' ') for c in listed)}")
+    if sle is not None and sle.acr1997_criteria_met is not None:
+        return Observation(sle.acr1997_criteria_met, str(sle.acr1997_criteria_met),
+                           "diagnoses.sle.acr1997_criteria_met")
+    return Absence("ACR 1997 criteria not recorded (diagnoses.sle.acr1997_criteria_met or acr1997_criteria)",
+                   "number of ACR 1997 SLE classification criteria met (or which ones)")
 _attribute("diagnoses.sle.ana_positive", "antinuclear antibodies positive", "ANA result")
 _attribute("diagnoses.lupus_nephritis.present", "lupus nephritis", "whether the patient has lupus nephritis")
 _attribute("diagnoses.lupus_nephritis.biopsy_class", "lupus nephritis biopsy class (ISN/RPS)",
@@ -155,6 +172,12 @@ _attribute("renal.kidney_transplant", "kidney transplant", "whether the patient 
 _attribute("pregnancy.planning_pregnancy", "intends a pregnancy soon", "whether a pregnancy is intended",
            name="planning_pregnancy")
 _attribute("consent.signed", "informed consent signed", "signed informed consent", name="consent_signed")
+_attribute("administrative.in_other_trial", "enrolled in another study", "whether the patient is in another study",
+           name="in_other_trial")
+_attribute("administrative.social_security_affiliation", "affiliated to social security",
+           "social security affiliation", name="social_security_affiliation")
+_attribute("administrative.legal_protection", "under legal protection", "whether the patient is under legal "
+           "protection", name="legal_protection")
 
 
 def _female_only(attr: str, label: str, collect: str) -> None:
@@ -257,6 +280,120 @@ for _test in LAB_TESTS:
         _uln_multiple_field(_test)
 
 
+_uln_multiple_field("serum_creatinine")
+
+
+def _body(profile: PatientProfile, what: str, measure: Measure) -> Observation | Absence:
+    written = getattr(profile.demographics, what, None) if profile.demographics else None
+    if written is None:
+        return Absence(f"{what} not recorded (demographics.{what})", what)
+    amount = convert(written, measure)
+    return Observation(amount, str(written), f"demographics.{what}")
+
+
+WEIGHT = Measure("kg", "kg")
+HEIGHT = Measure("cm", "cm")
+
+
+@_patient("weight", "weight", "number", "weight", measure=WEIGHT)
+def _weight(profile: PatientProfile, as_of: dt.date) -> Reading:
+    return _body(profile, "weight", WEIGHT)
+
+
+@_patient("height", "height", "number", "height", measure=HEIGHT)
+def _height(profile: PatientProfile, as_of: dt.date) -> Reading:
+    return _body(profile, "height", HEIGHT)
+
+
+@_patient("body_surface_area", "body-surface area (Mosteller)", "number", "height and weight",
+          measure=Measure("m**2", "m2"))
+def body_surface_area(profile: PatientProfile, as_of: dt.date) -> Reading:
+    """Mosteller: sqrt(height cm x weight kg / 3600), from the recorded (current) height and weight."""
+    weight, height = _weight(profile, as_of), _height(profile, as_of)
+    for reading in (weight, height):
+        if isinstance(reading, Absence):
+            return Absence(f"body-surface area needs height and weight: {reading.reason}", "height and weight")
+    assert isinstance(weight, Observation) and isinstance(height, Observation)
+    bsa = round(math.sqrt(float(height.value) * float(weight.value) / 3600), 4)
+    return Observation(bsa, f"{_fmt(bsa)} m2", "demographics", None,
+                       f"Mosteller: sqrt({_fmt(float(height.value))} cm x {_fmt(float(weight.value))} kg / 3600)"
+                       f" = {_fmt(bsa)} m2")
+
+
+def _renal_inputs(profile: PatientProfile, as_of: dt.date) -> tuple[Any, ...] | Absence:
+    """(age, sex, creatinine reading, creatinine result) for an eGFR or clearance formula."""
+    age = _age(profile, as_of)
+    if isinstance(age, Absence):
+        return Absence(f"needs age: {age.reason}", age.collect)
+    sex = profile.demographics.sex if profile.demographics else None
+    if sex is None:
+        return Absence("needs sex: not recorded", "sex")
+    found = _latest_lab(profile, "serum_creatinine", as_of)
+    if found is None:
+        return Absence(f"needs a serum creatinine on or before {as_of}", "serum creatinine")
+    return age, sex, found[0], found[1]
+
+
+@_patient("egfr_ckd_epi_2021", "eGFR (CKD-EPI 2021, computed from creatinine)", "number",
+          "serum creatinine, age and sex", measure=Measure("mL/min", "mL/min/1.73 m2", per_bsa=True))
+def egfr_ckd_epi_2021(profile: PatientProfile, as_of: dt.date) -> Reading:
+    """142 x min(Scr/k,1)^a x max(Scr/k,1)^-1.200 x 0.9938^age x 1.012 (female); race-free; adults only."""
+    inputs = _renal_inputs(profile, as_of)
+    if isinstance(inputs, Absence):
+        return Absence(f"CKD-EPI eGFR {inputs.reason}", inputs.collect)
+    age, sex, position, result = inputs
+    years = int(age.value)
+    if years < 18:
+        return Absence(f"CKD-EPI 2021 is for adults; the patient is {years}", "a measured or reported eGFR")
+    scr = result.amount
+    kappa, alpha, factor = (0.7, -0.241, 1.012) if sex == "female" else (0.9, -0.302, 1.0)
+    egfr = 142 * min(scr / kappa, 1) ** alpha * max(scr / kappa, 1) ** -1.200 * 0.9938**years * factor
+    egfr = round(egfr, 1)
+    return Observation(egfr, f"{_fmt(egfr)} mL/min/1.73m2 (computed)", f"labs[{position}]", result.date,
+                       f"CKD-EPI 2021 from creatinine {_fmt(scr)} mg/dL on {result.date}, age {years}, {sex}: "
+                       f"142 x min({_fmt(scr)}/{kappa},1)^{alpha} x max({_fmt(scr)}/{kappa},1)^-1.2 x "
+                       f"0.9938^{years}{' x 1.012' if sex == 'female' else ''} = {_fmt(egfr)}")
+
+
+@_patient("creatinine_clearance_cockcroft_gault", "creatinine clearance (Cockcroft-Gault, computed)", "number",
+          "serum creatinine, age, sex and weight", measure=Measure("mL/min", "mL/min"))
+def creatinine_clearance(profile: PatientProfile, as_of: dt.date) -> Reading:
+    """(140 - age) x weight kg / (72 x Scr mg/dL), x 0.85 if female."""
+    inputs = _renal_inputs(profile, as_of)
+    if isinstance(inputs, Absence):
+        return Absence(f"creatinine clearance {inputs.reason}", inputs.collect)
+    age, sex, position, result = inputs
+    weight = _weight(profile, as_of)
+    if isinstance(weight, Absence):
+        return Absence(f"creatinine clearance needs the weight: {weight.reason}", "weight")
+    years, kg, scr = int(age.value), float(weight.value), result.amount
+    clearance = round((140 - years) * kg / (72 * scr) * (0.85 if sex == "female" else 1.0), 1)
+    return Observation(clearance, f"{_fmt(clearance)} mL/min (computed)", f"labs[{position}]", result.date,
+                       f"Cockcroft-Gault: (140 - {years}) x {_fmt(kg)} kg / (72 x {_fmt(scr)} mg/dL)"
+                       f"{' x 0.85' if sex == 'female' else ''} = {_fmt(clearance)} mL/min "
+                       f"(creatinine of {result.date}, weight as recorded)")
+
+
+def _pregnancy_test_field(specimen: str) -> None:
+    name = f"{specimen}_pregnancy_test"
+
+    def extract(profile: PatientProfile, as_of: dt.date) -> Reading:
+        tests = profile.pregnancy.tests if profile.pregnancy else None
+        found = _latest(tests, as_of, lambda test: test.specimen == specimen)
+        if found is None:
+            return Absence(f"no {specimen} pregnancy test on or before {as_of}", f"{specimen} pregnancy test")
+        position, test = found
+        return Observation(test.result, test.result, f"pregnancy.tests[{position}]", test.date,
+                           "most recent test on or before the as-of date")
+
+    PATIENT_FIELDS[name] = FieldSpec(name, f"{specimen} pregnancy test (most recent)", "enum", extract, None,
+                                     ("positive", "negative"), f"{specimen} pregnancy test")
+
+
+_pregnancy_test_field("urine")
+_pregnancy_test_field("serum")
+
+
 # ------------------------------------------------------------------ item fields
 ItemExtract = Callable[[Any, int, PatientProfile, dt.date], Reading]
 
@@ -270,6 +407,8 @@ class ListSpec:
     item_label: Callable[[Any], str]
     fields: dict[str, FieldSpec]
     collect: str
+    #: entries dated after the as-of date have not happened yet on that day and are left out
+    visible: Callable[[Any, dt.date], bool]
 
     def items(self, profile: PatientProfile) -> list[Any] | None:
         entries: list[Any] | None = getattr(profile, self.name)
@@ -421,43 +560,274 @@ def _duration(course: MedicationExposure, i: int, profile: PatientProfile, as_of
                        f"calendar months from {how}")
 
 
-INFECTION_FIELDS: dict[str, FieldSpec] = {
-    "status": FieldSpec(
-        "status", "infection status", "enum",
-        lambda item, i, profile, as_of: Observation(item.status, item.status, f"infections[{i}].status"),
-        None, ("uncontrolled", "controlled", "resolved"), "infection status",
-    ),
-    "severe": FieldSpec(
-        "severe", "severe infection", "bool",
-        lambda item, i, profile, as_of: (
-            Absence(f"severity of {item.name} not recorded", f"severity of {item.name}") if item.severe is None
-            else Observation(item.severe, "yes" if item.severe else "no", f"infections[{i}].severe")),
-        None, (), "infection severity",
-    ),
-}
+def _course_end(course: MedicationExposure, as_of: dt.date) -> tuple[dt.date, str] | None:
+    """When the course ended as seen on the as-of date (the as-of date itself while it runs)."""
+    if course.ongoing or (course.end is not None and course.end >= as_of):
+        return as_of, "ongoing on the as-of date"
+    if course.end is not None:
+        return course.end, f"ended {course.end}"
+    return None
 
-MALIGNANCY_FIELDS: dict[str, FieldSpec] = {
-    "status": FieldSpec(
-        "status", "malignancy status", "enum",
-        lambda item, i, profile, as_of: Observation(item.status, item.status, f"malignancies[{i}].status"),
-        None, ("active", "in_remission", "cured"), "malignancy status",
-    ),
-}
+
+def _since_end(unit: str) -> None:
+    name = f"{unit}_since_end"
+
+    def extract(course: MedicationExposure, i: int, profile: PatientProfile, as_of: dt.date) -> Reading:
+        end = _course_end(course, as_of)
+        if end is None:
+            return Absence(f"end date of {course.drug} not recorded (and not marked ongoing)",
+                           f"end date of {course.drug} (or ongoing: true)")
+        day, how = end
+        amount = _elapsed(day, as_of, unit)
+        return Observation(amount, f"{_fmt(amount)} {unit}", f"medications[{i}]", None,
+                           f"{how}: {_fmt(amount)} {unit} before the as-of date {as_of}")
+
+    MEDICATION_FIELDS[name] = FieldSpec(name, f"{unit} since the last dose", "number", extract, None, (),
+                                        "end date", f"{unit}")
+
+
+def _elapsed(since: dt.date, until: dt.date, unit: str) -> float:
+    """Days, weeks (7 days) or calendar months from ``since`` to ``until`` (see matcher.dates)."""
+    if unit == "months":
+        return round(months_between(since, until), 4)
+    days = (until - since).days
+    return days if unit == "days" else round(days / 7, 4)
+
+
+for _unit in ("days", "weeks", "months"):
+    _since_end(_unit)
+
+
+@_med("days_since_start", "days since the course started", "number", "start date", suffix="days")
+def _since_start(course: MedicationExposure, i: int, profile: PatientProfile, as_of: dt.date) -> Reading:
+    if course.start is None:
+        return Absence(f"start date of {course.drug} not recorded", f"start date of {course.drug}")
+    days = (as_of - course.start).days
+    return Observation(days, f"{days} days", f"medications[{i}].start", None,
+                       f"from {course.start} to the as-of date {as_of}")
+
+
+@_med("duration_days", "duration of the course", "number", "start and end dates", suffix="days")
+def _duration_days(course: MedicationExposure, i: int, profile: PatientProfile, as_of: dt.date) -> Reading:
+    months = _duration(course, i, profile, as_of)
+    if isinstance(months, Absence):
+        return months
+    assert course.start is not None
+    end = _course_end(course, as_of)
+    assert end is not None
+    days = (end[0] - course.start).days
+    return Observation(days, f"{days} days", f"medications[{i}]", None, f"from {course.start}, {end[1]}")
+
+
+@_med("ongoing", "course ongoing on the as-of date", "bool", "end date or ongoing")
+def _ongoing(course: MedicationExposure, i: int, profile: PatientProfile, as_of: dt.date) -> Reading:
+    end = _course_end(course, as_of)
+    if end is None:
+        return Absence(f"whether {course.drug} is ongoing is not recorded", f"end date of {course.drug} "
+                       "(or ongoing: true)")
+    running = end[0] == as_of
+    return Observation(running, "yes" if running else "no", f"medications[{i}]", None, end[1])
+
+
+@_med("administrations", "number of doses given", "number", "number of doses given", suffix="doses")
+def _administrations(course: MedicationExposure, i: int, profile: PatientProfile, as_of: dt.date) -> Reading:
+    if course.administrations is None:
+        return Absence(f"number of doses of {course.drug} not recorded", f"number of doses of {course.drug}")
+    return Observation(course.administrations, str(course.administrations),
+                       f"medications[{i}].administrations")
+
+
+_PER_WEEK = {"daily": 7, "twice_daily": 14, "three_times_daily": 21, "weekly": 1}
+
+
+@_med("weekly_dose", "weekly dose", "number", "dose and frequency", measure=Measure("mg/week", "mg/week"))
+def _weekly_dose(course: MedicationExposure, i: int, profile: PatientProfile, as_of: dt.date) -> Reading:
+    if course.dose_amount is None or course.dose_kind != "mass":
+        return Absence(f"dose of {course.drug} in mg not recorded", f"dose of {course.drug}")
+    per_week = _PER_WEEK.get(course.frequency or "")
+    if per_week is None:
+        return Absence(f"{course.drug} is not given daily or weekly (frequency {course.frequency or 'not recorded'}"
+                       ")", f"frequency of {course.drug}")
+    weekly = course.dose_amount * per_week
+    return Observation(weekly, f"{_fmt(weekly)} mg/week", f"medications[{i}]", None,
+                       f"{course.dose} x {per_week} per week")
+
+
+@_med("daily_dose_per_kg", "daily dose per kg of body weight", "number", "dose, frequency and weight",
+      measure=Measure("mg/kg/day", "mg/kg/day"))
+def _daily_dose_per_kg(course: MedicationExposure, i: int, profile: PatientProfile, as_of: dt.date) -> Reading:
+    per_day = _administrations_per_day(course)
+    if course.dose_amount is None:
+        return Absence(f"dose of {course.drug} not recorded", f"dose of {course.drug}")
+    if per_day is None:
+        return Absence(f"{course.drug} is not given daily (frequency {course.frequency or 'not recorded'})",
+                       f"frequency of {course.drug}")
+    if course.dose_kind == "per_kg":
+        daily = round(course.dose_amount * per_day, 4)
+        return Observation(daily, f"{_fmt(daily)} mg/kg/day", f"medications[{i}]", None,
+                           f"{course.dose} x {per_day} per day")
+    if course.dose_kind != "mass":
+        return Absence(f"dose of {course.drug} is written per m2", f"dose of {course.drug} in mg or mg/kg")
+    weight = _weight(profile, as_of)
+    if isinstance(weight, Absence):
+        return Absence(f"mg/kg of {course.drug} needs the weight: {weight.reason}", "weight")
+    daily = round(course.dose_amount * per_day / float(weight.value), 4)
+    return Observation(daily, f"{_fmt(daily)} mg/kg/day", f"medications[{i}]", None,
+                       f"{course.dose} x {per_day} per day / {weight.display} (weight as recorded now)")
+
+
+@_med("dose_absolute", "dose per administration, in mg (converted from mg/m2 or mg/kg with body size)", "number",
+      "dose", measure=Measure("mg", "mg"))
+def _dose_absolute(course: MedicationExposure, i: int, profile: PatientProfile, as_of: dt.date) -> Reading:
+    if course.dose_amount is None:
+        return Absence(f"dose of {course.drug} not recorded", f"dose of {course.drug}")
+    if course.dose_kind == "mass":
+        return Observation(course.dose_amount, f"{_fmt(course.dose_amount)} mg", f"medications[{i}].dose")
+    size = body_surface_area(profile, as_of) if course.dose_kind == "per_m2" else _weight(profile, as_of)
+    if isinstance(size, Absence):
+        return Absence(f"converting {course.dose} of {course.drug} to mg: {size.reason}", size.collect)
+    amount = round(course.dose_amount * float(size.value), 1)
+    return Observation(amount, f"{_fmt(amount)} mg", f"medications[{i}].dose", None,
+                       f"{course.dose} x {size.display} (body size as recorded now) = {_fmt(amount)} mg")
+
+
+def _item_attribute(table: dict[str, FieldSpec], listed: str, attr: str, label: str, type_: FieldType,
+                    choices: tuple[str, ...] = ()) -> None:
+    """Register an item field that is a plain attribute of the entry."""
+
+    def extract(item: Any, i: int, profile: PatientProfile, as_of: dt.date) -> Reading:
+        value = getattr(item, attr)
+        if value is None:
+            return Absence(f"{label} of {listed}[{i}] not recorded", f"{label} ({listed}[{i}].{attr})")
+        display = ("yes" if value else "no") if isinstance(value, bool) else str(value).replace("_", " ")
+        return Observation(value, display, f"{listed}[{i}].{attr}")
+
+    table[attr] = FieldSpec(attr, label, type_, extract, None, choices, label)
+
+
+def _weeks_since(table: dict[str, FieldSpec], listed: str, name: str,
+                 when: Callable[[Any, dt.date], tuple[dt.date, str] | Absence]) -> None:
+    def extract(item: Any, i: int, profile: PatientProfile, as_of: dt.date) -> Reading:
+        found = when(item, as_of)
+        if isinstance(found, Absence):
+            return found
+        day, how = found
+        weeks = _elapsed(day, as_of, "weeks")
+        return Observation(weeks, f"{_fmt(weeks)} weeks", f"{listed}[{i}]", None,
+                           f"{how}: {(as_of - day).days} days = {_fmt(weeks)} weeks before the as-of date")
+
+    table[name] = FieldSpec(name, "weeks before the as-of date", "number", extract, None, (), "date", "weeks")
+
+
+def _choices(literal: Any) -> tuple[str, ...]:
+    return tuple(typing.get_args(literal))
+
+
+INFECTION_FIELDS: dict[str, FieldSpec] = {}
+_item_attribute(INFECTION_FIELDS, "infections", "status", "infection status", "enum",
+                ("uncontrolled", "controlled", "resolved"))
+_item_attribute(INFECTION_FIELDS, "infections", "agent", "infectious agent", "enum", _choices(InfectionAgent))
+for _attr, _label in (("severe", "severe"), ("recurrent", "recurrent"), ("hospitalized", "needed hospitalisation"),
+                      ("iv_antibiotics", "needed intravenous antibiotics"), ("treated", "needed treatment")):
+    _item_attribute(INFECTION_FIELDS, "infections", _attr, _label, "bool")
+
+
+def _infection_active(item: Infection, i: int, profile: PatientProfile, as_of: dt.date) -> Reading:
+    resolved = item.status == "resolved" and (item.end is None or item.end <= as_of)
+    return Observation(not resolved, "no" if resolved else "yes", f"infections[{i}].status")
+
+
+INFECTION_FIELDS["active"] = FieldSpec("active", "infection active (not resolved)", "bool", _infection_active,
+                                       None, (), "infection status")
+
+
+def _infection_last_active(item: Infection, as_of: dt.date) -> tuple[dt.date, str] | Absence:
+    if item.status != "resolved" or (item.end is not None and item.end > as_of):
+        return as_of, "active on the as-of date"
+    if item.end is None:
+        return Absence(f"{item.name} is resolved but its end date is not recorded", f"end date of {item.name}")
+    return item.end, f"resolved {item.end}"
+
+
+_weeks_since(INFECTION_FIELDS, "infections", "weeks_since_active", _infection_last_active)
+INFECTION_FIELDS["weeks_since_active"] = replace(INFECTION_FIELDS["weeks_since_active"],
+                                                 label="weeks since the infection was last active")
+
+MALIGNANCY_FIELDS: dict[str, FieldSpec] = {}
+_item_attribute(MALIGNANCY_FIELDS, "malignancies", "status", "malignancy status", "enum",
+                ("active", "in_remission", "cured"))
+_item_attribute(MALIGNANCY_FIELDS, "malignancies", "category", "malignancy category", "enum",
+                _choices(MalignancyCategory))
+_item_attribute(MALIGNANCY_FIELDS, "malignancies", "excised", "excised", "bool")
+
+PROCEDURE_FIELDS: dict[str, FieldSpec] = {}
+_item_attribute(PROCEDURE_FIELDS, "procedures", "type", "procedure", "enum",
+                ("plasmapheresis", "immunoadsorption", "major_surgery", "other"))
+
+
+def _planned(item: Procedure | Immunization, i: int, listed: str) -> Reading:
+    return Observation(bool(item.planned), "yes" if item.planned else "no", f"{listed}[{i}].planned", None,
+                       None if item.planned is not None else "not marked planned: taken as done")
+
+
+def _done_on(item: Procedure | Immunization, as_of: dt.date) -> tuple[dt.date, str] | Absence:
+    if item.planned:
+        return Absence("a planned entry has not happened yet", "date")
+    if item.date is None:
+        return Absence(f"date of {getattr(item, 'type', getattr(item, 'vaccine', 'entry'))} not recorded", "date")
+    return item.date, f"done {item.date}"
+
+
+PROCEDURE_FIELDS["planned"] = FieldSpec("planned", "planned (not yet done)", "bool",
+                                        lambda item, i, profile, as_of: _planned(item, i, "procedures"), None, (),
+                                        "whether the procedure is planned")
+_weeks_since(PROCEDURE_FIELDS, "procedures", "weeks_since", _done_on)
+
+IMMUNIZATION_FIELDS: dict[str, FieldSpec] = {}
+_item_attribute(IMMUNIZATION_FIELDS, "immunizations", "live", "live vaccine", "bool")
+_item_attribute(IMMUNIZATION_FIELDS, "immunizations", "herpes_zoster", "herpes zoster vaccine", "bool")
+IMMUNIZATION_FIELDS["planned"] = FieldSpec("planned", "planned (not yet given)", "bool",
+                                           lambda item, i, profile, as_of: _planned(item, i, "immunizations"),
+                                           None, (), "whether the vaccination is planned")
+_weeks_since(IMMUNIZATION_FIELDS, "immunizations", "weeks_since", _done_on)
 
 
 def _describe_infection(item: Infection) -> str:
-    return f"{item.name} ({item.status})"
+    span = f", {item.start or '?'} to {item.end or 'now'}" if item.start or item.end else ""
+    return f"{item.name} ({item.status}{span})"
 
 
 def _describe_malignancy(item: Malignancy) -> str:
     return f"{item.type} ({item.status.replace('_', ' ')})"
 
 
+def _describe_procedure(item: Procedure) -> str:
+    return f"{item.type.replace('_', ' ')} ({'planned' if item.planned else item.date or 'date unknown'})"
+
+
+def _describe_immunization(item: Immunization) -> str:
+    return f"{item.vaccine} ({'live' if item.live else 'not live'}, " \
+           f"{'planned' if item.planned else item.date or 'date unknown'})"
+
+
+def _on_or_before(day: dt.date | None, as_of: dt.date) -> bool:
+    return day is None or day <= as_of
+
+
 LISTS: dict[str, ListSpec] = {
     "medications": ListSpec("medications", "medication history", _describe_course, MEDICATION_FIELDS,
-                            "medication history (every course of the drugs the trial names)"),
+                            "medication history (every course of the drugs the trial names)",
+                            lambda item, as_of: _on_or_before(item.start, as_of)),
     "infections": ListSpec("infections", "infections", _describe_infection, INFECTION_FIELDS,
-                           "current and recent infections (an empty list if none)"),
+                           "current and recent infections (an empty list if none)",
+                           lambda item, as_of: _on_or_before(item.start, as_of)),
     "malignancies": ListSpec("malignancies", "malignancy history", _describe_malignancy, MALIGNANCY_FIELDS,
-                             "malignancy history (an empty list if none)"),
+                             "malignancy history (an empty list if none)",
+                             lambda item, as_of: _on_or_before(item.diagnosed, as_of)),
+    "procedures": ListSpec("procedures", "procedures", _describe_procedure, PROCEDURE_FIELDS,
+                           "procedures such as plasmapheresis or major surgery, done or planned (an empty list if "
+                           "none)", lambda item, as_of: bool(item.planned) or _on_or_before(item.date, as_of)),
+    "immunizations": ListSpec("immunizations", "vaccinations", _describe_immunization, IMMUNIZATION_FIELDS,
+                              "vaccinations, given or planned (an empty list if none)",
+                              lambda item, as_of: bool(item.planned) or _on_or_before(item.date, as_of)),
 }

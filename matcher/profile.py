@@ -196,11 +196,18 @@ def dose_kind(written: str) -> tuple[str, Measure]:
 
 
 class MedicationExposure(_Model):
-    """One course of one drug. ``dose`` is per administration; ``end`` absent with ``ongoing: true``."""
+    """One course of one drug at one dose. ``dose`` is per administration; ``end`` absent with ``ongoing: true``.
+
+    A change of dose starts a new course (a new entry), so "stable dose for 30 days" is a course that
+    started at least 30 days ago.
+    """
 
     drug: str
     dose: Quantity | None = None
     frequency: Frequency | None = None
+    administrations: Annotated[StrictCount, Field(ge=1, le=10000)] | None = Field(
+        default=None, description="How many doses were given in this course (e.g. 4 rituximab infusions)"
+    )
     route: Literal["oral", "iv", "sc", "im", "other"] | None = None
     start: dt.date | None = None
     end: dt.date | None = None
@@ -259,18 +266,62 @@ class MedicationExposure(_Model):
         return self._dose_amount
 
 
+InfectionAgent = Literal[
+    "bacterial", "viral", "fungal", "parasitic", "tuberculosis", "atypical_mycobacteria", "hepatitis_b",
+    "hepatitis_c", "hiv", "htlv", "herpes_zoster", "onychomycosis", "other",
+]
+
+
 class Infection(_Model):
+    """An infection; ``status`` resolved with an ``end`` date, or still uncontrolled / controlled."""
+
     name: str
     status: Literal["uncontrolled", "controlled", "resolved"]
+    agent: InfectionAgent | None = None
     severe: StrictBool | None = None
+    recurrent: StrictBool | None = None
+    hospitalized: StrictBool | None = None
+    iv_antibiotics: StrictBool | None = None
+    treated: StrictBool | None = None
     start: dt.date | None = None
     end: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Infection:
+        if self.start and self.end and self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+
+MalignancyCategory = Literal[
+    "solid_tumour", "haematological", "myelodysplasia", "basal_cell_carcinoma", "cutaneous_squamous_cell_carcinoma",
+    "cervical_carcinoma_in_situ", "other",
+]
 
 
 class Malignancy(_Model):
     type: str
     status: Literal["active", "in_remission", "cured"]
+    category: MalignancyCategory | None = None
+    excised: StrictBool | None = None
     diagnosed: dt.date | None = None
+
+
+class Procedure(_Model):
+    """A dated procedure (done, or ``planned: true``)."""
+
+    type: Literal["plasmapheresis", "immunoadsorption", "major_surgery", "other"]
+    date: dt.date | None = None
+    planned: StrictBool | None = None
+    note: str | None = None
+
+
+class Immunization(_Model):
+    vaccine: str
+    live: StrictBool
+    herpes_zoster: StrictBool | None = Field(default=None, description="Is it a herpes zoster vaccine")
+    date: dt.date | None = None
+    planned: StrictBool | None = None
 
 
 # ---------------------------------------------------------------- groups
@@ -314,12 +365,35 @@ def _checked_quantity(
     return written
 
 
+ACR1997_CRITERIA = (
+    "malar_rash", "discoid_rash", "photosensitivity", "oral_ulcers", "arthritis", "serositis", "renal_disorder",
+    "neurologic_disorder", "hematologic_disorder", "immunologic_disorder", "antinuclear_antibody",
+)
+Acr1997Criterion = Literal[
+    "malar_rash", "discoid_rash", "photosensitivity", "oral_ulcers", "arthritis", "serositis", "renal_disorder",
+    "neurologic_disorder", "hematologic_disorder", "immunologic_disorder", "antinuclear_antibody",
+]
+
+
 class SLEDiagnosis(_Model):
     present: StrictBool | None = None
     acr1997_criteria_met: Annotated[StrictCount, Field(ge=0, le=11)] | None = Field(
         default=None, description="How many of the 11 ACR 1997 classification criteria are met"
     )
+    acr1997_criteria: list[Acr1997Criterion] | None = Field(
+        default=None, description="Which ACR 1997 criteria are met (the count is derived from it)"
+    )
     ana_positive: StrictBool | None = None
+
+    @model_validator(mode="after")
+    def _count_agrees(self) -> SLEDiagnosis:
+        if self.acr1997_criteria is not None:
+            if len(set(self.acr1997_criteria)) != len(self.acr1997_criteria):
+                raise ValueError("acr1997_criteria lists a criterion twice")
+            if self.acr1997_criteria_met is not None and self.acr1997_criteria_met != len(self.acr1997_criteria):
+                raise ValueError(f"acr1997_criteria_met is {self.acr1997_criteria_met} but acr1997_criteria "
+                                 f"lists {len(self.acr1997_criteria)}")
+        return self
 
 
 class LupusNephritis(_Model):
@@ -361,6 +435,12 @@ class Consent(_Model):
     date: dt.date | None = None
 
 
+class Administrative(_Model):
+    in_other_trial: StrictBool | None = Field(default=None, description="Currently enrolled in another study")
+    social_security_affiliation: StrictBool | None = None
+    legal_protection: StrictBool | None = Field(default=None, description="Under guardianship or legal protection")
+
+
 class PatientProfile(_Model):
     """Everything known about one patient. See the module docstring for conventions."""
 
@@ -376,8 +456,11 @@ class PatientProfile(_Model):
     pregnancy: Pregnancy | None = None
     infections: list[Infection] | None = None
     malignancies: list[Malignancy] | None = None
+    procedures: list[Procedure] | None = None
+    immunizations: list[Immunization] | None = None
     renal: Renal | None = None
     consent: Consent | None = None
+    administrative: Administrative | None = None
     notes: str | None = None
 
     @field_validator("id")

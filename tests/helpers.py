@@ -15,7 +15,7 @@ from matcher.profile import PatientProfile
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"
 PATIENTS = ROOT / "patients"
-BASE_PATIENT = PATIENTS / "eligible-lupus-nephritis.yaml"
+BASE_PATIENT = PATIENTS / "NCT00698191-eligible-lupus-nephritis.yaml"
 
 
 def base_patient() -> dict[str, Any]:

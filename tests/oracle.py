@@ -54,6 +54,8 @@ def oracle(compiled: CompiledTrial, profile: PatientProfile, as_of: dt.date) -> 
             continue
         outcomes = []
         for index, item in enumerate(items):
+            if not listed.visible(item, as_of):
+                continue
             read = {field: spec.extract(item, index, profile, as_of) for field, spec in listed.fields.items()}
             outcomes.append(evaluate_node(query.where, read, {}))
         queries[name] = True if True in outcomes else (None if None in outcomes else False)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from matcher.cli import EXIT_BAD_INPUT, EXIT_ELIGIBLE, EXIT_INELIGIBLE, EXIT_UNDETERMINED, main
 
-from .helpers import PATIENTS
+from .helpers import BASE_PATIENT, PATIENTS
 
 EXPECTED_EXIT = {"eligible": EXIT_ELIGIBLE, "ineligible": EXIT_INELIGIBLE, "undetermined": EXIT_UNDETERMINED}
 
@@ -24,18 +25,25 @@ def cli(*argv: str) -> tuple[int, str, str]:
 EXAMPLES = sorted(p for p in PATIENTS.iterdir() if p.suffix in (".yaml", ".json"))
 
 
-def test_there_are_examples_of_every_verdict() -> None:
-    prefixes = [p.name.split("-")[0] for p in EXAMPLES]
-    assert prefixes.count("eligible") >= 1
-    assert prefixes.count("ineligible") >= 3
-    assert prefixes.count("undetermined") >= 1
+def trial_and_verdict(path: Path) -> tuple[str, str]:
+    """Example files are named <trial>-<verdict>-<description>: the verdict they were written to give."""
+    trial, verdict = path.name.split("-")[:2]
+    return trial, verdict
+
+
+def test_every_trial_has_examples_of_every_verdict(trials: list[Any]) -> None:
+    named = [trial_and_verdict(p) for p in EXAMPLES]
+    assert {trial for trial, _ in named} <= {t.id for t in trials}
+    for trial in trials:
+        verdicts = [verdict for t, verdict in named if t == trial.id]
+        assert {"eligible", "ineligible", "undetermined"} <= set(verdicts), trial.id
+    assert [v for t, v in named if t == "NCT00698191"].count("ineligible") >= 3
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_example_patient_verdict_matches_its_name(path: Path) -> None:
-    """Each example's file name starts with its verdict for NCT00698191."""
-    expected = path.name.split("-")[0]
-    code, out, err = cli("check", str(path), "--trial", "NCT00698191", "--format", "json")
+    trial, expected = trial_and_verdict(path)
+    code, out, err = cli("check", str(path), "--trial", trial, "--format", "json")
     assert err == ""
     document = json.loads(out)
     (result,) = document["results"]
@@ -44,7 +52,8 @@ def test_example_patient_verdict_matches_its_name(path: Path) -> None:
 
 
 def test_json_schema_fields() -> None:
-    _, out, _ = cli("check", str(PATIENTS / "undetermined-no-proteinuria.yaml"), "--format", "json")
+    path = PATIENTS / "NCT00698191-undetermined-no-proteinuria.yaml"
+    _, out, _ = cli("check", str(path), "--trial", "NCT00698191", "--format", "json")
     document = json.loads(out)
     assert document["schema_version"] == 1
     assert document["engine"].startswith("durable-rules 2.0.")
@@ -65,7 +74,7 @@ def test_json_schema_fields() -> None:
 
 
 def test_text_output_is_plain_when_not_a_terminal() -> None:
-    code, out, _ = cli("check", str(PATIENTS / "eligible-lupus-nephritis.yaml"))
+    code, out, _ = cli("check", str(BASE_PATIENT), "--trial", "NCT00698191")
     assert code == EXIT_ELIGIBLE
     assert "\033[" not in out
     assert "NCT00698191: ELIGIBLE" in out
@@ -74,12 +83,13 @@ def test_text_output_is_plain_when_not_a_terminal() -> None:
 
 
 def test_colour_on_request() -> None:
-    _, out, _ = cli("check", str(PATIENTS / "eligible-lupus-nephritis.yaml"), "--color", "always")
+    _, out, _ = cli("check", str(BASE_PATIENT), "--trial", "NCT00698191", "--color", "always")
     assert "\033[32m" in out
 
 
 def test_brief_output_is_one_line_per_trial() -> None:
-    code, out, _ = cli("check", str(PATIENTS / "ineligible-liver-function.yaml"), "--brief")
+    code, out, _ = cli("check", str(PATIENTS / "NCT00698191-ineligible-liver-function.yaml"), "--trial",
+                       "NCT00698191", "--brief")
     lines = out.strip().splitlines()
     assert len(lines) == 2  # header + one trial
     assert lines[1].startswith("NCT00698191  INELIGIBLE  exc-1 (ALT: 3.75 x ULN")
@@ -87,8 +97,8 @@ def test_brief_output_is_one_line_per_trial() -> None:
 
 
 def test_as_of_changes_the_answer_and_is_printed() -> None:
-    path = str(PATIENTS / "ineligible-too-young.json")  # born 2012-01-05
-    _, out, _ = cli("check", path, "--as-of", "2027-01-05", "--format", "json")
+    path = str(PATIENTS / "NCT00698191-ineligible-too-young.json")  # born 2012-01-05
+    _, out, _ = cli("check", path, "--trial", "NCT00698191", "--as-of", "2027-01-05", "--format", "json")
     document = json.loads(out)
     assert document["as_of"] == "2027-01-05"
     assert document["as_of_source"] == "given"
@@ -97,20 +107,20 @@ def test_as_of_changes_the_answer_and_is_printed() -> None:
 
 
 def test_unknown_trial_is_bad_input() -> None:
-    code, out, err = cli("check", str(PATIENTS / "eligible-lupus-nephritis.yaml"), "--trial", "NCT00698192")
+    code, out, err = cli("check", str(BASE_PATIENT), "--trial", "NCT00698192")
     assert code == EXIT_BAD_INPUT
     assert out == ""
     assert "no rule file for trial 'NCT00698192' (did you mean 'NCT00698191'?)" in err
 
 
 def test_bad_date_option_is_bad_input() -> None:
-    code, _, err = cli("check", str(PATIENTS / "eligible-lupus-nephritis.yaml"), "--as-of", "2026-02-30")
+    code, _, err = cli("check", str(BASE_PATIENT), "--as-of", "2026-02-30")
     assert code == EXIT_BAD_INPUT
     assert "is not a date written YYYY-MM-DD" in err
 
 
 def test_birth_after_as_of_is_bad_input() -> None:
-    code, _, err = cli("check", str(PATIENTS / "eligible-lupus-nephritis.yaml"), "--as-of", "1990-01-01")
+    code, _, err = cli("check", str(BASE_PATIENT), "--as-of", "1990-01-01")
     assert code == EXIT_BAD_INPUT
     assert "demographics.birth_date: birth date 1991-03-14 is after the as-of date 1990-01-01" in err
 

@@ -2,7 +2,7 @@
 
 Expected outcomes come from the registry text and the readings written in
 rules/NCT00698191.yaml, worked out by hand. The base patient is
-patients/eligible-lupus-nephritis.yaml (screened 2026-11-02); each case changes
+patients/NCT00698191-eligible-lupus-nephritis.yaml (screened 2026-11-02); each case changes
 one thing.
 """
 
