@@ -270,8 +270,9 @@ def parse_trial(document: Document, content_hash: str = "") -> Trial:
     source = r.mapping(top["source"], ("source",), {"url", "seed", "structured_ages", "copy"},
                        {"registry", "last_updated"})
     last_updated = source["last_updated"]
-    if not isinstance(last_updated, dt.date):
-        raise r.fail(("source", "last_updated"), "expected a date written YYYY-MM-DD")
+    if last_updated is not None and not isinstance(last_updated, dt.date):
+        raise r.fail(("source", "last_updated"), "expected a date written YYYY-MM-DD (or null when no copy of "
+                     "the record gives one, with a note saying so)")
     queries = _parse_queries(r, top.get("queries") or {})
     raw_criteria = top["criteria"]
     if not isinstance(raw_criteria, list) or not raw_criteria:

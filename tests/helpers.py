@@ -44,3 +44,16 @@ def outcome(engine: Matcher, data: dict[str, Any], criterion: str, trial: str = 
 def lab(data: dict[str, Any], test: str) -> dict[str, Any]:
     """The (first) lab entry of ``test`` in ``data``, to modify in place."""
     return next(entry for entry in data["labs"] if entry["test"] == test)
+
+
+def example(name: str) -> dict[str, Any]:
+    """A fresh copy of the example patient ``patients/<name>`` as plain data."""
+    data = read_document(PATIENTS / name).data
+    assert isinstance(data, dict)
+    return copy.deepcopy(data)
+
+
+def criterion_result(engine: Matcher, data: dict[str, Any], criterion: str, trial: str,
+                     as_of: dt.date | None = None) -> Any:
+    result = run(engine, data, trial, as_of)
+    return next(c for c in result.criteria if c.id == criterion)
