@@ -269,8 +269,9 @@ def test_cli_refuses_to_answer_without_the_engine(tmp_path: Any, hidden: str) ->
     blocker = tmp_path / "sitecustomize.py"
     blocker.write_text(f"import sys\nsys.modules[{hidden!r}] = None\n")
     env = {"PYTHONPATH": f"{tmp_path}:{ROOT}", "PATH": "/usr/bin:/bin", "NO_COLOR": "1"}
-    done = subprocess.run([sys.executable, "-m", "matcher", "check", str(ROOT / "patients" /
-                           "NCT00698191-eligible-lupus-nephritis.yaml")], capture_output=True, text=True, env=env, check=False)
+    patient = ROOT / "patients" / "NCT00698191-eligible-lupus-nephritis.yaml"
+    done = subprocess.run([sys.executable, "-m", "matcher", "check", str(patient)], capture_output=True, text=True,
+                          env=env, check=False)
     assert done.returncode == 3
     assert done.stdout == ""
     assert "durable-rules is not importable" in done.stderr
