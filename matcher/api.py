@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from .compile import compile_trial
+from .dates import completed_years
 from .errors import MatcherError, PatientFileError
 from .evaluate import Evaluator
 from .explain import TrialResult, explain
@@ -27,6 +28,7 @@ from .profile import PatientProfile
 from .rules import Trial
 from .rules import load_trials as _load_trials_from
 
+MAX_AGE = 120
 #: rules/ beside the package (a checkout or an editable install)
 _BUNDLED_RULES = Path(__file__).resolve().parent.parent / "rules"
 
@@ -67,6 +69,9 @@ def _check_dates(patient: PatientProfile, as_of: dt.date) -> None:
     if demo and demo.birth_date and demo.birth_date > as_of:
         raise PatientFileError(f"birth date {demo.birth_date} is after the as-of date {as_of}",
                                field="demographics.birth_date")
+    if demo and demo.birth_date and completed_years(demo.birth_date, as_of) > MAX_AGE:
+        raise PatientFileError(f"birth date {demo.birth_date} makes the patient older than {MAX_AGE} on {as_of}",
+                               field="demographics.birth_date")
 
 
 class Matcher:
@@ -76,9 +81,11 @@ class Matcher:
         self.trials = list(trials)
         self._evaluator = Evaluator(compile_trial(trial) for trial in self.trials)
 
-    def evaluate(self, patient: PatientProfile, as_of: dt.date | None = None) -> list[TrialResult]:
+    def evaluate(self, patient: PatientProfile, as_of: dt.date | None = None,
+                 as_of_source: str | None = None) -> list[TrialResult]:
         """One explained result per trial, in trial-id order."""
         day, source = resolve_as_of(patient, as_of)
+        source = as_of_source or source
         _check_dates(patient, day)
         return [explain(self._evaluator.evaluate(patient, day, trial.id), source) for trial in self.trials]
 

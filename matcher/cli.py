@@ -24,7 +24,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from .errors import EvaluationError, MatcherError
+from .errors import EvaluationError, MatcherError, PatientFileError
 
 EXIT_ELIGIBLE = 0
 EXIT_BAD_INPUT = 2
@@ -45,10 +45,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _date(text: str) -> dt.date:
+    if len(text) != 10:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date written YYYY-MM-DD")
     try:
         return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date written YYYY-MM-DD") from None
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a valid date: {exc}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,8 +80,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
     try:
         args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     except _ArgumentError as exc:
-        print(f"matcher: {exc}", file=err)
-        print("usage: matcher check PATIENT [--trial NCT_ID] [--as-of DATE] [--format text|json]", file=err)
+        print(f"matcher: {exc} (see matcher check --help)", file=err)
         return EXIT_BAD_INPUT
     if args.command is None:
         parser.print_help(out)
@@ -100,10 +101,15 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
     from .validate import load_patient
 
     patient = load_patient(args.patient)
-    trials = api.load_trials(args.rules, args.trial)
-    with api.Matcher(trials) as matcher:
-        results = matcher.evaluate(patient, args.as_of)
+    trials = api.load_trials(args.rules, dict.fromkeys(args.trial) if args.trial else None)
     as_of, as_of_source = api.resolve_as_of(patient, args.as_of)
+    try:
+        with api.Matcher(trials) as matcher:
+            results = matcher.evaluate(patient, as_of, as_of_source)
+    except PatientFileError as exc:
+        if exc.file is None:  # a problem only visible once the as-of date is known
+            exc.file = args.patient
+        raise
     if args.format == "json":
         print(to_json(results, patient.id, as_of, as_of_source), file=out)
     else:

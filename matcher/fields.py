@@ -546,18 +546,13 @@ def _prednisone_equivalent(course: MedicationExposure, i: int, profile: PatientP
 def _duration(course: MedicationExposure, i: int, profile: PatientProfile, as_of: dt.date) -> Reading:
     if course.start is None:
         return Absence(f"start date of {course.drug} not recorded", f"start date of {course.drug}")
-    if course.end is not None:
-        end, how = course.end, f"{course.start} to {course.end}"
-    elif course.ongoing:
-        end, how = as_of, f"{course.start} to the as-of date {as_of} (ongoing)"
-    else:
+    end = _course_end(course, as_of)
+    if end is None:
         return Absence(f"end date of {course.drug} not recorded (and not marked ongoing)",
                        f"end date of {course.drug}")
-    if end < course.start:
-        return Absence(f"{course.drug} starts after the as-of date", f"start date of {course.drug}")
-    months = round(months_between(course.start, end), 4)
+    months = round(months_between(course.start, end[0]), 4)
     return Observation(months, f"{_fmt(months)} months", f"medications[{i}]", None,
-                       f"calendar months from {how}")
+                       f"calendar months from {course.start}, {end[1]}")
 
 
 def _course_end(course: MedicationExposure, as_of: dt.date) -> tuple[dt.date, str] | None:
@@ -733,8 +728,13 @@ for _attr, _label in (("severe", "severe"), ("recurrent", "recurrent"), ("hospit
 
 
 def _infection_active(item: Infection, i: int, profile: PatientProfile, as_of: dt.date) -> Reading:
-    resolved = item.status == "resolved" and (item.end is None or item.end <= as_of)
-    return Observation(not resolved, "no" if resolved else "yes", f"infections[{i}].status")
+    """Active on the as-of date: not ended by then, and not recorded as resolved (without a later end)."""
+    if item.end is not None and item.end <= as_of:
+        return Observation(False, "no", f"infections[{i}].end", None, f"ended {item.end}")
+    if item.status == "resolved" and item.end is None:
+        return Observation(False, "no", f"infections[{i}].status", None, "recorded as resolved")
+    how = f"ends {item.end}, after the as-of date" if item.end else f"recorded as {item.status}"
+    return Observation(True, "yes", f"infections[{i}]", None, how)
 
 
 INFECTION_FIELDS["active"] = FieldSpec("active", "infection active (not resolved)", "bool", _infection_active,
@@ -742,11 +742,11 @@ INFECTION_FIELDS["active"] = FieldSpec("active", "infection active (not resolved
 
 
 def _infection_last_active(item: Infection, as_of: dt.date) -> tuple[dt.date, str] | Absence:
-    if item.status != "resolved" or (item.end is not None and item.end > as_of):
+    if item.end is not None:
+        return (as_of, "active on the as-of date") if item.end > as_of else (item.end, f"ended {item.end}")
+    if item.status != "resolved":
         return as_of, "active on the as-of date"
-    if item.end is None:
-        return Absence(f"{item.name} is resolved but its end date is not recorded", f"end date of {item.name}")
-    return item.end, f"resolved {item.end}"
+    return Absence(f"{item.name} is resolved but its end date is not recorded", f"end date of {item.name}")
 
 
 _weeks_since(INFECTION_FIELDS, "infections", "weeks_since_active", _infection_last_active)

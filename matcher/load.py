@@ -96,11 +96,15 @@ def read_document(path: str | Path, error_type: type[MatcherError] = MatcherErro
 
 def parse_json(text: str, name: str, error_type: type[MatcherError] = MatcherError) -> Document:
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise error_type(f"invalid JSON: {exc.msg}", file=name, line=exc.lineno, column=exc.colno) from None
+    except _DuplicateKey as exc:
+        raise error_type(f"key {exc.key!r} appears twice in the same object", file=name) from None
     except ValueError as exc:
         raise error_type(f"invalid JSON: {exc}", file=name) from None
+    except RecursionError:
+        raise error_type("invalid JSON: nested too deeply", file=name) from None
     positions: dict[Path_, tuple[int, int]] = {}
     try:  # JSON is (nearly) YAML: reuse the YAML composer only to learn positions
         positions = parse_yaml(text, name, error_type).positions
@@ -111,6 +115,21 @@ def parse_json(text: str, name: str, error_type: type[MatcherError] = MatcherErr
 
 def _reject_constant(token: str) -> Any:
     raise ValueError(f"{token} is not a number the matcher accepts")
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(key)
+        result[key] = value
+    return result
 
 
 def parse_yaml(text: str, name: str, error_type: type[MatcherError] = MatcherError) -> Document:
@@ -126,6 +145,8 @@ def parse_yaml(text: str, name: str, error_type: type[MatcherError] = MatcherErr
         raise error_type(f"invalid YAML: {problem}", file=name, line=line, column=column) from None
     except yaml.YAMLError as exc:
         raise error_type(f"invalid YAML: {exc}", file=name) from None
+    except RecursionError:
+        raise error_type("invalid YAML: nested too deeply (or an alias that refers to itself)", file=name) from None
     finally:
         loader.dispose()
     return Document(name, data, positions)
@@ -168,7 +189,12 @@ def _build(
             _build(loader, item, (*at, index), positions, name, error_type)
             for index, item in enumerate(node.value)
         ]
-    return loader.construct_object(node)
+    try:
+        return loader.construct_object(node)
+    except (ValueError, TypeError, AttributeError, OverflowError, yaml.YAMLError) as exc:
+        # e.g. a date that is not in the calendar (2026-02-30), or a bad explicit tag (!!int x)
+        raise error_type(f"cannot read {node.value!r}: {exc}", file=name, line=node.start_mark.line + 1,
+                         column=node.start_mark.column + 1, field=_dotted(at) or None) from None
 
 
 def _dotted(at: Path_) -> str:

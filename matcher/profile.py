@@ -19,7 +19,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, Strict, StrictBool, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    Strict,
+    StrictBool,
+    field_validator,
+    model_validator,
+)
 
 from . import drugs
 from .errors import did_you_mean
@@ -34,6 +44,16 @@ Sex = Literal["female", "male"]
 #: Numbers are strict: ``true`` is not 1 and ``"8"`` is not 8 (the engine would coerce silently).
 StrictNumber = Annotated[float, Strict()]
 StrictCount = Annotated[int, Strict()]
+
+
+def _date_not_number(value: Any) -> Any:
+    """pydantic would read 0 or 20261102 as seconds since 1970: dates must be written YYYY-MM-DD."""
+    if isinstance(value, (int, float)):
+        raise ValueError(f"write dates as YYYY-MM-DD, not the number {value!r}")
+    return value
+
+
+Date = Annotated[dt.date, BeforeValidator(_date_not_number)]
 
 # ---------------------------------------------------------------- scores
 #: Each disease-activity index and its possible range. SLEDAI-2K and SELENA-SLEDAI
@@ -51,13 +71,15 @@ ActivityIndex = Literal["SLEDAI-2K", "SELENA-SLEDAI", "SSDAI", "ESSDAI"]
 class ActivityScore(_Model):
     index: ActivityIndex
     score: StrictNumber
-    date: dt.date
+    date: Date
 
     @model_validator(mode="after")
     def _in_range(self) -> ActivityScore:
         low, high = ACTIVITY_INDICES[self.index]
         if not low <= self.score <= high:
             raise ValueError(f"{self.index} score {self.score:g} is outside its possible range {low:g}-{high:g}")
+        if not float(self.score).is_integer():
+            raise ValueError(f"{self.index} score {self.score:g} is not a whole number (item weights are whole)")
         return self
 
 
@@ -112,7 +134,7 @@ class LabResult(_Model):
 
     test: LabName
     value: Quantity
-    date: dt.date
+    date: Date
     uln: Quantity | None = None
     lab: str | None = None
 
@@ -135,6 +157,8 @@ class LabResult(_Model):
                 f"{spec.label} of {written} ({amount:g} {spec.measure.display}) is outside the possible range "
                 f"{spec.low:g}-{spec.high:g} {spec.measure.display}"
             )
+        if info.field_name == "uln" and amount <= 0:
+            raise ValueError(f"uln {written} must be above zero")
         return written
 
     @model_validator(mode="after")
@@ -144,7 +168,7 @@ class LabResult(_Model):
         if self.uln is not None:
             self._uln_amount = convert(self.uln, spec.measure)
             if self._uln_amount <= 0:
-                raise ValueError("uln must be above zero")
+                raise ValueError(f"uln {self.uln} must be above zero")
         return self
 
     @property
@@ -158,7 +182,7 @@ class LabResult(_Model):
 
 
 class PregnancyTest(_Model):
-    date: dt.date
+    date: Date
     result: Literal["positive", "negative"]
     specimen: Literal["urine", "serum"] | None = None
 
@@ -183,9 +207,11 @@ FREQUENCY_INTERVAL_DAYS: dict[str, float | None] = {
 DOSE_MASS = Measure("mg", "mg")
 DOSE_PER_M2 = Measure("mg/m**2", "mg/m2")
 DOSE_PER_KG = Measure("mg/kg", "mg/kg", spellings=("mg/kg", "g/kg", "ug/kg", "mcg/kg"))
+#: the largest single dose the matcher accepts of each kind: above is a typing error, not a dose
+DOSE_LIMITS = {"mass": 20000.0, "per_m2": 5000.0, "per_kg": 100.0}
 
 
-def dose_kind(written: str) -> tuple[str, Measure]:
+def classify_dose(written: str) -> tuple[str, Measure]:
     """Whether a dose is absolute, per m2 of body surface or per kg of body weight."""
     compact = written.replace(" ", "").lower()
     if "/kg" in compact:
@@ -209,8 +235,8 @@ class MedicationExposure(_Model):
         default=None, description="How many doses were given in this course (e.g. 4 rituximab infusions)"
     )
     route: Literal["oral", "iv", "sc", "im", "other"] | None = None
-    start: dt.date | None = None
-    end: dt.date | None = None
+    start: Date | None = None
+    end: Date | None = None
     ongoing: StrictBool | None = None
     response: Literal["failed", "not_tolerated", "responded"] | None = None
     note: str | None = None
@@ -236,12 +262,14 @@ class MedicationExposure(_Model):
             return None
         if not isinstance(written, str):
             raise ValueError(f"a unit is required: write e.g. '{written} mg', not a bare number")
+        kind, measure = classify_dose(written)
         try:
-            amount = convert(written, dose_kind(written)[1])
+            amount = convert(written, measure)
         except UnitProblem as exc:
             raise ValueError(str(exc)) from None
-        if amount <= 0:
-            raise ValueError(f"dose {written!r} must be above zero")
+        if not 0.001 <= amount <= DOSE_LIMITS[kind]:
+            raise ValueError(f"dose {written!r} is outside the possible range 0.001-{DOSE_LIMITS[kind]:g} "
+                             f"{measure.display} per administration")
         return written
 
     @model_validator(mode="after")
@@ -251,7 +279,7 @@ class MedicationExposure(_Model):
         if self.end is not None and self.ongoing:
             raise ValueError("a course with an end date cannot also be ongoing")
         if isinstance(self.dose, str):
-            kind, measure = dose_kind(self.dose)
+            kind, measure = classify_dose(self.dose)
             self._dose_kind = kind
             self._dose_amount = convert(self.dose, measure)
         return self
@@ -283,8 +311,8 @@ class Infection(_Model):
     hospitalized: StrictBool | None = None
     iv_antibiotics: StrictBool | None = None
     treated: StrictBool | None = None
-    start: dt.date | None = None
-    end: dt.date | None = None
+    start: Date | None = None
+    end: Date | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Infection:
@@ -304,14 +332,14 @@ class Malignancy(_Model):
     status: Literal["active", "in_remission", "cured"]
     category: MalignancyCategory | None = None
     excised: StrictBool | None = None
-    diagnosed: dt.date | None = None
+    diagnosed: Date | None = None
 
 
 class Procedure(_Model):
     """A dated procedure (done, or ``planned: true``)."""
 
     type: Literal["plasmapheresis", "immunoadsorption", "major_surgery", "other"]
-    date: dt.date | None = None
+    date: Date | None = None
     planned: StrictBool | None = None
     note: str | None = None
 
@@ -320,13 +348,13 @@ class Immunization(_Model):
     vaccine: str
     live: StrictBool
     herpes_zoster: StrictBool | None = Field(default=None, description="Is it a herpes zoster vaccine")
-    date: dt.date | None = None
+    date: Date | None = None
     planned: StrictBool | None = None
 
 
 # ---------------------------------------------------------------- groups
 class Demographics(_Model):
-    birth_date: dt.date | None = None
+    birth_date: Date | None = None
     age: Annotated[StrictCount, Field(ge=0, le=120)] | None = Field(
         default=None, description="Age in completed years, when no birth date is recorded"
     )
@@ -399,7 +427,7 @@ class SLEDiagnosis(_Model):
 class LupusNephritis(_Model):
     present: StrictBool | None = None
     biopsy_class: Literal["I", "II", "III", "IV", "V", "VI", "III+V", "IV+V"] | None = None
-    biopsy_date: dt.date | None = None
+    biopsy_date: Date | None = None
 
 
 class SjogrenDiagnosis(_Model):
@@ -432,7 +460,7 @@ class Renal(_Model):
 
 class Consent(_Model):
     signed: StrictBool | None = None
-    date: dt.date | None = None
+    date: Date | None = None
 
 
 class Administrative(_Model):
@@ -445,7 +473,7 @@ class PatientProfile(_Model):
     """Everything known about one patient. See the module docstring for conventions."""
 
     id: str
-    screening_date: dt.date | None = Field(
+    screening_date: Date | None = Field(
         default=None, description="Date the patient is screened on; --as-of overrides it, else today"
     )
     demographics: Demographics | None = None
@@ -469,3 +497,24 @@ class PatientProfile(_Model):
         if not value:
             raise ValueError("id must not be empty")
         return value
+
+    @model_validator(mode="after")
+    def _no_conflicts(self) -> PatientProfile:
+        """Two different values of one thing on one day would be decided by file order: refuse them."""
+        seen: dict[tuple[str, dt.date], float] = {}
+        for score in self.disease_activity or []:
+            key: tuple[str, dt.date] = (score.index, score.date)
+            if key in seen and seen[key] != score.score:
+                raise ValueError(f"disease_activity has two different {score.index} scores on {score.date} "
+                                 f"({seen[key]:g} and {score.score:g}): keep the one that counts")
+            seen[key] = score.score
+        for result in self.labs or []:
+            key = (result.test, result.date)
+            if key in seen and seen[key] != result.amount:
+                raise ValueError(f"labs has two different {result.test} results on {result.date}: keep the one "
+                                 "that counts")
+            seen[key] = result.amount
+        sex = self.demographics.sex if self.demographics else None
+        if sex == "male" and self.pregnancy and (self.pregnancy.pregnant or self.pregnancy.breastfeeding):
+            raise ValueError("pregnancy: a patient recorded as male is recorded as pregnant or breastfeeding")
+        return self

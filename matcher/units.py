@@ -38,6 +38,15 @@ _CELLS = re.compile(r"\bcells?\b", re.IGNORECASE)
 _IU = re.compile(r"\bIU\b")
 _BSA_SUFFIX = re.compile(r"/\s*1\.73\s*m(?:2|²|\^2|\*\*2)?\s*$")
 _NUMBER_AND_UNIT = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
+#: the only places a unit may contain digits: per-collection (/24h, /6 min), powers of ten,
+#: squares, and the /1.73 m2 of eGFR; any other digit in a unit is refused (pint would read
+#: "1 500 mg" or "1,0 g" as a product and silently change the value)
+_DIGITS_ALLOWED = re.compile(
+    r"/\s*1\.73\s*m(?:2|²|\^2|\*\*2)?"
+    r"|/\s*\d+(?:\.\d+)?\s*[A-Za-z]+"
+    r"|(?:[x×*]\s*)?10\s*(?:\^|\*\*)\s*-?\d+"
+    r"|(?<=[A-Za-z])(?:2|\^2|\*\*2)\b"
+)
 
 
 class UnitProblem(ValueError):
@@ -83,10 +92,16 @@ class Measure:
 
 
 def split_number_and_unit(text: str) -> tuple[float, str]:
+    if "," in text:
+        raise UnitProblem(f"{text!r} has a comma: write decimals with a point and no thousands separator")
     match = _NUMBER_AND_UNIT.match(text)
     if not match:
         raise UnitProblem(f"{text!r} is not a number followed by a unit")
-    return float(match.group(1)), match.group(2)
+    unit = match.group(2)
+    if any(ch.isdigit() for ch in _DIGITS_ALLOWED.sub("", unit)):
+        raise UnitProblem(f"{text!r} has a number inside its unit {unit!r}; write one number and its unit, "
+                          "e.g. '1.5 g/24h'")
+    return float(match.group(1)), unit
 
 
 def convert(value: Any, measure: Measure) -> float:

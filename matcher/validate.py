@@ -39,7 +39,7 @@ def pydantic_to_error(
     exc: ValidationError, document: Document, root: type[BaseModel], error_type: type[PatientFileError] | Any
 ) -> Any:
     """The first problem of ``exc`` as one of our errors, located in ``document``."""
-    problems = exc.errors(include_url=False)
+    problems = _distinct(exc.errors(include_url=False), root)
 
     def place(problem: Any) -> tuple[int, int]:
         line, column = document.position(tuple(problem["loc"]), key=problem["type"] == "extra_forbidden")
@@ -53,6 +53,45 @@ def pydantic_to_error(
     line, column = place(first)
     return error_type(message, file=document.path, line=line or None, column=column or None,
                       field=dotted_path(loc) or None)
+
+
+def _distinct(problems: list[Any], root: type[BaseModel]) -> list[Any]:
+    """Problems with pydantic's union-member names dropped from their paths, one per path.
+
+    A value that fails ``str | int | float`` comes back as three problems at ``value.str``,
+    ``value.int`` ... ; the user wrote one wrong value.
+    """
+    by_path: dict[tuple[Any, ...], Any] = {}
+    for problem in problems:
+        loc = _field_path(tuple(problem["loc"]), root)
+        if loc not in by_path:
+            by_path[loc] = {**problem, "loc": loc}
+    return list(by_path.values())
+
+
+def _field_path(loc: tuple[Any, ...], root: type[BaseModel]) -> tuple[Any, ...]:
+    """``loc`` without the parts that are not fields, list indexes or dictionary keys of the data."""
+    kept: list[Any] = []
+    model: Any = root
+    for part in loc:
+        if isinstance(part, int):
+            kept.append(part)
+            continue
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            if part in model.model_fields:
+                kept.append(part)
+                model = _inner_model(model.model_fields[part].annotation)
+            elif not _looks_like_type(part):
+                kept.append(part)  # an unknown key the user wrote: keep it
+                model = None
+            continue
+        if not _looks_like_type(part):
+            kept.append(part)
+    return tuple(kept)
+
+
+def _looks_like_type(part: str) -> bool:
+    return part in ("str", "int", "float", "bool", "date", "list", "dict", "none") or "[" in part or "-" in part
 
 
 def _message(problem: Any, loc: tuple[Any, ...], root: type[BaseModel]) -> str:
@@ -70,6 +109,8 @@ def _message(problem: Any, loc: tuple[Any, ...], root: type[BaseModel]) -> str:
         options = [part.strip().strip("'") for part in str(expected).replace(" or ", ",").split(",") if part.strip()]
         hint = did_you_mean(str(got), options) if isinstance(got, str) else ""
         return f"{got!r} is not allowed{hint}; expected one of {expected}"
+    if problem.get("input", "") is None and kind.endswith("_type"):
+        return "empty (null) value: leave the key out when the value is not known"
     if kind in ("bool_type", "bool_parsing"):
         return f"expected true or false, got {problem.get('input')!r}"
     text = str(problem["msg"])

@@ -116,13 +116,18 @@ def test_unknown_trial_is_bad_input() -> None:
 def test_bad_date_option_is_bad_input() -> None:
     code, _, err = cli("check", str(BASE_PATIENT), "--as-of", "2026-02-30")
     assert code == EXIT_BAD_INPUT
+    assert err.strip() == ("matcher: argument --as-of: '2026-02-30' is not a valid date: day is out of range for "
+                           "month (see matcher check --help)")
+    code, _, err = cli("check", str(BASE_PATIENT), "--as-of", "20261102")
+    assert code == EXIT_BAD_INPUT
     assert "is not a date written YYYY-MM-DD" in err
 
 
 def test_birth_after_as_of_is_bad_input() -> None:
     code, _, err = cli("check", str(BASE_PATIENT), "--as-of", "1990-01-01")
     assert code == EXIT_BAD_INPUT
-    assert "demographics.birth_date: birth date 1991-03-14 is after the as-of date 1990-01-01" in err
+    assert err.strip() == (f"matcher: error: {BASE_PATIENT}: demographics.birth_date: birth date 1991-03-14 is after "
+                           "the as-of date 1990-01-01")
 
 
 def test_no_command_prints_help() -> None:
