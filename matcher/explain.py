@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from .compile import CompiledNode
-from .evaluate import Evaluation, QueryEvaluation, Truth
+from .evaluate import Evaluation, ItemEvaluation, QueryEvaluation, Truth
 from .fields import LISTS, PATIENT_FIELDS, Absence, FieldSpec, Observation
 from .fields import Reading as FieldReading
 from .rules import OPERATORS, Comparison, Criterion, ManualPart, Not, QueryRef, Reading
@@ -105,16 +105,23 @@ def _truth_word(truth: Truth) -> str:
 
 
 class _Explainer:
+    """Builds explanation lines from the engine's node values and the readings facts were built from.
+
+    Patient-level nodes read ``evaluation.truths`` and ``evaluation.readings``; the nodes of a
+    query read the same from each list entry (``ItemEvaluation``).
+    """
+
     def __init__(self, evaluation: Evaluation) -> None:
         self.ev = evaluation
         self.nodes = evaluation.compiled.nodes
 
-    def comparison_line(self, index: int, reading: FieldReading, spec: FieldSpec) -> str:
+    # -------------------------------------------------------------- comparisons
+    def comparison_line(self, index: int, truths: dict[int, Truth], reading: FieldReading, spec: FieldSpec) -> str:
         compiled = self.nodes[index]
         node = compiled.node
         assert isinstance(node, Comparison)
-        truth = self.ev.truths[index]
-        readings = [self.ev.truths[child] for child in compiled.children]  # per reading, when disputed
+        truth = truths[index]
+        per_reading = [truths[child] for child in compiled.children]  # the two readings of a disputed boundary
         label = node.label or spec.label
         thresholds = [_threshold_text(r, spec) for r in node.readings]
         threshold = thresholds[0] if len(thresholds) == 1 else f"{thresholds[0]}, or as read otherwise {thresholds[1]}"
@@ -124,32 +131,81 @@ class _Explainer:
         if reading.date and reading.source.startswith(("labs", "disease", "pregnancy.tests")):
             days = (self.ev.as_of - reading.date).days
             when = f" on {reading.date} ({days} day{'s' if days != 1 else ''} before the as-of date)"
-        if len(readings) == 2 and readings[0] != readings[1]:
+        if len(per_reading) == 2 and per_reading[0] != per_reading[1]:
             return (f"{label}: {reading.display}{when} (disputed boundary: {thresholds[0]}: "
-                    f"{_truth_word(readings[0])}, but as read otherwise {thresholds[1]}: "
-                    f"{_truth_word(readings[1])}; the clinician decides)")
+                    f"{_truth_word(per_reading[0])}, but as read otherwise {thresholds[1]}: "
+                    f"{_truth_word(per_reading[1])}; the clinician decides)")
         return f"{label}: {reading.display}{when} ({threshold}: {_truth_word(truth)})"
 
-    def query_line(self, query: QueryEvaluation) -> str:
+    def deciding(self, index: int, truths: dict[int, Truth]) -> list[int]:
+        """The leaves (comparisons, queries, manual parts) that decide node ``index``'s value."""
+        compiled = self.nodes[index]
+        if not compiled.children or isinstance(compiled.node, Comparison):
+            return [index]
+        if isinstance(compiled.node, Not):
+            return self.deciding(compiled.children[0], truths)
+        # all/any are decided by the children that share their value (Kleene logic)
+        chosen = [c for c in compiled.children if truths[c] == truths[index]]
+        result: list[int] = []
+        for child in chosen or list(compiled.children):
+            result.extend(self.deciding(child, truths))
+        return result
+
+    # -------------------------------------------------------------- list entries
+    def _entry_leaves(self, query: QueryEvaluation, item: ItemEvaluation) -> list[int]:
+        return self.deciding(self.ev.compiled.query_roots[query.name], item.truths)
+
+    def _entry_line(self, query: QueryEvaluation, item: ItemEvaluation) -> str:
+        over = self.ev.compiled.trial.queries[query.name].over
+        fields = LISTS[over].fields
+        parts = []
+        for leaf in self._entry_leaves(query, item):
+            node = self.nodes[leaf].node
+            assert isinstance(node, Comparison)
+            parts.append(self.comparison_line(leaf, item.truths, item.readings[node.field], fields[node.field]))
+        return f"{over}[{item.index}] {item.description}: " + "; ".join(parts)
+
+    def query_line(self, query: QueryEvaluation, brief: bool = False) -> str:
+        """The query's answer with every entry that decided it (``brief``: the answer and the entries named)."""
         spec = self.ev.compiled.trial.queries[query.name]
         listed = LISTS[spec.over]
         root = self.ev.compiled.query_roots[query.name]
         if query.items is None:
             return f"{spec.label}: unknown ({listed.label} not recorded)"
-        if query.truth is True:
-            matches = [f"{spec.over}[{i.index}] {i.description}" for i in query.items if i.truths[root] is True]
-            return f"{spec.label}: yes, " + "; ".join(matches)
-        if query.truth is False:
-            if not query.items:
-                return f"{spec.label}: no ({listed.label} recorded as empty)"
-            return f"{spec.label}: no (none of the {len(query.items)} entries of the {listed.label} matches)"
-        unknown = []
-        for item in query.items:
-            if item.truths[root] is None:
-                gaps = [r.reason for r in item.readings.values() if isinstance(r, Absence)]
-                unknown.append(f"{spec.over}[{item.index}] {item.description}: {'; '.join(gaps)}")
-        return f"{spec.label}: unknown, " + " | ".join(unknown)
+        if query.truth is False and not query.items:
+            return f"{spec.label}: no ({listed.label} recorded as empty)"
+        word = {True: "yes", False: "no", None: "unknown"}[query.truth]
+        shown = [item for item in query.items if item.truths[root] == query.truth]
+        if brief and query.truth is False:
+            return f"{spec.label}: no (none of the {len(shown)} entries of the {listed.label} matches)"
+        if brief and query.truth is True:
+            return f"{spec.label}: yes, " + "; ".join(f"{spec.over}[{i.index}] {i.description}" for i in shown)
+        return f"{spec.label}: {word}, " + " | ".join(self._entry_line(query, item) for item in shown)
 
+    def _query_values(self, query: QueryEvaluation, values: dict[str, ValueUsed], missing: list[str]) -> None:
+        """The entries' values that decided the query, and (when unknown) what would settle it."""
+        spec = self.ev.compiled.trial.queries[query.name]
+        listed = LISTS[spec.over]
+        root = self.ev.compiled.query_roots[query.name]
+        if query.items is None:
+            if listed.collect not in missing:
+                missing.append(listed.collect)
+            return
+        for item in query.items:
+            if item.truths[root] != query.truth:
+                continue
+            for leaf in self._entry_leaves(query, item):
+                node = self.nodes[leaf].node
+                assert isinstance(node, Comparison)
+                reading = item.readings[node.field]
+                key = f"{spec.over}[{item.index}].{node.field}"
+                if isinstance(reading, Observation):
+                    values[key] = ValueUsed(key, listed.fields[node.field].label, reading.display, reading.source,
+                                            reading.date, reading.derivation)
+                elif reading.collect not in missing:
+                    missing.append(reading.collect)
+
+    # -------------------------------------------------------------- criteria
     def lines(self, index: int, out: list[str], values: dict[str, ValueUsed], missing: list[str]) -> None:
         """Detail lines for the comparisons, queries and manual parts under node ``index``."""
         compiled = self.nodes[index]
@@ -172,47 +228,15 @@ class _Explainer:
         for child in compiled.children:
             self.lines(child, out, values, missing)
 
-    def _query_values(self, query: QueryEvaluation, values: dict[str, ValueUsed], missing: list[str]) -> None:
-        spec = self.ev.compiled.trial.queries[query.name]
-        root = self.ev.compiled.query_roots[query.name]
-        listed = LISTS[spec.over]
-        if query.items is None:
-            if listed.collect not in missing:
-                missing.append(listed.collect)
-            return
-        for item in query.items:
-            if item.truths[root] is True or query.truth is None:
-                for name, reading in item.readings.items():
-                    key = f"{spec.over}[{item.index}].{name}"
-                    if isinstance(reading, Observation):
-                        values[key] = ValueUsed(key, listed.fields[name].label, reading.display, reading.source,
-                                                reading.date, reading.derivation)
-                    elif item.truths[root] is None and reading.collect not in missing:
-                        missing.append(reading.collect)
-
-    def deciding(self, index: int) -> list[int]:
-        """The leaves (comparisons, queries, manual parts) that decide node ``index``'s value."""
-        compiled = self.nodes[index]
-        if not compiled.children or isinstance(compiled.node, Comparison):
-            return [index]
-        if isinstance(compiled.node, Not):
-            return self.deciding(compiled.children[0])
-        # all/any are decided by the children that share their value (Kleene logic)
-        truth = self.ev.truths[index]
-        chosen = [c for c in compiled.children if self.ev.truths[c] == truth]
-        result: list[int] = []
-        for child in chosen or list(compiled.children):
-            result.extend(self.deciding(child))
-        return result
-
-    def leaf_line(self, index: int) -> str:
+    def leaf_line(self, index: int, brief: bool = False) -> str:
         node = self.nodes[index].node
         if isinstance(node, Comparison):
-            return self.comparison_line(index, self.ev.readings[node.field], PATIENT_FIELDS[node.field])
+            return self.comparison_line(index, self.ev.truths, self.ev.readings[node.field],
+                                        PATIENT_FIELDS[node.field])
         if isinstance(node, ManualPart):
             return f"left to the clinician: {node.reason}"
         assert isinstance(node, QueryRef)
-        return self.query_line(self.ev.queries[node.query])
+        return self.query_line(self.ev.queries[node.query], brief)
 
     def needs_data(self, index: int) -> bool:
         """Is unknown leaf ``index`` unknown for want of data (rather than left to the clinician)?"""
@@ -224,8 +248,13 @@ class _Explainer:
             if query.items is None:
                 return True
             root = self.ev.compiled.query_roots[node.query]
-            return any(isinstance(r, Absence) for item in query.items if item.truths[root] is None
-                       for r in item.readings.values())
+            for item in query.items:
+                if item.truths[root] is None:
+                    for leaf in self._entry_leaves(query, item):
+                        leaf_node = self.nodes[leaf].node
+                        assert isinstance(leaf_node, Comparison)
+                        if isinstance(item.readings[leaf_node.field], Absence):
+                            return True
         return False
 
 
@@ -247,8 +276,8 @@ def explain_criterion(evaluation: Evaluation, criterion: Criterion) -> Criterion
     details: list[str] = []
     values: dict[str, ValueUsed] = {}
     explainer.lines(root.index, details, values, [])
-    leaves = explainer.deciding(root.index)
-    reason = "; ".join(explainer.leaf_line(i) for i in leaves)
+    leaves = explainer.deciding(root.index, evaluation.truths)
+    reason = "; ".join(explainer.leaf_line(i, brief=True) for i in leaves)
     outcome = _outcome(truth)
     missing: list[str] = []
     if truth is None:

@@ -444,11 +444,12 @@ def _class_field(drug_class: str) -> None:
     def extract(course: MedicationExposure, i: int, profile: PatientProfile, as_of: dt.date) -> Reading:
         member = drug_class in drugs.DRUGS[course.drug].classes
         return Observation(member, "yes" if member else "no", f"medications[{i}].drug", None,
-                           f"{course.drug} is {'' if member else 'not '}a {drug_class.replace('_', ' ')} "
+                           f"{course.drug} is {'' if member else 'not '}classed as {drug_class.replace('_', ' ')} "
                            "(matcher/drugs.py)")
 
     name = f"is_{drug_class}"
-    MEDICATION_FIELDS[name] = FieldSpec(name, f"drug is a {drug_class.replace('_', ' ')}", "bool", extract,
+    article = "an" if drug_class[0] in "aeiou" else "a"
+    MEDICATION_FIELDS[name] = FieldSpec(name, f"drug is {article} {drug_class.replace('_', ' ')}", "bool", extract,
                                         None, (), "drug name")
 
 

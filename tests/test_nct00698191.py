@@ -299,3 +299,36 @@ def test_prednisone_equivalent_derivation_is_shown(engine: Any) -> None:
     inc3 = next(c for c in result.criteria if c.id == "inc-3")
     derivation = next(v.derivation for v in inc3.values if v.field == "medications[0].prednisone_equivalent_daily_dose")
     assert derivation is not None and "x 5 / 4" in derivation and "= 40 mg/day prednisone" in derivation
+
+
+def test_a_failed_list_query_shows_why_each_entry_fails(engine: Any) -> None:
+    data = base_patient()
+    course(0, response="responded")(data)
+    result = run(engine, data)
+    inc3 = next(c for c in result.criteria if c.id == "inc-3")
+    assert inc3.outcome == "not_met"
+    steroid_line = next(line for line in inc3.details if line.startswith("failed oral glucocorticoid"))
+    assert "medications[0] prednisone 30 mg daily oral" in steroid_line
+    assert "response to the course: responded (= failed: false)" in steroid_line
+    assert any(v.field == "medications[0].response" and v.value == "responded" for v in inc3.values)
+
+
+def test_prednisone_equivalent_is_shown_when_it_decides_a_failure(engine: Any) -> None:
+    data = base_patient()
+    course(0, drug="methylprednisolone", dose="16 mg")(data)
+    inc3 = next(c for c in run(engine, data).criteria if c.id == "inc-3")
+    value = next(v for v in inc3.values if v.field == "medications[0].prednisone_equivalent_daily_dose")
+    assert value.value == "20 mg/day prednisone-equivalent"
+    assert value.derivation is not None and "x 5 / 4" in value.derivation
+
+
+def test_missing_names_only_what_would_settle_the_entry(engine: Any) -> None:
+    """An MMF course with no recorded response: collect the response, nothing else it already has."""
+    data = base_patient()
+    replace_cyclophosphamide(drug="mmf", dose="1 g", frequency="twice_daily", start="2025-01-10",
+                             end="2025-07-10")(data)
+    data["medications"][1].pop("response")
+    result = run(engine, data)
+    inc3 = next(c for c in result.criteria if c.id == "inc-3")
+    assert inc3.outcome == "unknown"
+    assert inc3.missing == ("response to mycophenolate_mofetil (failed, not tolerated or responded)",)
