@@ -195,9 +195,47 @@ def _female_only(attr: str, label: str, collect: str) -> None:
     PATIENT_FIELDS[attr] = FieldSpec(attr, label, "bool", extract, None, (), collect)
 
 
-_female_only("pregnant", "pregnant", "pregnancy status")
 _female_only("breastfeeding", "breastfeeding", "breastfeeding status")
 _female_only("childbearing_potential", "of childbearing potential", "childbearing potential")
+
+#: a negative pregnancy test this many days before the as-of date (or fewer) rules pregnancy out
+NEGATIVE_TEST_DAYS = 7
+
+
+@_patient("pregnant", "pregnant", "bool", "pregnancy status (or a pregnancy test)")
+def _pregnant(profile: PatientProfile, as_of: dt.date) -> Reading:
+    """Pregnancy status: as recorded, checked against the most recent test; else derived from them.
+
+    A recorded "not pregnant" contradicted by a more recent positive test is unknown (confirm it).
+    Unrecorded: a man, or a woman not of childbearing potential, is not pregnant; a positive test
+    means pregnant; a negative test at most NEGATIVE_TEST_DAYS days old means not pregnant.
+    """
+    pregnancy = profile.pregnancy
+    found = _latest(pregnancy.tests if pregnancy else None, as_of, lambda test: True)
+    recorded = pregnancy.pregnant if pregnancy else None
+    if found is not None:
+        position, test = found
+        source, age = f"pregnancy.tests[{position}]", (as_of - test.date).days
+        described = f"{test.result} {test.specimen or ''} pregnancy test on {test.date} ({age} days before)"
+    if recorded is not None:
+        if recorded is False and found is not None and test.result == "positive":
+            return Absence(f"recorded as not pregnant, but the most recent test is a {described.replace('  ', ' ')}",
+                           "pregnancy status (the record and the test disagree)")
+        return Observation(recorded, "yes" if recorded else "no", "pregnancy.pregnant")
+    sex = profile.demographics.sex if profile.demographics else None
+    if sex == "male":
+        return Observation(False, "no", "demographics.sex", None, "not applicable: the patient is male")
+    if pregnancy is not None and pregnancy.childbearing_potential is False:
+        return Observation(False, "no", "pregnancy.childbearing_potential", None,
+                           "not of childbearing potential")
+    if found is not None and test.result == "positive":
+        return Observation(True, "yes", source, test.date, described.replace("  ", " "))
+    if found is not None and age <= NEGATIVE_TEST_DAYS:
+        return Observation(False, "no", source, test.date, described.replace("  ", " "))
+    why = "pregnancy status not recorded (pregnancy.pregnant)"
+    if found is not None:
+        why += f"; the most recent test is {age} days old (more than {NEGATIVE_TEST_DAYS})"
+    return Absence(why, "pregnancy status (or a pregnancy test)")
 
 
 def _latest(results: list[Any] | None, as_of: dt.date, keep: Callable[[Any], bool]) -> tuple[int, Any] | None:
@@ -372,6 +410,19 @@ def creatinine_clearance(profile: PatientProfile, as_of: dt.date) -> Reading:
                        f"Cockcroft-Gault: (140 - {years}) x {_fmt(kg)} kg / (72 x {_fmt(scr)} mg/dL)"
                        f"{' x 0.85' if sex == 'female' else ''} = {_fmt(clearance)} mL/min "
                        f"(creatinine of {result.date}, weight as recorded)")
+
+
+@_patient("egfr_reported_or_ckd_epi_2021", "eGFR (reported by the lab, else CKD-EPI 2021 from creatinine)",
+          "number", "eGFR or serum creatinine", measure=Measure("mL/min", "mL/min/1.73 m2", per_bsa=True))
+def _egfr_reported_or_computed(profile: PatientProfile, as_of: dt.date) -> Reading:
+    """The lab's eGFR when there is one; otherwise the CKD-EPI 2021 estimate, marked as computed."""
+    reported = PATIENT_FIELDS["egfr"].extract(profile, as_of)
+    if isinstance(reported, Observation):
+        return reported
+    computed = egfr_ckd_epi_2021(profile, as_of)
+    if isinstance(computed, Absence):
+        return Absence(f"{reported.reason}, and {computed.reason}", "eGFR (or serum creatinine, age and sex)")
+    return computed
 
 
 def _pregnancy_test_field(specimen: str) -> None:

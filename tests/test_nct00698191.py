@@ -141,27 +141,27 @@ CASES: list[tuple[str, str, Patch, str]] = [
                                       "date": "2026-10-28"})), "unknown"),
     # inc-3: failed oral glucocorticoid > 20 mg/day AND (cyclophosphamide 0.4-0.6 g/m2 q2w >= 6 months,
     # or MMF >= 2 g/day >= 3 months, or another immunosuppressant >= 3 months)
-    ("prednisone 20 mg/day", "inc-3", course(0, dose="20 mg"), "not_met"),
+    ("prednisone 20 mg/day", "inc-3", course(0, dose="20 mg"), "manual"),
     ("prednisone 21 mg/day", "inc-3", course(0, dose="21 mg"), "met"),
     ("prednisone 10 mg twice daily = 20 mg/day", "inc-3", course(0, dose="10 mg", frequency="twice_daily"),
-     "not_met"),
+     "manual"),
     ("prednisone 11 mg twice daily = 22 mg/day", "inc-3", course(0, dose="11 mg", frequency="twice_daily"), "met"),
     ("methylprednisolone 16 mg = prednisone 20", "inc-3", course(0, drug="methylprednisolone", dose="16 mg"),
-     "not_met"),
+     "manual"),
     ("methylprednisolone 17 mg = prednisone 21.25", "inc-3", course(0, drug="methylprednisolone", dose="17 mg"),
      "met"),
-    ("prednisone not tolerated", "inc-3", course(0, response="not_tolerated"), "not_met"),
-    ("prednisone intravenous", "inc-3", course(0, route="iv"), "not_met"),
+    ("prednisone not tolerated", "inc-3", course(0, response="not_tolerated"), "manual"),
+    ("prednisone intravenous", "inc-3", course(0, route="iv"), "manual"),
     ("prednisone response not recorded", "inc-3", course(0, response=None), "unknown"),
     ("prednisone dose not recorded", "inc-3", course(0, dose=None), "unknown"),
-    ("cyclophosphamide 0.39 g/m2", "inc-3", course(1, dose="0.39 g/m2"), "not_met"),
+    ("cyclophosphamide 0.39 g/m2", "inc-3", course(1, dose="0.39 g/m2"), "manual"),
     ("cyclophosphamide 0.4 g/m2", "inc-3", course(1, dose="0.4 g/m2"), "met"),
     ("cyclophosphamide 400 mg/m2", "inc-3", course(1, dose="400 mg/m2"), "met"),
     ("cyclophosphamide 0.6 g/m2", "inc-3", course(1, dose="0.6 g/m2"), "met"),
-    ("cyclophosphamide 0.61 g/m2", "inc-3", course(1, dose="0.61 g/m2"), "not_met"),
-    ("cyclophosphamide monthly", "inc-3", course(1, frequency="monthly"), "not_met"),
+    ("cyclophosphamide 0.61 g/m2", "inc-3", course(1, dose="0.61 g/m2"), "manual"),
+    ("cyclophosphamide monthly", "inc-3", course(1, frequency="monthly"), "manual"),
     ("cyclophosphamide exactly six months", "inc-3", course(1, end="2025-03-15"), "met"),
-    ("cyclophosphamide six months less a day", "inc-3", course(1, end="2025-03-14"), "not_met"),
+    ("cyclophosphamide six months less a day", "inc-3", course(1, end="2025-03-14"), "manual"),
     ("cyclophosphamide ongoing for over six months", "inc-3", course(1, end=None, ongoing=True), "met"),
     ("cyclophosphamide dose in mg, not per m2", "inc-3", course(1, dose="800 mg"), "unknown"),
     ("cyclophosphamide end date missing", "inc-3", course(1, end=None), "unknown"),
@@ -170,16 +170,26 @@ CASES: list[tuple[str, str, Patch, str]] = [
                               end="2025-04-10"), "met"),
     ("MMF 3 months less a day", "inc-3",
      replace_cyclophosphamide(drug="mmf", dose="1 g", frequency="twice_daily", start="2025-01-10",
-                              end="2025-04-09"), "not_met"),
+                              end="2025-04-09"), "manual"),
     ("MMF 1.5 g/day", "inc-3",
      replace_cyclophosphamide(drug="mycophenolate mofetil", dose="750 mg", frequency="twice_daily",
-                              start="2025-01-10", end="2025-07-10"), "not_met"),
+                              start="2025-01-10", end="2025-07-10"), "manual"),
     ("azathioprine failed after 3 months", "inc-3",
      replace_cyclophosphamide(drug="azathioprine", dose="100 mg", frequency="daily", start="2025-01-10",
                               end="2025-04-10"), "met"),
     ("tacrolimus responded", "inc-3",
      replace_cyclophosphamide(drug="tacrolimus", dose="2 mg", frequency="twice_daily", start="2025-01-10",
-                              end="2025-07-10", response="responded"), "not_met"),
+                              end="2025-07-10", response="responded"), "manual"),
+    ("neither regimen failed", "inc-3", both(course(0, response="responded"), course(1, response="responded")),
+     "not_met"),
+    ("monthly cyclophosphamide and failed steroid", "inc-3", course(1, frequency="monthly", dose="0.75 g/m2"),
+     "manual"),
+    ("mycophenolate sodium 720 mg twice daily", "inc-3",
+     replace_cyclophosphamide(drug="mycophenolate_sodium", dose="720 mg", frequency="twice_daily",
+                              start="2025-01-10", end="2025-04-10"), "met"),
+    ("mycophenolate sodium 540 mg twice daily", "inc-3",
+     replace_cyclophosphamide(drug="mycophenolate_sodium", dose="540 mg", frequency="twice_daily",
+                              start="2025-01-10", end="2025-04-10"), "manual"),
     ("medication history not recorded", "inc-3", delete_at("medications"), "unknown"),
     ("medication history empty", "inc-3", set_at("medications", []), "not_met"),
     # exc-1: ALT > 3 x the lab's ULN
@@ -193,11 +203,14 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("eGFR 14.9", "exc-2", lab_value("egfr", "14.9 mL/min/1.73m2"), "met"),
     ("eGFR 15", "exc-2", lab_value("egfr", "15 mL/min/1.73m2"), "not_met"),
     ("eGFR 15.1", "exc-2", lab_value("egfr", "15.1 mL/min/1.73m2"), "not_met"),
+    ("no eGFR, creatinine 5.5 mg/dL: computed 9", "exc-2",
+     both(remove_lab("egfr"), lab_value("serum_creatinine", "5.5 mg/dL")), "met"),
+    ("no eGFR and no creatinine", "exc-2", both(remove_lab("egfr"), remove_lab("serum_creatinine")), "unknown"),
     ("on dialysis", "exc-2", set_at("renal.dialysis", True), "met"),
     ("dialysis not recorded, eGFR 68", "exc-2", delete_at("renal"), "unknown"),
     ("dialysis not recorded, eGFR 10", "exc-2", both(delete_at("renal"), lab_value("egfr", "10 mL/min/1.73m2")),
      "met"),
-    ("no eGFR, not on dialysis", "exc-2", remove_lab("egfr"), "unknown"),
+    ("no eGFR: computed from creatinine", "exc-2", remove_lab("egfr"), "not_met"),
     # exc-4: uncontrolled infection
     ("uncontrolled infection", "exc-4",
      set_at("infections", [{"name": "pneumonia", "status": "uncontrolled"}]), "met"),
@@ -207,7 +220,23 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("pregnant", "exc-5", set_at("pregnancy.pregnant", True), "met"),
     ("breastfeeding", "exc-5", set_at("pregnancy.breastfeeding", True), "met"),
     ("intends a pregnancy", "exc-5", set_at("pregnancy.planning_pregnancy", True), "met"),
-    ("pregnancy status not recorded", "exc-5", delete_at("pregnancy.pregnant"), "unknown"),
+    ("pregnancy status and tests not recorded", "exc-5",
+     both(delete_at("pregnancy.pregnant"), delete_at("pregnancy.tests")), "unknown"),
+    ("not recorded, negative test 5 days before", "exc-5", delete_at("pregnancy.pregnant"), "not_met"),
+    ("not recorded, negative test 7 days before", "exc-5",
+     both(delete_at("pregnancy.pregnant"), set_at("pregnancy.tests", [{"date": "2026-10-26", "result": "negative"}])),
+     "not_met"),
+    ("not recorded, negative test 8 days before", "exc-5",
+     both(delete_at("pregnancy.pregnant"), set_at("pregnancy.tests", [{"date": "2026-10-25", "result": "negative"}])),
+     "unknown"),
+    ("not recorded, positive test", "exc-5",
+     both(delete_at("pregnancy.pregnant"), set_at("pregnancy.tests", [{"date": "2026-09-01", "result": "positive"}])),
+     "met"),
+    ("recorded not pregnant, contradicted by a positive test", "exc-5",
+     set_at("pregnancy.tests", [{"date": "2026-10-30", "result": "positive", "specimen": "serum"}]), "unknown"),
+    ("not of childbearing potential", "exc-5",
+     both(delete_at("pregnancy.pregnant"), delete_at("pregnancy.tests"),
+          set_at("pregnancy.childbearing_potential", False)), "not_met"),
     ("man, intention recorded", "exc-5",
      both(set_at("demographics.sex", "male"), set_at("pregnancy", {"planning_pregnancy": False})), "not_met"),
     ("man, intention not recorded", "exc-5",
@@ -304,6 +333,7 @@ def test_prednisone_equivalent_derivation_is_shown(engine: Any) -> None:
 def test_a_failed_list_query_shows_why_each_entry_fails(engine: Any) -> None:
     data = base_patient()
     course(0, response="responded")(data)
+    course(1, response="responded")(data)
     result = run(engine, data)
     inc3 = next(c for c in result.criteria if c.id == "inc-3")
     assert inc3.outcome == "not_met"
@@ -332,3 +362,12 @@ def test_missing_names_only_what_would_settle_the_entry(engine: Any) -> None:
     inc3 = next(c for c in result.criteria if c.id == "inc-3")
     assert inc3.outcome == "unknown"
     assert inc3.missing == ("response to mycophenolate_mofetil (failed, not tolerated or responded)",)
+
+
+def test_only_one_regimen_failed_is_left_to_the_clinician(engine: Any) -> None:
+    data = base_patient()
+    course(1, response="responded")(data)
+    inc3 = next(c for c in run(engine, data).criteria if c.id == "inc-3")
+    assert inc3.outcome == "manual"
+    assert "only one of the two regimens failed" in inc3.reason
+    assert inc3.missing == ()

@@ -9,7 +9,7 @@ import pytest
 
 from matcher.cli import EXIT_BAD_INPUT, main
 from matcher.errors import RuleFileError
-from matcher.rules import AllOf, Comparison, QueryRef, load_trial, load_trials
+from matcher.rules import AllOf, AnyOf, Comparison, QueryRef, load_trial, load_trials
 
 from .helpers import BASE_PATIENT, RULES
 
@@ -49,7 +49,8 @@ def test_thresholds_are_converted_to_canonical_units() -> None:
     low = cyclophosphamide.children[1]
     assert isinstance(low, Comparison) and low.value == 400.0  # mg/m2
     inc3 = trial.criterion("inc-3").condition
-    assert isinstance(inc3, AllOf) and isinstance(inc3.children[0], QueryRef)
+    assert isinstance(inc3, AnyOf) and isinstance(inc3.children[0], AllOf)
+    assert isinstance(inc3.children[0].children[0], QueryRef)
 
 
 # (case id, replaced text, replacement, expected message part)
@@ -84,9 +85,8 @@ BROKEN: list[tuple[str, str, str, str]] = [
      "    note:\n      - >-\n        REGISTRY ERROR", "unknown key (did you mean 'notes'"),
     ("list that cannot be queried", "over: infections", "over: infection",
      "cannot query 'infection' (did you mean 'infections'"),
-    ("empty all", "- any:\n            - {query: failed_biweekly_cyclophosphamide}\n"
-     "            - {query: failed_mycophenolate}\n            - {query: failed_other_immunosuppressant}",
-     "- any: []", "'any' needs a non-empty list of conditions"),
+    ("empty any", "      any:\n        - {field: egfr_reported_or_ckd_epi_2021, lt: 15 mL/min/1.73m2, label: eGFR}\n"
+     "        - {field: dialysis, eq: true}", "      any: []", "'any' needs a non-empty list of conditions"),
     ("trial id does not match the file", "trial: NCT00698191", "trial: NCT00000000",
      "does not match the file name"),
     ("malformed YAML", "criteria:\n", "criteria: [\n", "invalid YAML"),
