@@ -1,4 +1,4 @@
-"""The command line: ``matcher check PATIENT``.
+"""The command line: ``matcher check PATIENT``, ``matcher trials``, ``matcher lint``.
 
 ``main(argv, stdout, stderr) -> int`` is the whole CLI; tests call it with
 captured streams, and ``python -m matcher`` / the ``matcher`` script only call it.
@@ -12,6 +12,9 @@ Exit codes (``matcher check``):
 2     bad input: a patient or rule file, an option, a date (one line on stderr)
 3     the engine is unavailable or contradicted itself (one line on stderr)
 ====  =====================================================================
+
+``matcher trials`` exits 0 (2 if a rule file is bad); ``matcher lint`` exits 0 when every
+file is clean and 1 when it found problems (2 for bad options).
 """
 
 from __future__ import annotations
@@ -70,6 +73,17 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--rules", metavar="DIR", help="rules directory (default: $MATCHER_RULES or ./rules)")
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                        help="colour the text output (default: when writing to a terminal)")
+    trials = commands.add_parser("trials", help="list the encoded trials",
+                                 description="List the encoded trials with their registry dates and criteria counts.")
+    trials.add_argument("--rules", metavar="DIR", help="rules directory (default: $MATCHER_RULES or ./rules)")
+    trials.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+    lint = commands.add_parser("lint", help="check rule files and report their coverage",
+                               description="Check rule files (schema, fields, operators, units, verbatim registry "
+                                           "text, coverage of every registry bullet, contradictions) and report "
+                                           "coverage and interpretation notes per trial.")
+    lint.add_argument("files", nargs="*", metavar="RULE_FILE",
+                      help="rule files or directories (default: the rules directory)")
+    lint.add_argument("--quiet", action="store_true", help="print only problems, not coverage and notes")
     return parser
 
 
@@ -86,6 +100,10 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         parser.print_help(out)
         return EXIT_BAD_INPUT
     try:
+        if args.command == "trials":
+            return _trials(args, out)
+        if args.command == "lint":
+            return _lint(args, out)
         return _check(args, out)
     except EvaluationError as exc:
         print(f"matcher: error: {exc}", file=err)
@@ -126,6 +144,77 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
     if "undetermined" in verdicts:
         return EXIT_UNDETERMINED
     return EXIT_INELIGIBLE
+
+
+def _trials(args: argparse.Namespace, out: TextIO) -> int:
+    import json
+
+    from . import api
+    from .lint import coverage
+
+    rows = []
+    for trial in api.load_trials(args.rules):
+        counts = coverage(trial)
+        rows.append({
+            "trial": trial.id, "title": trial.title, "condition": trial.condition,
+            "last_updated": trial.last_updated.isoformat() if trial.last_updated else None,
+            "inclusion": counts.inclusion, "exclusion": counts.exclusion, "computable": counts.computable,
+            "partly_manual": counts.partly_manual, "manual": counts.manual, "rules_file": trial.path,
+        })
+    if args.format == "json":
+        print(json.dumps(rows, indent=2, ensure_ascii=False), file=out)
+        return 0
+    for row in rows:
+        print(f"{row['trial']}  {row['condition']}", file=out)
+        print(f"    {row['title']}", file=out)
+        print(f"    registry last updated: {row['last_updated'] or 'unknown (no copy gives it)'}; criteria: "
+              f"{row['inclusion']} inclusion, {row['exclusion']} exclusion ({row['computable']} computable, "
+              f"{row['partly_manual']} partly manual, {row['manual']} manual); {row['rules_file']}", file=out)
+    return 0
+
+
+def _lint(args: argparse.Namespace, out: TextIO) -> int:
+    from pathlib import Path
+
+    from . import api
+    from .lint import all_notes, coverage, lint_file
+    from .rules import display_path
+
+    targets = [Path(f) for f in args.files] or [api.default_rules_dir()]
+    files: list[Path] = []
+    for target in targets:
+        if target.is_dir():
+            files += sorted(target.glob("*.yaml"))
+        elif target.exists():
+            files.append(target)
+        else:
+            print(f"{target}: no such file or directory", file=out)
+            return 1
+    if not files:
+        print(f"{', '.join(map(str, targets))}: no rule files (*.yaml)", file=out)
+        return 1
+    failed = 0
+    for found in files:
+        path = Path(display_path(found))
+        report = lint_file(path)
+        status = "ok" if report.ok else f"{len(report.errors)} problem{'s' if len(report.errors) != 1 else ''}"
+        print(f"{path}: {status}", file=out)
+        for error in report.errors:
+            print(f"  error: {error}", file=out)
+        failed += not report.ok
+        if report.trial is None or args.quiet:
+            continue
+        c = coverage(report.trial)
+        encoded = report.bullets - len(report.uncovered)
+        print(f"  {report.trial.id}: {report.bullets} registry bullets, {encoded} encoded; "
+              f"{c.inclusion + c.exclusion} criteria ({c.inclusion} inclusion, {c.exclusion} exclusion): "
+              f"{c.computable} computable, {c.partly_manual} partly manual, {c.manual} manual with reason; "
+              f"{c.disputed_boundaries} disputed boundaries; {c.notes} interpretation notes "
+              f"({c.registry_errors} registry errors)", file=out)
+        for where, note in all_notes(report.trial):
+            print(f"    {where}: {' '.join(note.split())}", file=out)
+    print(f"{len(files) - failed} of {len(files)} rule files clean", file=out)
+    return 1 if failed else 0
 
 
 def run() -> None:

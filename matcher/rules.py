@@ -244,7 +244,7 @@ _TOP_KEYS = {"trial", "title", "condition", "source", "criteria"}
 _TOP_OPTIONAL = {"notes", "queries"}
 
 
-def _display_path(path: Path) -> str:
+def display_path(path: Path) -> str:
     """``path`` relative to the working directory when it lies below it (shorter, and stable in outputs)."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
@@ -254,7 +254,7 @@ def _display_path(path: Path) -> str:
 
 def load_trial(path: str | Path) -> Trial:
     """Read, check and return one trial's rule file."""
-    path = Path(_display_path(Path(path)))
+    path = Path(display_path(Path(path)))
     document = read_document(path, RuleFileError)
     content_hash = hashlib.sha256(path.read_bytes()).hexdigest()
     return parse_trial(document, content_hash)
