@@ -218,5 +218,13 @@ def _lint(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def run() -> None:
-    """Console-script entry point."""
-    sys.exit(main())
+    """Console-script entry point: ``main`` plus a quiet exit when the reader goes away (``| head``, Ctrl-C)."""
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at interpreter exit
+        code = 0
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)
