@@ -425,24 +425,27 @@ def _egfr_reported_or_computed(profile: PatientProfile, as_of: dt.date) -> Readi
     return computed
 
 
-def _pregnancy_test_field(specimen: str) -> None:
-    name = f"{specimen}_pregnancy_test"
+def _pregnancy_test_field(specimen: str | None) -> None:
+    """The most recent pregnancy test of one specimen (urine, serum), or of either (``None``)."""
+    name = f"{specimen}_pregnancy_test" if specimen else "pregnancy_test"
+    what = f"{specimen} pregnancy test" if specimen else "pregnancy test (urine or serum)"
 
     def extract(profile: PatientProfile, as_of: dt.date) -> Reading:
         tests = profile.pregnancy.tests if profile.pregnancy else None
-        found = _latest(tests, as_of, lambda test: test.specimen == specimen)
+        found = _latest(tests, as_of, lambda test: specimen is None or test.specimen == specimen)
         if found is None:
-            return Absence(f"no {specimen} pregnancy test on or before {as_of}", f"{specimen} pregnancy test")
+            return Absence(f"no {what} on or before {as_of}", what)
         position, test = found
         return Observation(test.result, test.result, f"pregnancy.tests[{position}]", test.date,
                            "most recent test on or before the as-of date")
 
-    PATIENT_FIELDS[name] = FieldSpec(name, f"{specimen} pregnancy test (most recent)", "enum", extract, None,
-                                     ("positive", "negative"), f"{specimen} pregnancy test")
+    PATIENT_FIELDS[name] = FieldSpec(name, f"{what} (most recent)", "enum", extract, None,
+                                     ("positive", "negative"), what)
 
 
 _pregnancy_test_field("urine")
 _pregnancy_test_field("serum")
+_pregnancy_test_field(None)
 
 
 # ------------------------------------------------------------------ item fields

@@ -73,6 +73,11 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("dialysis not recorded", "exc-1", lambda d: d.pop("renal"), "unknown"),
     # exc-3: uncontrolled infection
     ("uncontrolled infection", "exc-3", put("infections", [{"name": "parotitis", "status": "uncontrolled"}]), "met"),
+    ("uncontrolled infection that ended years ago", "exc-3",
+     put("infections", [{"name": "pyelonephritis", "status": "uncontrolled", "start": "2019-01-01",
+                         "end": "2019-02-01"}]), "not_met"),
+    ("uncontrolled infection ending the day after the as-of date", "exc-3",
+     put("infections", [{"name": "parotitis", "status": "uncontrolled", "end": "2026-09-02"}]), "met"),
     ("controlled infection", "exc-3", put("infections", [{"name": "parotitis", "status": "controlled"}]), "not_met"),
     ("infections not assessed", "exc-3", lambda d: d.pop("infections"), "unknown"),
     # exc-4: pregnant or nursing

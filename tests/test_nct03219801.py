@@ -100,6 +100,10 @@ CASES: list[tuple[str, str, Patch, str]] = [
     # exc-1: severe active infection
     ("severe uncontrolled infection", "exc-1", infection(status="uncontrolled", severe=True), "met"),
     ("mild uncontrolled infection", "exc-1", infection(status="uncontrolled", severe=False), "not_met"),
+    # exc-2: dialysis decides "severe kidney disease"; the rest is the clinician's
+    ("on dialysis", "exc-2", put("renal.dialysis", True), "met"),
+    ("not on dialysis", "exc-2", put("renal.dialysis", False), "manual"),
+    ("dialysis not recorded", "exc-2", lambda d: d.pop("renal"), "unknown"),
     # exc-4: pregnant or breastfeeding
     ("pregnant", "exc-4", put("pregnancy.pregnant", True), "met"),
     ("breastfeeding", "exc-4", put("pregnancy.breastfeeding", True), "met"),
@@ -130,6 +134,7 @@ def test_base_patient_is_eligible_with_manual_items_pending(engine: Any) -> None
     result = run(engine, example(BASE), TRIAL)
     assert result.verdict == "eligible"
     assert result.pending_manual == ("inc-3", "inc-7", "exc-2", "exc-3", "exc-7")
+    assert run(engine, example("NCT03219801-eligible-active-sle.yaml"), TRIAL).verdict == "eligible"
 
 
 def test_inverted_criterion_is_flagged_in_the_explanation(engine: Any) -> None:
