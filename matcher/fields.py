@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from . import drugs
-from .dates import completed_years, months_between
+from .dates import add_months, completed_years, months_between
 from .profile import (
     ACTIVITY_INDICES,
     FREQUENCY_INTERVAL_DAYS,
@@ -655,6 +655,37 @@ def _since_start(course: MedicationExposure, i: int, profile: PatientProfile, as
     days = (as_of - course.start).days
     return Observation(days, f"{days} days", f"medications[{i}].start", None,
                        f"from {course.start} to the as-of date {as_of}")
+
+
+def _next_dose_due(course: MedicationExposure, last: dt.date) -> dt.date | None:
+    """The day the dose after ``last`` would have been due: the end of the period the course covered."""
+    if course.frequency == "monthly":
+        return add_months(last, 1)
+    interval = FREQUENCY_INTERVAL_DAYS.get(course.frequency or "")
+    if interval is None:
+        return None
+    return last + dt.timedelta(days=max(1, round(interval)))
+
+
+@_med("treated_months", "period covered by the course, to one dosing interval after the last dose", "number",
+      "start and end dates and frequency", suffix="calendar months")
+def _treated_months(course: MedicationExposure, i: int, profile: PatientProfile, as_of: dt.date) -> Reading:
+    """Pulses cover a period: three monthly boluses (6 Jan, 6 Feb, 6 Mar) treat for three months (to 6 Apr)."""
+    if course.start is None:
+        return Absence(f"start date of {course.drug} not recorded", f"start date of {course.drug}")
+    end = _course_end(course, as_of)
+    if end is None:
+        return Absence(f"end date of {course.drug} not recorded (and not marked ongoing)",
+                       f"end date of {course.drug}")
+    if end[0] == as_of:
+        covered, how = as_of, f"{course.start} to the as-of date (ongoing)"
+    else:
+        due = _next_dose_due(course, end[0])
+        if due is None:
+            return Absence(f"frequency of {course.drug} not recorded (or a single dose)", f"frequency of {course.drug}")
+        covered, how = due, f"{course.start} to {due}, one dosing interval after the last dose on {end[0]}"
+    months = round(months_between(course.start, covered), 4)
+    return Observation(months, f"{_fmt(months)} months", f"medications[{i}]", None, f"calendar months from {how}")
 
 
 @_med("duration_days", "duration of the course", "number", "start and end dates", suffix="days")
