@@ -106,11 +106,16 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
             return _lint(args, out)
         return _check(args, out)
     except EvaluationError as exc:
-        print(f"matcher: error: {exc}", file=err)
+        print(f"matcher: error: {one_line(str(exc))}", file=err)
         return EXIT_ENGINE
     except MatcherError as exc:
-        print(f"matcher: error: {exc}", file=err)
+        print(f"matcher: error: {one_line(str(exc))}", file=err)
         return EXIT_BAD_INPUT
+
+
+def one_line(message: str) -> str:
+    """The message with newlines and other control characters escaped, so an error is always one line."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
 
 
 def _check(args: argparse.Namespace, out: TextIO) -> int:

@@ -63,7 +63,11 @@ def _distinct(problems: list[Any], root: type[BaseModel]) -> list[Any]:
     """
     by_path: dict[tuple[Any, ...], Any] = {}
     for problem in problems:
-        loc = _field_path(tuple(problem["loc"]), root)
+        loc = tuple(problem["loc"])
+        if problem["type"] == "extra_forbidden":  # the last part is a key the user wrote, whatever it looks like
+            loc = _field_path(loc[:-1], root) + loc[-1:]
+        else:
+            loc = _field_path(loc, root)
         if loc not in by_path:
             by_path[loc] = {**problem, "loc": loc}
     return list(by_path.values())
