@@ -63,11 +63,10 @@ def _distinct(problems: list[Any], root: type[BaseModel]) -> list[Any]:
     """
     by_path: dict[tuple[Any, ...], Any] = {}
     for problem in problems:
-        loc = tuple(problem["loc"])
-        if problem["type"] == "extra_forbidden":  # the last part is a key the user wrote, whatever it looks like
-            loc = _field_path(loc[:-1], root) + loc[-1:]
-        else:
-            loc = _field_path(loc, root)
+        written = tuple(problem["loc"])
+        # for an unknown key the last part is the key as the user wrote it, whatever it looks like
+        extra = problem["type"] == "extra_forbidden"
+        loc = _field_path(written[:-1], root) + written[-1:] if extra else _field_path(written, root)
         if loc not in by_path:
             by_path[loc] = {**problem, "loc": loc}
     return list(by_path.values())

@@ -131,3 +131,17 @@ def test_sexagesimal_trap_is_text_not_a_number(tmp_path: Path) -> None:
     code, _, err = check(path)
     assert code == EXIT_BAD_INPUT
     assert "sle.acr1997_criteria_met: Input should be a valid integer (got '1:40')" in err
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ('id: x\n"a\\nb": 1\n', "a\\nb: unknown field"),            # a newline in a key stays on one line
+    ('id: x\n"[": 1\n', "[: unknown field"),                     # a key that looks like pydantic's notation
+    ("id: x\nnotes: a\x16b\n", "control characters are not allowed"),
+])
+def test_odd_keys_and_characters_give_one_line(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(text)
+    code, out, err = check(path)
+    assert code == EXIT_BAD_INPUT and out == ""
+    assert len(err.strip().splitlines()) == 1, err
+    assert expected in err
