@@ -15,7 +15,7 @@ from .compile import CompiledNode
 from .evaluate import Evaluation, ItemEvaluation, QueryEvaluation, Truth
 from .fields import LISTS, PATIENT_FIELDS, Absence, FieldSpec, Observation
 from .fields import Reading as FieldReading
-from .rules import OPERATORS, Comparison, Criterion, ManualPart, Not, QueryRef, Reading
+from .rules import OPERATORS, Comparison, Criterion, ManualPart, Not, QueryRef, Reading, walk
 
 Outcome = Literal["met", "not_met", "unknown", "manual"]
 Verdict = Literal["eligible", "ineligible", "undetermined"]
@@ -265,6 +265,17 @@ def _outcome(truth: Truth) -> Outcome:
     return _OUTCOMES[truth]
 
 
+def _readings(evaluation: Evaluation, criterion: Criterion) -> tuple[str, ...]:
+    """The criterion's notes, then those of the queries it uses (each once): every reading behind it."""
+    notes = list(criterion.notes)
+    if criterion.condition is not None:
+        queries = evaluation.compiled.trial.queries
+        used = dict.fromkeys(n.query for n in walk(criterion.condition) if isinstance(n, QueryRef))
+        for name in used:
+            notes += [f"({queries[name].label}) {note}" for note in queries[name].notes if note not in notes]
+    return tuple(notes)
+
+
 def explain_criterion(evaluation: Evaluation, criterion: Criterion) -> CriterionResult:
     if criterion.condition is None:
         assert criterion.manual is not None
@@ -288,7 +299,7 @@ def explain_criterion(evaluation: Evaluation, criterion: Criterion) -> Criterion
         else:  # decided up to parts the registry leaves to clinical judgement
             outcome = "manual"
     return CriterionResult(criterion.id, criterion.kind, criterion.text, outcome, reason, tuple(details),
-                           tuple(values.values()), tuple(missing), criterion.notes)
+                           tuple(values.values()), tuple(missing), _readings(evaluation, criterion))
 
 
 def verdict_of(results: tuple[CriterionResult, ...]) -> tuple[Verdict, tuple[str, ...], tuple[str, ...]]:

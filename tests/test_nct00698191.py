@@ -371,3 +371,9 @@ def test_only_one_regimen_failed_is_left_to_the_clinician(engine: Any) -> None:
     assert inc3.outcome == "manual"
     assert "only one of the two regimens failed" in inc3.reason
     assert inc3.missing == ()
+
+
+def test_readings_of_the_queries_a_criterion_uses_are_shown_with_it(engine: Any) -> None:
+    inc3 = next(c for c in run(engine, base_patient()).criteria if c.id == "inc-3")
+    assert any("REGISTRY ERROR" in note and "g/m2" in note for note in inc3.notes)
+    assert any(note.startswith("(failed mycophenolate mofetil") for note in inc3.notes)
