@@ -8,27 +8,12 @@ one thing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from .helpers import base_patient, lab, outcome, run
-
-Patch = Callable[[dict[str, Any]], None]
-
-
-def birth(day: str) -> Patch:
-    def patch(d: dict[str, Any]) -> None:
-        d["demographics"]["birth_date"] = day
-    return patch
-
-
-def stated_age(years: int) -> Patch:
-    def patch(d: dict[str, Any]) -> None:
-        del d["demographics"]["birth_date"]
-        d["demographics"]["age"] = years
-    return patch
+from .helpers import base_patient, outcome, run
+from .patches import Patch, birth, both, drop, put, remove_lab, set_lab, stated_age
 
 
 def sledai(score: float, index: str = "SLEDAI-2K", date: str = "2026-10-28") -> Patch:
@@ -40,43 +25,6 @@ def sledai(score: float, index: str = "SLEDAI-2K", date: str = "2026-10-28") -> 
 def acr(count: int) -> Patch:
     def patch(d: dict[str, Any]) -> None:
         d["diagnoses"]["sle"]["acr1997_criteria_met"] = count
-    return patch
-
-
-def lab_value(test: str, value: str, uln: str | None = "keep") -> Patch:
-    def patch(d: dict[str, Any]) -> None:
-        entry = lab(d, test)
-        entry["value"] = value
-        if uln is None:
-            entry.pop("uln", None)
-        elif uln != "keep":
-            entry["uln"] = uln
-    return patch
-
-
-def remove_lab(test: str) -> Patch:
-    def patch(d: dict[str, Any]) -> None:
-        d["labs"] = [entry for entry in d["labs"] if entry["test"] != test]
-    return patch
-
-
-def set_at(path: str, value: Any) -> Patch:
-    def patch(d: dict[str, Any]) -> None:
-        node = d
-        parts = path.split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = value
-    return patch
-
-
-def delete_at(path: str) -> Patch:
-    def patch(d: dict[str, Any]) -> None:
-        node = d
-        parts = path.split(".")
-        for part in parts[:-1]:
-            node = node[part]
-        del node[parts[-1]]
     return patch
 
 
@@ -97,13 +45,6 @@ def replace_cyclophosphamide(**entry: Any) -> Patch:
     return patch
 
 
-def both(*patches: Patch) -> Patch:
-    def patch(d: dict[str, Any]) -> None:
-        for p in patches:
-            p(d)
-    return patch
-
-
 CASES: list[tuple[str, str, Patch, str]] = [
     # inc-1: ACR 1997 >= 4 of 11, age 15-70 inclusive (completed years on 2026-11-02), SLEDAI-2K >= 8
     ("age 15 on the as-of day", "inc-1", birth("2011-11-02"), "met"),
@@ -114,7 +55,7 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("stated age 71", "inc-1", stated_age(71), "not_met"),
     ("stated age 15", "inc-1", stated_age(15), "met"),
     ("stated age 14", "inc-1", stated_age(14), "not_met"),
-    ("no birth date or age", "inc-1", delete_at("demographics.birth_date"), "unknown"),
+    ("no birth date or age", "inc-1", drop("demographics.birth_date"), "unknown"),
     ("SLEDAI-2K 7", "inc-1", sledai(7), "not_met"),
     ("SLEDAI-2K 8", "inc-1", sledai(8), "met"),
     ("SLEDAI-2K 9", "inc-1", sledai(9), "met"),
@@ -123,17 +64,17 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("SLEDAI-2K on the as-of date", "inc-1", sledai(14, date="2026-11-02"), "met"),
     ("ACR 3 of 11", "inc-1", acr(3), "not_met"),
     ("ACR 4 of 11", "inc-1", acr(4), "met"),
-    ("ACR count missing", "inc-1", delete_at("diagnoses.sle.acr1997_criteria_met"), "unknown"),
-    ("age unknown but SLEDAI-2K 7", "inc-1", both(delete_at("demographics.birth_date"), sledai(7)), "not_met"),
+    ("ACR count missing", "inc-1", drop("diagnoses.sle.acr1997_criteria_met"), "unknown"),
+    ("age unknown but SLEDAI-2K 7", "inc-1", both(drop("demographics.birth_date"), sledai(7)), "not_met"),
     # inc-2: lupus nephritis and 24-hour urine protein >= 1 g
-    ("protein 0.99 g/24h", "inc-2", lab_value("urine_protein_24h", "0.99 g/24h"), "not_met"),
-    ("protein 1 g/24h", "inc-2", lab_value("urine_protein_24h", "1 g/24h"), "met"),
-    ("protein 1.01 g/24h", "inc-2", lab_value("urine_protein_24h", "1.01 g/24h"), "met"),
-    ("protein 1000 mg/24h", "inc-2", lab_value("urine_protein_24h", "1000 mg/24h"), "met"),
-    ("protein 999 mg/24h", "inc-2", lab_value("urine_protein_24h", "999 mg/24h"), "not_met"),
-    ("protein 1 g/day", "inc-2", lab_value("urine_protein_24h", "1 g/day"), "met"),
-    ("no lupus nephritis", "inc-2", set_at("diagnoses.lupus_nephritis.present", False), "not_met"),
-    ("lupus nephritis not recorded", "inc-2", delete_at("diagnoses.lupus_nephritis"), "unknown"),
+    ("protein 0.99 g/24h", "inc-2", set_lab("urine_protein_24h", "0.99 g/24h"), "not_met"),
+    ("protein 1 g/24h", "inc-2", set_lab("urine_protein_24h", "1 g/24h"), "met"),
+    ("protein 1.01 g/24h", "inc-2", set_lab("urine_protein_24h", "1.01 g/24h"), "met"),
+    ("protein 1000 mg/24h", "inc-2", set_lab("urine_protein_24h", "1000 mg/24h"), "met"),
+    ("protein 999 mg/24h", "inc-2", set_lab("urine_protein_24h", "999 mg/24h"), "not_met"),
+    ("protein 1 g/day", "inc-2", set_lab("urine_protein_24h", "1 g/day"), "met"),
+    ("no lupus nephritis", "inc-2", put("diagnoses.lupus_nephritis.present", False), "not_met"),
+    ("lupus nephritis not recorded", "inc-2", drop("diagnoses.lupus_nephritis"), "unknown"),
     ("no 24-hour urine protein", "inc-2", remove_lab("urine_protein_24h"), "unknown"),
     ("a UPCR does not stand in for 24-hour protein", "inc-2",
      both(remove_lab("urine_protein_24h"),
@@ -190,57 +131,57 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("mycophenolate sodium 540 mg twice daily", "inc-3",
      replace_cyclophosphamide(drug="mycophenolate_sodium", dose="540 mg", frequency="twice_daily",
                               start="2025-01-10", end="2025-04-10"), "manual"),
-    ("medication history not recorded", "inc-3", delete_at("medications"), "unknown"),
-    ("medication history empty", "inc-3", set_at("medications", []), "not_met"),
+    ("medication history not recorded", "inc-3", drop("medications"), "unknown"),
+    ("medication history empty", "inc-3", put("medications", []), "not_met"),
     # exc-1: ALT > 3 x the lab's ULN
-    ("ALT 3.0 x ULN", "exc-1", lab_value("alt", "120 U/L"), "not_met"),
-    ("ALT 3.025 x ULN", "exc-1", lab_value("alt", "121 U/L"), "met"),
-    ("ALT 2.975 x ULN", "exc-1", lab_value("alt", "119 U/L"), "not_met"),
-    ("ALT in IU/L", "exc-1", lab_value("alt", "150 IU/L"), "met"),
-    ("ALT without the lab's ULN", "exc-1", lab_value("alt", "500 U/L", uln=None), "unknown"),
+    ("ALT 3.0 x ULN", "exc-1", set_lab("alt", "120 U/L"), "not_met"),
+    ("ALT 3.025 x ULN", "exc-1", set_lab("alt", "121 U/L"), "met"),
+    ("ALT 2.975 x ULN", "exc-1", set_lab("alt", "119 U/L"), "not_met"),
+    ("ALT in IU/L", "exc-1", set_lab("alt", "150 IU/L"), "met"),
+    ("ALT without the lab's ULN", "exc-1", set_lab("alt", "500 U/L", uln=None), "unknown"),
     ("no ALT", "exc-1", remove_lab("alt"), "unknown"),
     # exc-2: eGFR < 15 or dialysis
-    ("eGFR 14.9", "exc-2", lab_value("egfr", "14.9 mL/min/1.73m2"), "met"),
-    ("eGFR 15", "exc-2", lab_value("egfr", "15 mL/min/1.73m2"), "not_met"),
-    ("eGFR 15.1", "exc-2", lab_value("egfr", "15.1 mL/min/1.73m2"), "not_met"),
+    ("eGFR 14.9", "exc-2", set_lab("egfr", "14.9 mL/min/1.73m2"), "met"),
+    ("eGFR 15", "exc-2", set_lab("egfr", "15 mL/min/1.73m2"), "not_met"),
+    ("eGFR 15.1", "exc-2", set_lab("egfr", "15.1 mL/min/1.73m2"), "not_met"),
     ("no eGFR, creatinine 5.5 mg/dL: computed 9", "exc-2",
-     both(remove_lab("egfr"), lab_value("serum_creatinine", "5.5 mg/dL")), "met"),
+     both(remove_lab("egfr"), set_lab("serum_creatinine", "5.5 mg/dL")), "met"),
     ("no eGFR and no creatinine", "exc-2", both(remove_lab("egfr"), remove_lab("serum_creatinine")), "unknown"),
-    ("on dialysis", "exc-2", set_at("renal.dialysis", True), "met"),
-    ("dialysis not recorded, eGFR 68", "exc-2", delete_at("renal"), "unknown"),
-    ("dialysis not recorded, eGFR 10", "exc-2", both(delete_at("renal"), lab_value("egfr", "10 mL/min/1.73m2")),
+    ("on dialysis", "exc-2", put("renal.dialysis", True), "met"),
+    ("dialysis not recorded, eGFR 68", "exc-2", drop("renal"), "unknown"),
+    ("dialysis not recorded, eGFR 10", "exc-2", both(drop("renal"), set_lab("egfr", "10 mL/min/1.73m2")),
      "met"),
     ("no eGFR: computed from creatinine", "exc-2", remove_lab("egfr"), "not_met"),
     # exc-4: uncontrolled infection
     ("uncontrolled infection", "exc-4",
-     set_at("infections", [{"name": "pneumonia", "status": "uncontrolled"}]), "met"),
-    ("controlled infection", "exc-4", set_at("infections", [{"name": "UTI", "status": "controlled"}]), "not_met"),
-    ("infections not assessed", "exc-4", delete_at("infections"), "unknown"),
+     put("infections", [{"name": "pneumonia", "status": "uncontrolled"}]), "met"),
+    ("controlled infection", "exc-4", put("infections", [{"name": "UTI", "status": "controlled"}]), "not_met"),
+    ("infections not assessed", "exc-4", drop("infections"), "unknown"),
     # exc-5: pregnant, breastfeeding, or intending a pregnancy
-    ("pregnant", "exc-5", set_at("pregnancy.pregnant", True), "met"),
-    ("breastfeeding", "exc-5", set_at("pregnancy.breastfeeding", True), "met"),
-    ("intends a pregnancy", "exc-5", set_at("pregnancy.planning_pregnancy", True), "met"),
+    ("pregnant", "exc-5", put("pregnancy.pregnant", True), "met"),
+    ("breastfeeding", "exc-5", put("pregnancy.breastfeeding", True), "met"),
+    ("intends a pregnancy", "exc-5", put("pregnancy.planning_pregnancy", True), "met"),
     ("pregnancy status and tests not recorded", "exc-5",
-     both(delete_at("pregnancy.pregnant"), delete_at("pregnancy.tests")), "unknown"),
-    ("not recorded, negative test 5 days before", "exc-5", delete_at("pregnancy.pregnant"), "not_met"),
+     both(drop("pregnancy.pregnant"), drop("pregnancy.tests")), "unknown"),
+    ("not recorded, negative test 5 days before", "exc-5", drop("pregnancy.pregnant"), "not_met"),
     ("not recorded, negative test 7 days before", "exc-5",
-     both(delete_at("pregnancy.pregnant"), set_at("pregnancy.tests", [{"date": "2026-10-26", "result": "negative"}])),
+     both(drop("pregnancy.pregnant"), put("pregnancy.tests", [{"date": "2026-10-26", "result": "negative"}])),
      "not_met"),
     ("not recorded, negative test 8 days before", "exc-5",
-     both(delete_at("pregnancy.pregnant"), set_at("pregnancy.tests", [{"date": "2026-10-25", "result": "negative"}])),
+     both(drop("pregnancy.pregnant"), put("pregnancy.tests", [{"date": "2026-10-25", "result": "negative"}])),
      "unknown"),
     ("not recorded, positive test", "exc-5",
-     both(delete_at("pregnancy.pregnant"), set_at("pregnancy.tests", [{"date": "2026-09-01", "result": "positive"}])),
+     both(drop("pregnancy.pregnant"), put("pregnancy.tests", [{"date": "2026-09-01", "result": "positive"}])),
      "met"),
     ("recorded not pregnant, contradicted by a positive test", "exc-5",
-     set_at("pregnancy.tests", [{"date": "2026-10-30", "result": "positive", "specimen": "serum"}]), "unknown"),
+     put("pregnancy.tests", [{"date": "2026-10-30", "result": "positive", "specimen": "serum"}]), "unknown"),
     ("not of childbearing potential", "exc-5",
-     both(delete_at("pregnancy.pregnant"), delete_at("pregnancy.tests"),
-          set_at("pregnancy.childbearing_potential", False)), "not_met"),
+     both(drop("pregnancy.pregnant"), drop("pregnancy.tests"),
+          put("pregnancy.childbearing_potential", False)), "not_met"),
     ("man, intention recorded", "exc-5",
-     both(set_at("demographics.sex", "male"), set_at("pregnancy", {"planning_pregnancy": False})), "not_met"),
+     both(put("demographics.sex", "male"), put("pregnancy", {"planning_pregnancy": False})), "not_met"),
     ("man, intention not recorded", "exc-5",
-     both(set_at("demographics.sex", "male"), delete_at("pregnancy")), "unknown"),
+     both(put("demographics.sex", "male"), drop("pregnancy")), "unknown"),
 ]
 
 
@@ -283,7 +224,7 @@ def test_unknown_criterion_names_what_to_collect(engine: Any) -> None:
 
 def test_missing_uln_is_named(engine: Any) -> None:
     data = base_patient()
-    lab_value("alt", "50 U/L", uln=None)(data)
+    set_lab("alt", "50 U/L", uln=None)(data)
     result = run(engine, data)
     assert result.verdict == "undetermined"
     assert result.to_collect == ("the reporting lab's upper limit of normal for ALT",)
@@ -291,7 +232,7 @@ def test_missing_uln_is_named(engine: Any) -> None:
 
 def test_ineligible_verdict_names_the_failing_criteria(engine: Any) -> None:
     data = base_patient()
-    lab_value("alt", "400 U/L")(data)
+    set_lab("alt", "400 U/L")(data)
     sledai(5)(data)
     result = run(engine, data)
     assert result.verdict == "ineligible"
@@ -301,7 +242,7 @@ def test_ineligible_verdict_names_the_failing_criteria(engine: Any) -> None:
 def test_ineligible_wins_over_unknown(engine: Any) -> None:
     data = base_patient()
     remove_lab("urine_protein_24h")(data)
-    set_at("pregnancy.pregnant", True)(data)
+    put("pregnancy.pregnant", True)(data)
     result = run(engine, data)
     assert result.verdict == "ineligible"
     assert result.deciding == ("exc-5",)

@@ -7,16 +7,15 @@ each case changes one thing. The saliva threshold "1~6ml/6min" is genuinely uncl
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from .helpers import criterion_result, example, lab, outcome, run
+from .patches import Patch, put
 
 TRIAL = "NCT00953485"
 BASE = "NCT00953485-eligible-primary-sjogren.yaml"
-Patch = Callable[[dict[str, Any]], None]
 
 
 def saliva(value: str) -> Patch:
@@ -30,16 +29,6 @@ def score(index: str, value: float | None) -> Patch:
         d["disease_activity"] = [s for s in d["disease_activity"] if s["index"] != index]
         if value is not None:
             d["disease_activity"].append({"index": index, "score": value, "date": "2026-08-25"})
-    return patch
-
-
-def put(path: str, value: Any) -> Patch:
-    def patch(d: dict[str, Any]) -> None:
-        node = d
-        *parents, last = path.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[last] = value
     return patch
 
 

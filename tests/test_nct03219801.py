@@ -7,47 +7,15 @@ rules/NCT03219801.yaml (inclusion 5 is read inverted, see its REGISTRY ERROR not
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from .helpers import criterion_result, example, lab, outcome, run
+from .helpers import criterion_result, example, outcome, run
+from .patches import Patch, drop, put, set_lab
 
 TRIAL = "NCT03219801"
 BASE = "NCT03219801-eligible-active-sle.yaml"
-Patch = Callable[[dict[str, Any]], None]
-
-
-def set_lab(test: str, value: str, uln: str | None = "keep") -> Patch:
-    def patch(d: dict[str, Any]) -> None:
-        entry = lab(d, test)
-        entry["value"] = value
-        if uln is None:
-            entry.pop("uln", None)
-        elif uln != "keep":
-            entry["uln"] = uln
-    return patch
-
-
-def put(path: str, value: Any) -> Patch:
-    def patch(d: dict[str, Any]) -> None:
-        node = d
-        *parents, last = path.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[last] = value
-    return patch
-
-
-def drop(path: str) -> Patch:
-    def patch(d: dict[str, Any]) -> None:
-        node = d
-        *parents, last = path.split(".")
-        for part in parents:
-            node = node[part]
-        del node[last]
-    return patch
 
 
 def infection(**entry: Any) -> Patch:

@@ -13,7 +13,6 @@ Time windows are tested the day before, the day of and the day after their bound
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +21,12 @@ import pytest
 from matcher.load import read_document
 from matcher.rules import load_trial
 
-from .helpers import PATIENTS, RULES, lab, outcome, run
+from .helpers import PATIENTS, RULES, outcome, run
+from .patches import Patch, birth, both, drop, put, remove_lab, set_lab, stated_age
 
 TRIAL = "NCT03562065"
 BASE = PATIENTS / "NCT03562065-eligible-refractory-to-mmf.yaml"
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "001_034f431c9105a181.txt"
-Patch = Callable[[dict[str, Any]], None]
 
 
 def base() -> dict[str, Any]:
@@ -38,41 +37,6 @@ def base() -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- patches
-def put(path: str, value: Any) -> Patch:
-    def patch(d: dict[str, Any]) -> None:
-        node = d
-        *parents, last = path.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[last] = value
-    return patch
-
-
-def drop(path: str) -> Patch:
-    def patch(d: dict[str, Any]) -> None:
-        node = d
-        *parents, last = path.split(".")
-        for part in parents:
-            node = node[part]
-        del node[last]
-    return patch
-
-
-def both(*patches: Patch) -> Patch:
-    def patch(d: dict[str, Any]) -> None:
-        for p in patches:
-            p(d)
-    return patch
-
-
-def birth(day: str) -> Patch:
-    return put("demographics.birth_date", day)
-
-
-def stated_age(years: int) -> Patch:
-    return both(drop("demographics.birth_date"), put("demographics.age", years))
-
-
 def scores(*entries: tuple[str, int, str]) -> Patch:
     return put("disease_activity", [{"index": i, "score": s, "date": day} for i, s, day in entries])
 
@@ -83,23 +47,6 @@ def selena(score: int, day: str = "2026-09-08") -> Patch:
 
 def acr(*criteria: str) -> Patch:
     return put("diagnoses.sle.acr1997_criteria", list(criteria))
-
-
-def set_lab(test: str, value: str, uln: str | None = "keep") -> Patch:
-    def patch(d: dict[str, Any]) -> None:
-        entry = lab(d, test)
-        entry["value"] = value
-        if uln is None:
-            entry.pop("uln", None)
-        elif uln != "keep":
-            entry["uln"] = uln
-    return patch
-
-
-def remove_lab(test: str) -> Patch:
-    def patch(d: dict[str, Any]) -> None:
-        d["labs"] = [entry for entry in d["labs"] if entry["test"] != test]
-    return patch
 
 
 def add_lab(test: str, value: str, day: str = "2026-09-08") -> Patch:

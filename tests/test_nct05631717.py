@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,13 +23,13 @@ from matcher.load import read_document
 from matcher.rules import load_trial
 
 from .helpers import PATIENTS, ROOT, RULES, lab, run
+from .patches import Patch, birth, both, drop, put, remove_lab, set_lab, stated_age
 
 TRIAL = "NCT05631717"
 BASE = PATIENTS / "NCT05631717-eligible-active-lupus-nephritis.yaml"
 AS_OF = dt.date(2026, 9, 14)
 SEED = ROOT.parent / "shared" / "seeds" / "002_0980480cd58faf05.txt"
 
-Patch = Callable[[dict[str, Any]], None]
 
 # indexes of the base patient's medication courses
 PREDNISONE, MMF, HCQ, RITUXIMAB = 0, 1, 2, 3
@@ -60,48 +60,9 @@ def days_before(days: int) -> str:
 
 
 # ------------------------------------------------------------------ patches
-def birth(day: str) -> Patch:
-    def patch(d: dict[str, Any]) -> None:
-        d["demographics"]["birth_date"] = day
-    return patch
-
-
-def stated_age(years: int) -> Patch:
-    def patch(d: dict[str, Any]) -> None:
-        del d["demographics"]["birth_date"]
-        d["demographics"]["age"] = years
-    return patch
-
-
 def sledai(score: float, index: str = "SLEDAI-2K", date: str = "2026-09-08") -> Patch:
     def patch(d: dict[str, Any]) -> None:
         d["disease_activity"] = [{"index": index, "score": score, "date": date}]
-    return patch
-
-
-def set_at(path: str, value: Any) -> Patch:
-    def patch(d: dict[str, Any]) -> None:
-        node = d
-        parts = path.split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = value
-    return patch
-
-
-def delete_at(path: str) -> Patch:
-    def patch(d: dict[str, Any]) -> None:
-        node = d
-        parts = path.split(".")
-        for part in parts[:-1]:
-            node = node[part]
-        del node[parts[-1]]
-    return patch
-
-
-def lab_value(test: str, value: str) -> Patch:
-    def patch(d: dict[str, Any]) -> None:
-        lab(d, test)["value"] = value
     return patch
 
 
@@ -113,12 +74,6 @@ def only_lab(test: str, value: str) -> Patch:
     def patch(d: dict[str, Any]) -> None:
         lab(d, other)["value"] = low
         lab(d, test)["value"] = value
-    return patch
-
-
-def remove_lab(*tests: str) -> Patch:
-    def patch(d: dict[str, Any]) -> None:
-        d["labs"] = [entry for entry in d["labs"] if entry["test"] not in tests]
     return patch
 
 
@@ -162,7 +117,7 @@ def biologic(drug: str, ended: int | None, **extra: Any) -> Patch:
 
 
 def procedures(*entries: dict[str, Any]) -> Patch:
-    return set_at("procedures", list(entries))
+    return put("procedures", list(entries))
 
 
 def procedure(kind: str, days: int | None = None, **extra: Any) -> dict[str, Any]:
@@ -188,7 +143,7 @@ def infection(resolved_days: int | None = None, **fields: Any) -> Patch:
             entry.pop(key, None)
         else:
             entry[key] = value
-    return set_at("infections", [entry])
+    return put("infections", [entry])
 
 
 def vaccine(live: bool, days: int | None = None, herpes_zoster: bool | None = False,
@@ -200,11 +155,11 @@ def vaccine(live: bool, days: int | None = None, herpes_zoster: bool | None = Fa
         entry["date"] = days_before(days)
     if planned is not None:
         entry["planned"] = planned
-    return set_at("immunizations", [entry])
+    return put("immunizations", [entry])
 
 
 def malignancy(**entry: Any) -> Patch:
-    return set_at("malignancies", [{"type": "tumour", **entry}])
+    return put("malignancies", [{"type": "tumour", **entry}])
 
 
 def pregnancy_tests(*tests: tuple[str, str, str | None]) -> Patch:
@@ -224,30 +179,23 @@ def man() -> Patch:
     return patch
 
 
-def both(*patches: Patch) -> Patch:
-    def patch(d: dict[str, Any]) -> None:
-        for p in patches:
-            p(d)
-    return patch
-
-
 NEG_URINE = ("2026-09-08", "negative", "urine")
 NEG_SERUM = ("2026-09-08", "negative", "serum")
 
 CASES: list[tuple[str, str, Patch, str]] = [
     # inc-0: lupus nephritis recorded; "active" left to the clinician
     ("lupus nephritis: activity to the clinician", "inc-0", lambda d: None, "manual"),
-    ("no lupus nephritis", "inc-0", set_at("diagnoses.lupus_nephritis.present", False), "not_met"),
-    ("lupus nephritis not recorded", "inc-0", delete_at("diagnoses.lupus_nephritis"), "unknown"),
+    ("no lupus nephritis", "inc-0", put("diagnoses.lupus_nephritis.present", False), "not_met"),
+    ("lupus nephritis not recorded", "inc-0", drop("diagnoses.lupus_nephritis"), "unknown"),
     # inc-1: ACR 1997 >= 4 of 11
-    ("ACR 3 of 11", "inc-1", set_at("diagnoses.sle.acr1997_criteria_met", 3), "not_met"),
-    ("ACR 4 of 11", "inc-1", set_at("diagnoses.sle.acr1997_criteria_met", 4), "met"),
-    ("ACR 5 of 11", "inc-1", set_at("diagnoses.sle.acr1997_criteria_met", 5), "met"),
+    ("ACR 3 of 11", "inc-1", put("diagnoses.sle.acr1997_criteria_met", 3), "not_met"),
+    ("ACR 4 of 11", "inc-1", put("diagnoses.sle.acr1997_criteria_met", 4), "met"),
+    ("ACR 5 of 11", "inc-1", put("diagnoses.sle.acr1997_criteria_met", 5), "met"),
     ("ACR criteria listed: 4", "inc-1",
-     both(delete_at("diagnoses.sle.acr1997_criteria_met"),
-          set_at("diagnoses.sle.acr1997_criteria", ["malar_rash", "arthritis", "renal_disorder",
+     both(drop("diagnoses.sle.acr1997_criteria_met"),
+          put("diagnoses.sle.acr1997_criteria", ["malar_rash", "arthritis", "renal_disorder",
                                                     "antinuclear_antibody"])), "met"),
-    ("ACR count missing", "inc-1", delete_at("diagnoses.sle.acr1997_criteria_met"), "unknown"),
+    ("ACR count missing", "inc-1", drop("diagnoses.sle.acr1997_criteria_met"), "unknown"),
     # inc-2: > 18 (or >= 18 as the structured ages say: disputed) and <= 65, completed years on 2026-09-14
     ("age 17, 18 tomorrow", "inc-2", birth("2008-09-15"), "not_met"),
     ("age 18 on the as-of day: disputed", "inc-2", birth("2008-09-14"), "manual"),
@@ -261,7 +209,7 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("stated age 19", "inc-2", stated_age(19), "met"),
     ("stated age 65", "inc-2", stated_age(65), "met"),
     ("stated age 66", "inc-2", stated_age(66), "not_met"),
-    ("no birth date or age", "inc-2", delete_at("demographics.birth_date"), "unknown"),
+    ("no birth date or age", "inc-2", drop("demographics.birth_date"), "unknown"),
     # inc-3: SLEDAI-2K >= 6
     ("SLEDAI-2K 5", "inc-3", sledai(5), "not_met"),
     ("SLEDAI-2K 6", "inc-3", sledai(6), "met"),
@@ -269,7 +217,7 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("only a SELENA-SLEDAI score", "inc-3", sledai(12, "SELENA-SLEDAI"), "unknown"),
     ("SLEDAI-2K only after the as-of date", "inc-3", sledai(12, date="2026-09-15"), "unknown"),
     ("SLEDAI-2K on the as-of date", "inc-3", sledai(12, date="2026-09-14"), "met"),
-    ("no activity score", "inc-3", delete_at("disease_activity"), "unknown"),
+    ("no activity score", "inc-3", drop("disease_activity"), "unknown"),
     # inc-4: protein/creatinine ratio > 1.0 g/g or 24-hour urine protein > 1.0 g (each case: the other is 0.5)
     ("ratio 0.99 g/g ", "inc-4", only_lab("urine_protein_creatinine_ratio", "0.99 g/g"), "not_met"),
     ("ratio 1.0 g/g ", "inc-4", only_lab("urine_protein_creatinine_ratio", "1.0 g/g"), "not_met"),
@@ -285,20 +233,20 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("24-hour 1.01 g ", "inc-4", only_lab("urine_protein_24h", "1.01 g/24h"), "met"),
     ("24-hour 1000 mg ", "inc-4", only_lab("urine_protein_24h", "1000 mg/24h"), "not_met"),
     ("24-hour 1010 mg ", "inc-4", only_lab("urine_protein_24h", "1010 mg/24h"), "met"),
-    ("ratio low but 24-hour high", "inc-4", lab_value("urine_protein_creatinine_ratio", "0.8 g/g"), "met"),
-    ("24-hour low but ratio high", "inc-4", lab_value("urine_protein_24h", "0.8 g/24h"), "met"),
+    ("ratio low but 24-hour high", "inc-4", set_lab("urine_protein_creatinine_ratio", "0.8 g/g"), "met"),
+    ("24-hour low but ratio high", "inc-4", set_lab("urine_protein_24h", "0.8 g/24h"), "met"),
     ("both low", "inc-4",
-     both(lab_value("urine_protein_creatinine_ratio", "0.8 g/g"), lab_value("urine_protein_24h", "0.9 g/24h")),
+     both(set_lab("urine_protein_creatinine_ratio", "0.8 g/g"), set_lab("urine_protein_24h", "0.9 g/24h")),
      "not_met"),
     ("ratio low, no 24-hour", "inc-4",
-     both(lab_value("urine_protein_creatinine_ratio", "0.8 g/g"), remove_lab("urine_protein_24h")), "unknown"),
+     both(set_lab("urine_protein_creatinine_ratio", "0.8 g/g"), remove_lab("urine_protein_24h")), "unknown"),
     ("ratio high, no 24-hour", "inc-4", remove_lab("urine_protein_24h"), "met"),
     ("neither measured", "inc-4", remove_lab("urine_protein_creatinine_ratio", "urine_protein_24h"), "unknown"),
     # inc-5: contraception if fertile
     ("woman of childbearing potential: to the clinician", "inc-5", lambda d: None, "manual"),
-    ("woman not of childbearing potential", "inc-5", set_at("pregnancy.childbearing_potential", False), "met"),
+    ("woman not of childbearing potential", "inc-5", put("pregnancy.childbearing_potential", False), "met"),
     ("man: to the clinician", "inc-5", man(), "manual"),
-    ("childbearing potential not recorded", "inc-5", delete_at("pregnancy.childbearing_potential"), "unknown"),
+    ("childbearing potential not recorded", "inc-5", drop("pregnancy.childbearing_potential"), "unknown"),
     # inc-6: urine and serum pregnancy tests negative for women of childbearing potential
     ("both tests negative", "inc-6", lambda d: None, "met"),
     ("urine test positive", "inc-6", pregnancy_tests(("2026-09-08", "positive", "urine"), NEG_SERUM), "not_met"),
@@ -315,12 +263,12 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("serum test only after the as-of date", "inc-6",
      pregnancy_tests(NEG_URINE, ("2026-09-15", "negative", "serum")), "unknown"),
     ("not of childbearing potential, no tests", "inc-6",
-     both(set_at("pregnancy.childbearing_potential", False), delete_at("pregnancy.tests")), "met"),
+     both(put("pregnancy.childbearing_potential", False), drop("pregnancy.tests")), "met"),
     ("man, no tests", "inc-6", man(), "met"),
     ("childbearing potential not recorded, no tests", "inc-6",
-     both(delete_at("pregnancy.childbearing_potential"), delete_at("pregnancy.tests")), "unknown"),
+     both(drop("pregnancy.childbearing_potential"), drop("pregnancy.tests")), "unknown"),
     ("childbearing potential not recorded, both negative", "inc-6",
-     delete_at("pregnancy.childbearing_potential"), "met"),
+     drop("pregnancy.childbearing_potential"), "met"),
     # inc-7: consent, always the clinician's
     ("consent", "inc-7", lambda d: None, "manual"),
     # exc-1a: B-cell depletion, last dose within 24 weeks (168 days)
@@ -334,8 +282,8 @@ CASES: list[tuple[str, str, Patch, str]] = [
      add_course(drug="obinutuzumab", dose="1000 mg", frequency="once", start=days_before(168),
                 end=days_before(168)), "met"),
     ("belimumab is not B-cell depleting", "exc-1a", biologic("belimumab", None), "not_met"),
-    ("medication history not recorded", "exc-1a", delete_at("medications"), "unknown"),
-    ("medication history empty", "exc-1a", set_at("medications", []), "not_met"),
+    ("medication history not recorded", "exc-1a", drop("medications"), "unknown"),
+    ("medication history empty", "exc-1a", put("medications", []), "not_met"),
     # exc-1b: a new immunosuppressant course (new drug or new dose) started within 12 weeks (84 days)
     ("MMF dose changed 83 days ago", "exc-1b", mmf_new_dose(83), "met"),
     ("MMF dose changed 84 days ago (12 weeks)", "exc-1b", mmf_new_dose(84), "met"),
@@ -361,7 +309,7 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("MMF start date missing", "exc-1b", course(MMF, start=None), "unknown"),
     ("MMF new dose starting after the as-of date", "exc-1b",
      add_course(drug="mmf", dose="750 mg", frequency="twice_daily", start="2026-09-15", ongoing=True), "not_met"),
-    ("medication history not recorded", "exc-1b", delete_at("medications"), "unknown"),
+    ("medication history not recorded", "exc-1b", drop("medications"), "unknown"),
     # exc-1c: biologic or JAK inhibitor, last dose within 4 weeks (28 days)
     ("belimumab last dose 27 days ago", "exc-1c", biologic("belimumab", 27), "met"),
     ("belimumab last dose 28 days ago (4 weeks)", "exc-1c", biologic("belimumab", 28), "met"),
@@ -387,7 +335,7 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("plasmapheresis planned", "exc-2", procedures(procedure("plasmapheresis", planned=True)), "not_met"),
     ("plasmapheresis without a date", "exc-2", procedures(procedure("plasmapheresis")), "unknown"),
     ("another procedure 10 days ago", "exc-2", procedures(procedure("other", 10)), "not_met"),
-    ("procedures not recorded", "exc-2", delete_at("procedures"), "unknown"),
+    ("procedures not recorded", "exc-2", drop("procedures"), "unknown"),
     # exc-3: organ diseases, always the clinician's
     ("severe organ disease", "exc-3", lambda d: None, "manual"),
     # exc-4a: severe or recurrent infection, current or resolved within 4 weeks (28 days)
@@ -406,8 +354,8 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("severe infection, agent not recorded", "exc-4a", infection(severe=True, agent=None), "unknown"),
     ("severity not recorded", "exc-4a", infection(severe=None), "unknown"),
     ("severe infection resolved, end date missing", "exc-4a", infection(28, severe=True, end=None), "unknown"),
-    ("infections not recorded", "exc-4a", delete_at("infections"), "unknown"),
-    ("no infections", "exc-4a", set_at("infections", []), "not_met"),
+    ("infections not recorded", "exc-4a", drop("infections"), "unknown"),
+    ("no infections", "exc-4a", put("infections", []), "not_met"),
     # exc-4b: infection that needed hospitalisation and IV antibiotics, within 4 weeks (28 days)
     ("hospital + IV, resolved 27 days ago", "exc-4b", infection(27, hospitalized=True, iv_antibiotics=True), "met"),
     ("hospital + IV, resolved 28 days ago", "exc-4b", infection(28, hospitalized=True, iv_antibiotics=True), "met"),
@@ -435,7 +383,7 @@ CASES: list[tuple[str, str, Patch, str]] = [
      procedures(procedure("major_surgery", planned=True)), "manual"),
     ("no surgery: the study period to the clinician", "exc-5", lambda d: None, "manual"),
     ("major surgery without a date", "exc-5", procedures(procedure("major_surgery")), "unknown"),
-    ("procedures not recorded", "exc-5", delete_at("procedures"), "unknown"),
+    ("procedures not recorded", "exc-5", drop("procedures"), "unknown"),
     # exc-6: live vaccine (not zoster) within 12 weeks (84 days) or planned; future need to the clinician
     ("live vaccine 83 days ago", "exc-6", vaccine(True, 83), "met"),
     ("live vaccine 84 days ago (12 weeks)", "exc-6", vaccine(True, 84), "met"),
@@ -446,7 +394,7 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("live vaccine, zoster flag not recorded", "exc-6", vaccine(True, 10, herpes_zoster=None), "unknown"),
     ("live vaccine without a date", "exc-6", vaccine(True), "unknown"),
     ("inactivated vaccine 10 days ago", "exc-6", vaccine(False, 10), "manual"),
-    ("vaccinations not recorded", "exc-6", delete_at("immunizations"), "unknown"),
+    ("vaccinations not recorded", "exc-6", drop("immunizations"), "unknown"),
     # exc-7: any malignancy but an excised or cured basal cell carcinoma
     ("breast cancer cured long ago", "exc-7",
      malignancy(category="solid_tumour", status="cured", diagnosed="2010-03-01"), "met"),
@@ -462,13 +410,13 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("cutaneous squamous cell carcinoma excised", "exc-7",
      malignancy(category="cutaneous_squamous_cell_carcinoma", status="cured", excised=True), "met"),
     ("category not recorded", "exc-7", malignancy(status="cured"), "unknown"),
-    ("malignancy history not recorded", "exc-7", delete_at("malignancies"), "unknown"),
+    ("malignancy history not recorded", "exc-7", drop("malignancies"), "unknown"),
     # exc-8: pregnant or lactating
-    ("pregnant", "exc-8", set_at("pregnancy.pregnant", True), "met"),
-    ("breastfeeding", "exc-8", set_at("pregnancy.breastfeeding", True), "met"),
+    ("pregnant", "exc-8", put("pregnancy.pregnant", True), "met"),
+    ("breastfeeding", "exc-8", put("pregnancy.breastfeeding", True), "met"),
     ("pregnancy status not recorded, no tests", "exc-8",
-     both(delete_at("pregnancy.pregnant"), delete_at("pregnancy.tests")), "unknown"),
-    ("breastfeeding not recorded", "exc-8", delete_at("pregnancy.breastfeeding"), "unknown"),
+     both(drop("pregnancy.pregnant"), drop("pregnancy.tests")), "unknown"),
+    ("breastfeeding not recorded", "exc-8", drop("pregnancy.breastfeeding"), "unknown"),
     ("man, nothing recorded", "exc-8", man(), "not_met"),
 ]
 
@@ -507,7 +455,7 @@ def test_eighteen_year_old_is_a_disputed_boundary(nct_engine: Matcher) -> None:
 
 def test_unknown_age_names_what_to_collect(nct_engine: Matcher) -> None:
     data = base()
-    delete_at("demographics.birth_date")(data)
+    drop("demographics.birth_date")(data)
     result = run(nct_engine, data, TRIAL)
     assert result.verdict == "undetermined"
     assert result.deciding == ("inc-2",)
@@ -516,7 +464,7 @@ def test_unknown_age_names_what_to_collect(nct_engine: Matcher) -> None:
 
 def test_missing_pregnancy_tests_are_named(nct_engine: Matcher) -> None:
     data = base()
-    delete_at("pregnancy.tests")(data)
+    drop("pregnancy.tests")(data)
     result = run(nct_engine, data, TRIAL)
     assert result.verdict == "undetermined"
     assert result.deciding == ("inc-6",)
@@ -542,7 +490,7 @@ def test_missing_lists_are_named(nct_engine: Matcher) -> None:
 
 def test_ineligible_wins_over_unknown(nct_engine: Matcher) -> None:
     data = base()
-    delete_at("pregnancy.tests")(data)
+    drop("pregnancy.tests")(data)
     rituximab_ended(30)(data)
     result = run(nct_engine, data, TRIAL)
     assert result.verdict == "ineligible"
