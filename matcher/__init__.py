@@ -9,7 +9,7 @@ The public API (see README.md)::
         print(result.trial, result.verdict)
 """
 
-from .api import Matcher, default_rules_dir, evaluate, load_trials
+from .api import CohortRecord, Matcher, default_rules_dir, evaluate, load_trials, read_cohort
 from .errors import (
     EngineUnavailableError,
     EvaluationError,
@@ -23,6 +23,7 @@ from .rules import Criterion, Trial, load_trial
 from .validate import load_patient
 
 __all__ = [
+    "CohortRecord",
     "Criterion",
     "CriterionResult",
     "EngineUnavailableError",
@@ -42,4 +43,5 @@ __all__ = [
     "load_patient",
     "load_trial",
     "load_trials",
+    "read_cohort",
 ]

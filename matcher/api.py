@@ -9,14 +9,22 @@ Typical screening script::
         print(result.trial, result.verdict, result.summary)
 
 For many patients, keep one :class:`Matcher` open: compiling trials into the
-engine happens once.
+engine happens once, and :meth:`Matcher.screen` iterates over the results of a
+whole cohort (:func:`read_cohort` streams one from a directory, JSON Lines or
+CSV)::
+
+    with matcher.Matcher(matcher.load_trials()) as screening:
+        cohort = (r.profile for r in matcher.read_cohort("patients/") if r.profile)
+        for result in screening.screen(cohort):
+            print(result.patient, result.trial, result.verdict)
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from .compile import compile_trial
@@ -89,6 +97,13 @@ class Matcher:
         _check_dates(patient, day)
         return [explain(self._evaluator.evaluate(patient, day, trial.id), source) for trial in self.trials]
 
+    def screen(self, patients: Iterable[PatientProfile], as_of: dt.date | None = None) -> Iterator[TrialResult]:
+        """The results of every patient against every trial, patient by patient, as they are computed
+        (the same objects as :meth:`evaluate`). A patient whose dates contradict the as-of date raises
+        PatientFileError when reached."""
+        for patient in patients:
+            yield from self.evaluate(patient, as_of)
+
     def close(self) -> None:
         self._evaluator.close()
 
@@ -104,3 +119,30 @@ def evaluate(patient: PatientProfile, trials: Sequence[Trial] | None = None,
     """Evaluate one patient against ``trials`` (default: every encoded trial)."""
     with Matcher(trials if trials is not None else load_trials()) as matcher:
         return matcher.evaluate(patient, as_of)
+
+
+@dataclass(frozen=True)
+class CohortRecord:
+    """One record of a cohort source: its profile, or the problem that kept it from being read."""
+
+    location: str
+    profile: PatientProfile | None
+    problem: MatcherError | None
+
+
+def read_cohort(source: str | Path) -> Iterator[CohortRecord]:
+    """Stream the records of a directory of patient files, a JSON Lines file or a CSV (README, "Cohort input
+    formats"). A problem with the source itself raises MatcherError at once; a bad record is yielded with its
+    problem, and reading goes on."""
+    from .sources import iter_records, read_record
+
+    records = iter_records(source)  # raises now, not at the first next(), on a bad source
+
+    def generate() -> Iterator[CohortRecord]:
+        for record in records:
+            try:
+                yield CohortRecord(record.location, read_record(record), None)
+            except MatcherError as exc:
+                yield CohortRecord(record.location, None, exc)
+
+    return generate()

@@ -1,4 +1,4 @@
-"""The command line: ``matcher check PATIENT``, ``matcher trials``, ``matcher lint``.
+"""The command line: ``matcher check``, ``screen``, ``log summary``, ``trials``, ``lint``, ``bench``.
 
 ``main(argv, stdout, stderr) -> int`` is the whole CLI; tests call it with
 captured streams, and ``python -m matcher`` / the ``matcher`` script only call it.
@@ -13,6 +13,11 @@ Exit codes (``matcher check``):
 3     the engine is unavailable or contradicted itself (one line on stderr)
 ====  =====================================================================
 
+``matcher screen`` exits 0 when every record was screened, 4 when some could not be read (each
+is reported and counted; the outputs are complete otherwise), 3 when the engine refused a record,
+2 for bad options, a bad source or rule file (nothing written), 130 when interrupted (nothing
+written but the log rows already committed, marked interrupted).
+
 ``matcher trials`` exits 0 (2 if a rule file is bad); ``matcher lint`` exits 0 when every
 file is clean and 1 when it found problems (2 for bad options).
 """
@@ -24,14 +29,16 @@ import datetime as dt
 import os
 import shutil
 import sys
-from collections.abc import Sequence
-from typing import TextIO
+from collections.abc import Iterable, Sequence
+from typing import Any, TextIO
 
-from .errors import EvaluationError, MatcherError, PatientFileError
+from .errors import EvaluationError, MatcherError, PatientFileError, one_line
 
 EXIT_ELIGIBLE = 0
 EXIT_BAD_INPUT = 2
 EXIT_ENGINE = 3
+EXIT_SOME_NOT_SCREENED = 4
+EXIT_INTERRUPTED = 130
 EXIT_INELIGIBLE = 10
 EXIT_UNDETERMINED = 11
 
@@ -84,7 +91,49 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("files", nargs="*", metavar="RULE_FILE",
                       help="rule files or directories (default: the rules directory)")
     lint.add_argument("--quiet", action="store_true", help="print only problems, not coverage and notes")
+    _screen_parser(commands)
+    log = commands.add_parser("log", help="read a screening log", description="Read a screening log (SQLite).")
+    log_commands = log.add_subparsers(dest="log_command", metavar="ACTION", parser_class=_Parser, required=True)
+    summary = log_commands.add_parser("summary", help="CONSORT-style counts per trial",
+                                      description="Per trial: screened, eligible, ineligible by criterion not "
+                                                  "met, undetermined by data item to collect (each patient's "
+                                                  "latest evaluation).")
+    summary.add_argument("database", metavar="DB", help="screening log written by matcher screen --log")
     return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give at least 1")
+    return value
+
+
+def _screen_parser(commands: Any) -> None:
+    screen = commands.add_parser(
+        "screen", help="screen a cohort against the encoded trials",
+        description="Screen every patient of SOURCE (a directory of patient files, a .jsonl or a .csv) "
+                    "against the trials; write results by the extension of --out (.jsonl, .csv, .html) and "
+                    "append every evaluation to the screening log.")
+    screen.add_argument("source", metavar="SOURCE", help="directory of patient files, .jsonl, .csv or one file")
+    screen.add_argument("--trials", nargs="+", metavar="NCT_ID", help="only these trials (default: every trial)")
+    screen.add_argument("--as-of", type=_date, metavar="DATE",
+                        help="screening date YYYY-MM-DD for everyone (default: each patient's "
+                             "screening_date, else today)")
+    screen.add_argument("--out", action="append", required=True, metavar="FILE",
+                        help="results file: .jsonl, .csv or .html (repeatable for several formats)")
+    screen.add_argument("--workers", type=_positive, default=1, metavar="N",
+                        help="worker processes (default 1; the engine holds the GIL, so threads would not help)")
+    logging = screen.add_mutually_exclusive_group()
+    logging.add_argument("--log", default="screening.db", metavar="DB",
+                         help="screening log to append to (SQLite; default screening.db)")
+    logging.add_argument("--no-log", action="store_true", help="do not write a screening log")
+    screen.add_argument("--rules", metavar="DIR", help="rules directory (default: $MATCHER_RULES or ./rules)")
+    screen.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
+                        help="progress bar on stderr (default: when stderr is a terminal)")
 
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
@@ -104,6 +153,10 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
             return _trials(args, out)
         if args.command == "lint":
             return _lint(args, out)
+        if args.command == "screen":
+            return _screen(args, out, err)
+        if args.command == "log":
+            return _log_summary(args, out)
         return _check(args, out)
     except EvaluationError as exc:
         print(f"matcher: error: {one_line(str(exc))}", file=err)
@@ -111,11 +164,114 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
     except MatcherError as exc:
         print(f"matcher: error: {one_line(str(exc))}", file=err)
         return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("matcher: interrupted; no output file was written", file=err)
+        return EXIT_INTERRUPTED
 
 
-def one_line(message: str) -> str:
-    """The message with newlines and other control characters escaped, so an error is always one line."""
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
+def _screen(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import signal
+    import time
+
+    from . import api
+    from .engine import engine_version
+    from .outputs import Output, open_output
+    from .render import matcher_version
+    from .screening_log import ScreeningLog
+    from .sources import iter_records
+
+    trials = api.load_trials(args.rules, dict.fromkeys(args.trials) if args.trials else None)
+    records = iter_records(args.source)  # a bad source is reported before anything is written
+    meta = {"source": args.source, "as_of": args.as_of.isoformat() if args.as_of else None,
+            "matcher_version": matcher_version(), "engine": engine_version(),
+            "trials": [{"id": t.id, "title": t.title, "rules_file": t.path, "sha256": t.content_hash}
+                       for t in trials]}
+    outputs: list[Output] = []
+    log = None
+    status = "interrupted"
+    started = time.perf_counter()
+
+    def terminate(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM cleans up as Ctrl-C does: no output file, log run marked interrupted
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        for target in dict.fromkeys(args.out):
+            outputs.append(open_output(target, meta))
+        if not args.no_log:
+            log = ScreeningLog(args.log, source=args.source, as_of=args.as_of, trials=trials,
+                               matcher_version=meta["matcher_version"], engine=meta["engine"],
+                               command=" ".join(["matcher", *sys.argv[1:]]))
+        tally = _screen_loop(args, records, [t.id for t in trials], outputs, log, err)
+        for output in outputs:
+            output.commit()
+        status = "complete"
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if status != "complete":
+            for output in outputs:
+                output.discard()
+        if log is not None:
+            log.finish(status)
+    screened, problems, engine_problems = tally["screened"], tally["problems"], tally["engine"]
+    print(f"screened {screened} patient{'s' if screened != 1 else ''} against {len(trials)} "
+          f"trial{'s' if len(trials) != 1 else ''} in {time.perf_counter() - started:.1f} s: "
+          f"{tally['eligible']} eligible, {tally['ineligible']} ineligible, {tally['undetermined']} undetermined "
+          f"(patient-trial pairs); {problems} record{'s' if problems != 1 else ''} not screened", file=out)
+    for output in outputs:
+        print(f"wrote {output.path}", file=out)
+    if log is not None:
+        print(f"logged to {log.path} (run {log.run_id})", file=out)
+    if engine_problems:
+        return EXIT_ENGINE
+    return EXIT_SOME_NOT_SCREENED if problems else 0
+
+
+def _screen_loop(args: argparse.Namespace, records: Iterable[object], trial_ids: list[str],
+                 outputs: Sequence[Any], log: Any, err: TextIO) -> dict[str, int]:
+    """Screen every record, feed the outputs and the log, report problems; the counts by verdict."""
+    from .screen import screen_records
+    from .sources import count_records
+
+    tally = dict.fromkeys(("screened", "problems", "engine", "eligible", "ineligible", "undetermined"), 0)
+    show = args.progress == "always" or (args.progress == "auto" and hasattr(err, "isatty") and err.isatty())
+    progress = None
+    if show:
+        from tqdm import tqdm
+
+        progress = tqdm(total=count_records(args.source), unit=" patients", file=err, dynamic_ncols=True)
+    try:
+        for record in screen_records(records, rules_dir=args.rules, trial_ids=trial_ids, as_of=args.as_of,
+                                     workers=args.workers):
+            for output in outputs:
+                output.add(record)
+            if log is not None:
+                log.add(record)
+            if record.problem is not None:
+                tally["problems"] += 1
+                tally["engine"] += record.problem_kind == "engine"
+                message = f"matcher: not screened: {record.problem}"
+                if progress is not None:
+                    progress.write(message, file=err)
+                else:
+                    print(message, file=err)
+            else:
+                tally["screened"] += 1
+                for row in record.rows:
+                    tally[row.verdict] += 1
+            if progress is not None:
+                progress.update()
+    finally:
+        if progress is not None:
+            progress.close()
+    return tally
+
+
+def _log_summary(args: argparse.Namespace, out: TextIO) -> int:
+    from .screening_log import render_summary, summarise
+
+    print(render_summary(summarise(args.database)), file=out)
+    return 0
 
 
 def _check(args: argparse.Namespace, out: TextIO) -> int:

@@ -71,3 +71,8 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     if not close:
         return ""
     return " (did you mean " + " or ".join(repr(c) for c in close) + "?)"
+
+
+def one_line(message: str) -> str:
+    """The message with newlines and other control characters escaped, so an error is always one line."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)

@@ -1,0 +1,193 @@
+"""Screening a cohort: every patient record of a source against the trials, in one or more processes.
+
+The stages are those of ``matcher check`` (read -> validate -> evaluate ->
+explain -> render), run per record by :func:`screen_batch`: in this process
+for one worker, or in worker processes for several. durable-rules holds the
+GIL, so threads would not help; each worker compiles the trials into its own
+engine once. Batches come back in input order, so the results do not depend
+on the number of workers, and at most a few batches per worker are in flight,
+so memory stays bounded however large the source.
+
+A record that cannot be read (or that the engine refuses) becomes a
+:class:`ScreenedRecord` with its problem and location: it is reported and
+counted, and the run goes on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import multiprocessing
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import EvaluationError, MatcherError, one_line
+from .explain import CriterionResult, TrialResult
+
+#: records per task sent to a worker: large enough to amortise the pickling, small enough to keep order cheap
+BATCH_SIZE = 64
+#: batches in flight per worker
+WINDOW_PER_WORKER = 4
+
+
+@dataclass(frozen=True, slots=True)
+class TrialRow:
+    """One patient-trial evaluation, as the outputs and the screening log need it."""
+
+    trial: str
+    verdict: str
+    #: criteria that exclude the patient (inclusion not met, exclusion met)
+    not_met: tuple[str, ...]
+    #: criteria whose data is missing
+    unknown: tuple[str, ...]
+    to_collect: tuple[str, ...]
+    #: criteria left to the clinician
+    manual: tuple[str, ...]
+    rules_file: str
+    rules_sha256: str
+    #: the per-trial object of ``matcher check --format json`` with the patient's id, as one line of JSON
+    json: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenedRecord:
+    """The outcome of one record of the source: its rows, or why it could not be screened."""
+
+    location: str
+    patient: str | None
+    as_of: str | None
+    as_of_source: str | None
+    rows: tuple[TrialRow, ...]
+    #: the one-line problem when the record was not screened
+    problem: str | None = None
+    #: ``input`` (the record could not be read) or ``engine`` (the engine refused or contradicted itself)
+    problem_kind: str | None = None
+
+
+def excluding(criterion: CriterionResult) -> bool:
+    """Whether this criterion's outcome makes the patient ineligible."""
+    return (criterion.kind == "inclusion" and criterion.outcome == "not_met") or (
+        criterion.kind == "exclusion" and criterion.outcome == "met")
+
+
+def trial_row(result: TrialResult, location: str) -> TrialRow:
+    from .render import trial_json
+
+    document = {"patient": result.patient, "location": location, "as_of": result.as_of.isoformat(),
+                "as_of_source": result.as_of_source, **trial_json(result)}
+    return TrialRow(
+        trial=result.trial,
+        verdict=result.verdict,
+        not_met=tuple(c.id for c in result.criteria if excluding(c)),
+        unknown=tuple(c.id for c in result.criteria if c.outcome == "unknown"),
+        to_collect=result.to_collect,
+        manual=result.pending_manual,
+        rules_file=result.rules_file,
+        rules_sha256=result.rules_sha256,
+        json=json.dumps(document, ensure_ascii=False, separators=(",", ":")),
+    )
+
+
+# ------------------------------------------------------------------ the work of one process
+@dataclass
+class _WorkerState:
+    matcher: object
+    as_of: dt.date | None
+
+
+_STATE: _WorkerState | None = None
+
+
+def init_worker(rules_dir: str | None, trial_ids: Sequence[str] | None, as_of: dt.date | None) -> None:
+    """Compile the trials into this process's engine (run once per worker process)."""
+    global _STATE  # noqa: PLW0603 - one engine per worker process, built once by the pool's initializer
+    import signal
+
+    from . import api
+
+    if multiprocessing.parent_process() is not None:  # a worker: Ctrl-C is the main process's to handle
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    trials = api.load_trials(rules_dir, trial_ids)
+    _STATE = _WorkerState(api.Matcher(trials), as_of)
+
+
+def screen_batch(records: Sequence[object]) -> list[ScreenedRecord]:
+    """Read, evaluate and explain each record; a record's problem is captured, not raised."""
+    from .api import Matcher, resolve_as_of
+    from .sources import RawRecord, read_record
+
+    if _STATE is None:
+        raise RuntimeError("init_worker was not called in this process")
+    matcher = _STATE.matcher
+    assert isinstance(matcher, Matcher)
+    screened = []
+    for record in records:
+        assert isinstance(record, RawRecord)
+        location = record.location
+        patient_id = None
+        try:
+            profile = read_record(record)
+            patient_id = profile.id
+            as_of, source = resolve_as_of(profile, _STATE.as_of)
+            results = matcher.evaluate(profile, as_of, source)
+        except EvaluationError as exc:
+            screened.append(ScreenedRecord(location, patient_id, None, None, (), one_line(str(exc)), "engine"))
+            continue
+        except MatcherError as exc:
+            if exc.file is None:
+                exc.file = record.file
+                exc.line = exc.line or (record.line or None)
+            screened.append(ScreenedRecord(location, patient_id, None, None, (), one_line(str(exc)), "input"))
+            continue
+        rows = tuple(trial_row(result, location) for result in results)
+        screened.append(ScreenedRecord(location, profile.id, as_of.isoformat(), source, rows))
+    return screened
+
+
+# ------------------------------------------------------------------ ordering and parallelism
+def _batches(records: Iterable[object], size: int) -> Iterator[list[object]]:
+    batch: list[object] = []
+    for record in records:
+        batch.append(record)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def screen_records(records: Iterable[object], *, rules_dir: str | Path | None = None,
+                   trial_ids: Sequence[str] | None = None, as_of: dt.date | None = None, workers: int = 1,
+                   batch_size: int = BATCH_SIZE) -> Iterator[ScreenedRecord]:
+    """Screen ``records`` (from :func:`matcher.sources.iter_records`) in input order, with ``workers``
+    processes. The trials are loaded (and a bad rule file reported) before the first record is read."""
+    from . import api
+
+    rules = str(rules_dir) if rules_dir is not None else None
+    trials = list(trial_ids) if trial_ids else None
+    api.load_trials(rules, trials)  # fail early, in this process, on a bad rules directory or trial id
+    if workers <= 1:
+        init_worker(rules, trials, as_of)
+        for batch in _batches(records, batch_size):
+            yield from screen_batch(batch)
+        return
+    # forkserver: workers start from a clean interpreter, not a copy of this one (threads, open files)
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker,
+                             initargs=(rules, trials, as_of)) as pool:
+        pending: deque[Future[list[ScreenedRecord]]] = deque()
+        try:
+            for batch in _batches(records, batch_size):
+                pending.append(pool.submit(screen_batch, batch))
+                if len(pending) >= workers * WINDOW_PER_WORKER:
+                    yield from pending.popleft().result()
+            while pending:
+                yield from pending.popleft().result()
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
