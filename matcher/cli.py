@@ -242,7 +242,7 @@ def _screen_loop(args: argparse.Namespace, records: Iterable[object], trial_ids:
         progress = tqdm(total=count_records(args.source), unit=" patients", file=err, dynamic_ncols=True)
     try:
         for record in screen_records(records, rules_dir=args.rules, trial_ids=trial_ids, as_of=args.as_of,
-                                     workers=args.workers):
+                                     workers=args.workers, render_json=any(o.needs_json for o in outputs)):
             for output in outputs:
                 output.add(record)
             if log is not None:

@@ -27,6 +27,8 @@ CSV_COLUMNS = ("patient", "trial", "verdict", "criteria_not_met", "criteria_unkn
 
 class Output(Protocol):
     path: Path
+    #: whether it writes each result's JSON (TrialRow.json)
+    needs_json: bool
 
     def add(self, record: ScreenedRecord) -> None: ...
 
@@ -73,6 +75,8 @@ class JsonlOutput:
     ``patient``, ``location``, ``as_of`` and ``as_of_source``; one line per unreadable record with
     ``location`` and ``problem``."""
 
+    needs_json = True
+
     def __init__(self, path: str | Path) -> None:
         self.file = AtomicFile(path)
         self.path = self.file.path
@@ -84,6 +88,8 @@ class JsonlOutput:
                               "problem_kind": record.problem_kind}, ensure_ascii=False) + "\n")
             return
         for row in record.rows:
+            if row.json is None:
+                raise ValueError("screen_records was run without render_json")
             write(row.json)
             write("\n")
 
@@ -97,6 +103,8 @@ class JsonlOutput:
 class CsvOutput:
     """One row per patient and trial (:data:`CSV_COLUMNS`; lists joined with ``; ``), and one row per
     unreadable record with its ``problem``."""
+
+    needs_json = False
 
     def __init__(self, path: str | Path) -> None:
         self.file = AtomicFile(path)

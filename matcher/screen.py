@@ -49,7 +49,8 @@ class TrialRow:
     rules_file: str
     rules_sha256: str
     #: the per-trial object of ``matcher check --format json`` with the patient's id, as one line of JSON
-    json: str
+    #: (None when no output needs it: rendering it is a good part of the cost of an evaluation)
+    json: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +74,14 @@ def excluding(criterion: CriterionResult) -> bool:
         criterion.kind == "exclusion" and criterion.outcome == "met")
 
 
-def trial_row(result: TrialResult, location: str) -> TrialRow:
+def trial_row(result: TrialResult, location: str, render_json: bool = True) -> TrialRow:
     from .render import trial_json
 
-    document = {"patient": result.patient, "location": location, "as_of": result.as_of.isoformat(),
-                "as_of_source": result.as_of_source, **trial_json(result)}
+    text = None
+    if render_json:
+        document = {"patient": result.patient, "location": location, "as_of": result.as_of.isoformat(),
+                    "as_of_source": result.as_of_source, **trial_json(result)}
+        text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
     return TrialRow(
         trial=result.trial,
         verdict=result.verdict,
@@ -87,7 +91,7 @@ def trial_row(result: TrialResult, location: str) -> TrialRow:
         manual=result.pending_manual,
         rules_file=result.rules_file,
         rules_sha256=result.rules_sha256,
-        json=json.dumps(document, ensure_ascii=False, separators=(",", ":")),
+        json=text,
     )
 
 
@@ -96,12 +100,14 @@ def trial_row(result: TrialResult, location: str) -> TrialRow:
 class _WorkerState:
     matcher: object
     as_of: dt.date | None
+    render_json: bool
 
 
 _STATE: _WorkerState | None = None
 
 
-def init_worker(rules_dir: str | None, trial_ids: Sequence[str] | None, as_of: dt.date | None) -> None:
+def init_worker(rules_dir: str | None, trial_ids: Sequence[str] | None, as_of: dt.date | None,
+                render_json: bool = True) -> None:
     """Compile the trials into this process's engine (run once per worker process)."""
     global _STATE  # noqa: PLW0603 - one engine per worker process, built once by the pool's initializer
     import signal
@@ -112,7 +118,7 @@ def init_worker(rules_dir: str | None, trial_ids: Sequence[str] | None, as_of: d
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     trials = api.load_trials(rules_dir, trial_ids)
-    _STATE = _WorkerState(api.Matcher(trials), as_of)
+    _STATE = _WorkerState(api.Matcher(trials), as_of, render_json)
 
 
 def screen_batch(records: Sequence[object]) -> list[ScreenedRecord]:
@@ -143,7 +149,7 @@ def screen_batch(records: Sequence[object]) -> list[ScreenedRecord]:
                 exc.line = exc.line or (record.line or None)
             screened.append(ScreenedRecord(location, patient_id, None, None, (), one_line(str(exc)), "input"))
             continue
-        rows = tuple(trial_row(result, location) for result in results)
+        rows = tuple(trial_row(result, location, _STATE.render_json) for result in results)
         screened.append(ScreenedRecord(location, profile.id, as_of.isoformat(), source, rows))
     return screened
 
@@ -162,23 +168,24 @@ def _batches(records: Iterable[object], size: int) -> Iterator[list[object]]:
 
 def screen_records(records: Iterable[object], *, rules_dir: str | Path | None = None,
                    trial_ids: Sequence[str] | None = None, as_of: dt.date | None = None, workers: int = 1,
-                   batch_size: int = BATCH_SIZE) -> Iterator[ScreenedRecord]:
+                   render_json: bool = True, batch_size: int = BATCH_SIZE) -> Iterator[ScreenedRecord]:
     """Screen ``records`` (from :func:`matcher.sources.iter_records`) in input order, with ``workers``
-    processes. The trials are loaded (and a bad rule file reported) before the first record is read."""
+    processes; ``render_json`` fills :attr:`TrialRow.json`. The trials are loaded (and a bad rule file
+    reported) before the first record is read."""
     from . import api
 
     rules = str(rules_dir) if rules_dir is not None else None
     trials = list(trial_ids) if trial_ids else None
     api.load_trials(rules, trials)  # fail early, in this process, on a bad rules directory or trial id
     if workers <= 1:
-        init_worker(rules, trials, as_of)
+        init_worker(rules, trials, as_of, render_json)
         for batch in _batches(records, batch_size):
             yield from screen_batch(batch)
         return
     # forkserver: workers start from a clean interpreter, not a copy of this one (threads, open files)
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker,
-                             initargs=(rules, trials, as_of)) as pool:
+                             initargs=(rules, trials, as_of, render_json)) as pool:
         pending: deque[Future[list[ScreenedRecord]]] = deque()
         try:
             for batch in _batches(records, batch_size):
