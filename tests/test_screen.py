@@ -278,3 +278,11 @@ def test_api_read_cohort_yields_bad_records_with_their_problem(tmp_path: Path) -
     assert first.profile is not None and first.problem is None
     assert second.profile is None and second.problem is not None
     assert str(second.problem).startswith(f"{source}:2:")
+
+
+def test_progress_bar_only_when_asked_or_on_a_terminal(tmp_path: Path) -> None:
+    out = str(tmp_path / "r.csv")
+    _, _, quiet = cli("screen", str(PATIENTS), "--out", out, "--no-log")
+    assert quiet == ""
+    _, _, shown = cli("screen", str(PATIENTS), "--out", out, "--no-log", "--progress", "always")
+    assert f"{len(EXAMPLES)}/{len(EXAMPLES)}" in shown and "patients" in shown
