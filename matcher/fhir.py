@@ -117,7 +117,8 @@ def ucum_to_text(code: str) -> str:
 
     ``g/(24.h)`` -> ``g/24h``, ``mL/min/{1.73_m2}`` and ``mL/min/1.73.m2`` -> ``mL/min/1.73m2``,
     ``10*9/L`` -> ``x10^9/L``, ``[IU]/L`` -> ``IU/L``, ``mm[Hg]`` -> ``mmHg``; annotations such as
-    ``{creat}`` or ``{cells}`` are dropped (they name what is counted, not a unit).
+    ``{creat}`` or ``{cells}`` are dropped (they name what is counted, not a unit), and a count per
+    volume (``/uL``) is written ``cells/uL``.
     """
     text = code.strip()
     if not text:
@@ -130,8 +131,8 @@ def ucum_to_text(code: str) -> str:
         raise UnitProblem(f"UCUM unit {code!r} uses a special unit the matcher does not convert")
     text = re.sub(r"^10\*(-?\d+)", r"x10^\1", text)
     text = re.sub(r"(?<=[A-Za-z])\.(?=[A-Za-z])", "*", text)
-    if text.startswith("/"):
-        text = "1" + text
+    if text.startswith("/"):  # a count per volume, e.g. /uL or {cells}/uL
+        text = "cells" + text
     return text
 
 
@@ -452,20 +453,18 @@ class _Importer:
 
     def quantity(self, quantity: Any, index: int, label: str, element: str) -> str:
         """A FHIR Quantity as the profile's ``"<number> <unit>"`` text; raises on a unit it cannot read."""
+        at = ("entry", index, "resource", element.split(".", maxsplit=1)[0])
         if quantity.value is None:
-            raise self.error("a Quantity without a value", ("entry", index, "resource", element.split(".", maxsplit=1)[0]),
-                             label, element)
+            raise self.error("a Quantity without a value", at, label, element)
         if quantity.code and quantity.system in (codes.UCUM, None):
             try:
                 unit = ucum_to_text(str(quantity.code))
             except UnitProblem as exc:
-                raise self.error(str(exc), ("entry", index, "resource", element.split(".", maxsplit=1)[0]), label,
-                                 element + ".code") from None
+                raise self.error(str(exc), at, label, element + ".code") from None
         elif quantity.unit:
             unit = str(quantity.unit)
         else:
-            raise self.error("a Quantity without a unit (the matcher never guesses one)",
-                             ("entry", index, "resource", element.split(".", maxsplit=1)[0]), label, element)
+            raise self.error("a Quantity without a unit (the matcher never guesses one)", at, label, element)
         return f"{_number(quantity.value)} {unit}"
 
     def read_lab(self, index: int, label: str, obs: Any, test: str, when: dt.date | None,

@@ -39,7 +39,7 @@ class LoadedPatient:
 def read_patient(path: str | Path) -> LoadedPatient:
     """Like :func:`load_patient`, keeping the FHIR import's lists of unused resources and unknown fields."""
     document = read_document(path, PatientFileError)
-    if isinstance(document.data, dict) and document.data.get("resourceType") == "Bundle":
+    if isinstance(document.data, dict) and "resourceType" in document.data:  # FHIR: a Bundle, or an error saying so
         from .fhir import import_document  # fhir.resources is imported only when a bundle is read
 
         imported = import_document(document)
