@@ -2,9 +2,9 @@
 
 Every table is data: a code system URI, a code, the code's display as its
 publisher writes it, and what the matcher reads it as. A code that is not in a
-table is never guessed from: the resource is listed as unused. Codes marked
-``verified=False`` are in the table from memory and were not checked against
-the publisher's own list; docs/FHIR.md lists them.
+table is never guessed from: the resource is listed as unused. ``verified=False``
+marks codes the author is least sure of; docs/FHIR.md says which codes were
+checked against a published listing and which come from memory only.
 """
 
 from __future__ import annotations
@@ -74,7 +74,8 @@ LOINC_NOT_MAPPED: dict[str, str] = {
                "choose between race-specific estimates",
     "48643-1": "race-specific MDRD eGFR (Black): the profile takes one eGFR per day and the matcher does not "
                "choose between race-specific estimates",
-    "2164-2": "creatinine clearance is not an eGFR; NCT03562065's clearance criterion reads eGFR",
+    "2164-2": "a measured creatinine clearance has no field in the profile; NCT03562065's clearance is computed "
+              "(Cockcroft-Gault) from serum creatinine, age, sex and weight",
 }
 
 #: Body measurements -> demographics (the most recent one is used).
