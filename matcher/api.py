@@ -26,6 +26,7 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .compile import compile_trial
 from .dates import completed_years
@@ -35,6 +36,9 @@ from .explain import TrialResult, explain
 from .profile import PatientProfile
 from .rules import Trial
 from .rules import load_trials as _load_trials_from
+
+if TYPE_CHECKING:
+    from .fhir import FhirImport
 
 MAX_AGE = 120
 #: rules/ beside the package (a checkout or an editable install)
@@ -128,6 +132,8 @@ class CohortRecord:
     location: str
     profile: PatientProfile | None
     problem: MatcherError | None
+    #: for a FHIR bundle, the import's report: resources and codes not used, fields left unknown
+    fhir: FhirImport | None = None
 
 
 def read_cohort(source: str | Path) -> Iterator[CohortRecord]:
@@ -141,7 +147,8 @@ def read_cohort(source: str | Path) -> Iterator[CohortRecord]:
     def generate() -> Iterator[CohortRecord]:
         for record in records:
             try:
-                yield CohortRecord(record.location, read_record(record), None)
+                loaded = read_record(record)
+                yield CohortRecord(record.location, loaded.profile, None, loaded.fhir)
             except MatcherError as exc:
                 yield CohortRecord(record.location, None, exc)
 

@@ -92,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="rule files or directories (default: the rules directory)")
     lint.add_argument("--quiet", action="store_true", help="print only problems, not coverage and notes")
     _screen_parser(commands)
+    _add_import_parser(commands)
     log = commands.add_parser("log", help="read a screening log", description="Read a screening log (SQLite).")
     log_commands = log.add_subparsers(dest="log_command", metavar="ACTION", parser_class=_Parser, required=True)
     summary = log_commands.add_parser("summary", help="CONSORT-style counts per trial",
@@ -136,6 +137,14 @@ def _screen_parser(commands: Any) -> None:
                         help="progress bar on stderr (default: when stderr is a terminal)")
 
 
+def _add_import_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    imp = commands.add_parser("import", help="write the profile read from a FHIR R4 Bundle as patient YAML",
+                              description="Read a FHIR R4 Bundle (JSON) and write the patient profile it gives as "
+                                          "YAML on stdout, with comments listing what was not used or left unknown "
+                                          "(see docs/FHIR.md).")
+    imp.add_argument("bundle", metavar="BUNDLE", help="FHIR R4 Bundle (.json)")
+
+
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     out = stdout or sys.stdout
     err = stderr or sys.stderr
@@ -157,6 +166,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
             return _screen(args, out, err)
         if args.command == "log":
             return _log_summary(args, out)
+        if args.command == "import":
+            return _import(args, out)
         return _check(args, out)
     except EvaluationError as exc:
         print(f"matcher: error: {one_line(str(exc))}", file=err)
@@ -277,9 +288,10 @@ def _log_summary(args: argparse.Namespace, out: TextIO) -> int:
 def _check(args: argparse.Namespace, out: TextIO) -> int:
     from . import api
     from .render import TextRenderer, to_json
-    from .validate import load_patient
+    from .validate import read_patient
 
-    patient = load_patient(args.patient)
+    loaded = read_patient(args.patient)
+    patient = loaded.profile
     trials = api.load_trials(args.rules, dict.fromkeys(args.trial) if args.trial else None)
     as_of, as_of_source = api.resolve_as_of(patient, args.as_of)
     try:
@@ -290,7 +302,8 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
             exc.file = args.patient
         raise
     if args.format == "json":
-        print(to_json(results, patient.id, as_of, as_of_source), file=out)
+        print(to_json(results, patient.id, as_of, as_of_source,
+                      fhir_import=loaded.fhir.report() if loaded.fhir else None), file=out)
     else:
         colour = args.color == "always" or (
             args.color == "auto" and hasattr(out, "isatty") and out.isatty() and "NO_COLOR" not in os.environ)
@@ -299,12 +312,32 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
         full = args.explain or (not args.brief and len(results) == 1)
         for result in results:
             print(renderer.full(result) if full else renderer.brief(result), file=out)
+        _print_fhir_report(loaded.fhir, out)
     verdicts = {result.verdict for result in results}
     if "eligible" in verdicts:
         return EXIT_ELIGIBLE
     if "undetermined" in verdicts:
         return EXIT_UNDETERMINED
     return EXIT_INELIGIBLE
+
+
+def _print_fhir_report(imported: object, out: TextIO) -> None:
+    """After the results of a patient read from a FHIR bundle: what the bundle gave and did not give."""
+    if imported is None:
+        return
+    from .fhir import FhirImport, text_report
+
+    assert isinstance(imported, FhirImport)
+    print("", file=out)
+    for line in text_report(imported):
+        print(one_line(line), file=out)
+
+
+def _import(args: argparse.Namespace, out: TextIO) -> int:
+    from .fhir import read_bundle, to_yaml
+
+    out.write(to_yaml(read_bundle(args.bundle)))
+    return 0
 
 
 def _trials(args: argparse.Namespace, out: TextIO) -> int:

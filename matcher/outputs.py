@@ -22,7 +22,7 @@ OUTPUT_SUFFIXES = (".jsonl", ".csv")
 
 #: the CSV output's columns (README, "matcher screen")
 CSV_COLUMNS = ("patient", "trial", "verdict", "criteria_not_met", "criteria_unknown", "data_to_collect",
-               "clinician_to_confirm", "as_of", "rules_sha256", "location", "problem")
+               "clinician_to_confirm", "as_of", "rules_sha256", "location", "problem", "fhir_import")
 
 
 class Output(Protocol):
@@ -115,12 +115,16 @@ class CsvOutput:
     def add(self, record: ScreenedRecord) -> None:
         if record.problem is not None:
             self.writer.writerow([record.patient or "", "", "not screened", "", "", "", "", "", "",
-                                  record.location, record.problem])
+                                  record.location, record.problem, ""])
             return
+        fhir = ""
+        if record.fhir_unused or record.fhir_unknown:
+            fhir = (f"{record.fhir_unused} resources or codes not used; {record.fhir_unknown} fields left unknown "
+                    "(listed in matcher check or the .jsonl output)")
         for row in record.rows:
             self.writer.writerow([record.patient, row.trial, row.verdict, "; ".join(row.not_met),
                                   "; ".join(row.unknown), "; ".join(row.to_collect), "; ".join(row.manual),
-                                  record.as_of, row.rules_sha256, record.location, ""])
+                                  record.as_of, row.rules_sha256, record.location, "", fhir])
 
     def commit(self) -> None:
         self.file.commit()

@@ -57,8 +57,9 @@ def matcher_version() -> str:
         return "0+unknown"
 
 
-def to_json(results: Sequence[TrialResult], patient: str, as_of: dt.date, as_of_source: str) -> str:
-    document = {
+def to_json(results: Sequence[TrialResult], patient: str, as_of: dt.date, as_of_source: str,
+            fhir_import: dict[str, Any] | None = None) -> str:
+    document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "matcher_version": matcher_version(),
         "engine": engine_version(),
@@ -67,6 +68,8 @@ def to_json(results: Sequence[TrialResult], patient: str, as_of: dt.date, as_of_
         "as_of_source": as_of_source,
         "results": [trial_json(result) for result in results],
     }
+    if fhir_import is not None:  # the patient was read from a FHIR bundle: what it did not give
+        document["fhir_import"] = fhir_import
     return json.dumps(document, indent=2, ensure_ascii=False)
 
 

@@ -62,6 +62,9 @@ class ScreenedRecord:
     as_of: str | None
     as_of_source: str | None
     rows: tuple[TrialRow, ...]
+    #: for a FHIR bundle: how many resources or codes were not used, and how many fields were left unknown
+    fhir_unused: int = 0
+    fhir_unknown: int = 0
     #: the one-line problem when the record was not screened
     problem: str | None = None
     #: ``input`` (the record could not be read) or ``engine`` (the engine refused or contradicted itself)
@@ -74,13 +77,16 @@ def excluding(criterion: CriterionResult) -> bool:
         criterion.kind == "exclusion" and criterion.outcome == "met")
 
 
-def trial_row(result: TrialResult, location: str, render_json: bool = True) -> TrialRow:
+def trial_row(result: TrialResult, location: str, render_json: bool = True,
+              fhir_import: dict[str, object] | None = None) -> TrialRow:
     from .render import trial_json
 
     text = None
     if render_json:
         document = {"patient": result.patient, "location": location, "as_of": result.as_of.isoformat(),
                     "as_of_source": result.as_of_source, **trial_json(result)}
+        if fhir_import is not None:  # read from a FHIR bundle: what it did not give, as in matcher check
+            document["fhir_import"] = fhir_import
         text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
     return TrialRow(
         trial=result.trial,
@@ -136,21 +142,27 @@ def screen_batch(records: Sequence[object]) -> list[ScreenedRecord]:
         location = record.location
         patient_id = None
         try:
-            profile = read_record(record)
+            loaded = read_record(record)
+            profile = loaded.profile
             patient_id = profile.id
             as_of, source = resolve_as_of(profile, _STATE.as_of)
             results = matcher.evaluate(profile, as_of, source)
         except EvaluationError as exc:
-            screened.append(ScreenedRecord(location, patient_id, None, None, (), one_line(str(exc)), "engine"))
+            screened.append(ScreenedRecord(location, patient_id, None, None, (), problem=one_line(str(exc)),
+                                           problem_kind="engine"))
             continue
         except MatcherError as exc:
             if exc.file is None:
                 exc.file = record.file
                 exc.line = exc.line or (record.line or None)
-            screened.append(ScreenedRecord(location, patient_id, None, None, (), one_line(str(exc)), "input"))
+            screened.append(ScreenedRecord(location, patient_id, None, None, (), problem=one_line(str(exc)),
+                                           problem_kind="input"))
             continue
-        rows = tuple(trial_row(result, location, _STATE.render_json) for result in results)
-        screened.append(ScreenedRecord(location, profile.id, as_of.isoformat(), source, rows))
+        report = loaded.fhir.report() if loaded.fhir is not None else None
+        rows = tuple(trial_row(result, location, _STATE.render_json, report) for result in results)
+        screened.append(ScreenedRecord(location, profile.id, as_of.isoformat(), source, rows,
+                                       len(loaded.fhir.unused) if loaded.fhir else 0,
+                                       len(loaded.fhir.unknown) if loaded.fhir else 0))
     return screened
 
 

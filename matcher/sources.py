@@ -13,7 +13,7 @@ Formats (README, "Cohort input formats"):
 * a **directory**: every ``*.yaml``, ``*.yml`` and ``*.json`` patient file in
   it and its subdirectories, in sorted path order;
 * **JSON Lines** (``.jsonl``, ``.ndjson``): one patient object per line, as in
-  a ``.json`` patient file; blank lines are skipped;
+  a ``.json`` patient file, or one FHIR R4 Bundle per line; blank lines are skipped;
 * **CSV** (``.csv``, UTF-8, header row): one row per patient, one column per
   field, named by its dotted path (``demographics.birth_date``,
   ``diagnoses.sle.present``). Repeated items are numbered from 1:
@@ -45,7 +45,7 @@ from pydantic import BaseModel, ValidationError
 from .errors import MatcherError, PatientFileError, did_you_mean
 from .load import Document, _reject_constant, _StrictLoader, _unique_keys, dotted_path, parse_json
 from .profile import PatientProfile
-from .validate import load_patient, validate_patient
+from .validate import LoadedPatient, read_patient, validate_patient
 
 PATIENT_SUFFIXES = (".yaml", ".yml", ".json")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
@@ -195,16 +195,17 @@ def _csv_rows(name: str, handle: typing.TextIO, reader: Any, header: list[str]) 
 
 
 # ------------------------------------------------------------------ reading one record
-def read_record(record: RawRecord) -> PatientProfile:
-    """The validated profile of one record, or a PatientFileError naming its file, line and field."""
+def read_record(record: RawRecord) -> LoadedPatient:
+    """The validated profile of one record (with the FHIR import's report when it was a Bundle), or a
+    PatientFileError naming its file, line and field."""
     if record.kind == "file":
-        return load_patient(record.file)
+        return read_patient(record.file)
     if record.kind == "jsonl":
         return _read_json_line(record)
-    return _read_csv_row(record)
+    return LoadedPatient(_read_csv_row(record))
 
 
-def _read_json_line(record: RawRecord) -> PatientProfile:
+def _read_json_line(record: RawRecord) -> LoadedPatient:
     raw: bytes = record.payload
     try:
         text = raw.decode("utf-8")
@@ -213,12 +214,18 @@ def _read_json_line(record: RawRecord) -> PatientProfile:
                                line=record.line) from None
     try:
         data = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
-        if isinstance(data, dict):
-            return PatientProfile.model_validate(data)
+        if isinstance(data, dict) and "resourceType" not in data:
+            return LoadedPatient(PatientProfile.model_validate(data))
     except (ValueError, ValidationError, RecursionError):
         pass  # fall through: the slow path below finds the place and words the message
     try:
-        validate_patient(parse_json(text, record.file, PatientFileError))
+        document = parse_json(text, record.file, PatientFileError)
+        if isinstance(document.data, dict) and "resourceType" in document.data:
+            from .fhir import import_document  # fhir.resources is imported only when a bundle is read
+
+            imported = import_document(document)
+            return LoadedPatient(imported.profile, imported)
+        validate_patient(document)
     except PatientFileError as exc:
         exc.line = record.line  # the document is one line: its line 1 is this line of the file
         raise

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import types
 import typing
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -18,10 +19,32 @@ from .errors import PatientFileError, did_you_mean
 from .load import Document, dotted_path, read_document
 from .profile import PatientProfile
 
+if TYPE_CHECKING:
+    from .fhir import FhirImport
+
 
 def load_patient(path: str | Path) -> PatientProfile:
-    """Read and validate a patient file (.yaml, .yml or .json)."""
-    return validate_patient(read_document(path, PatientFileError))
+    """Read and validate a patient file (.yaml, .yml or .json, or a FHIR R4 Bundle in .json)."""
+    return read_patient(path).profile
+
+
+@dataclass(frozen=True)
+class LoadedPatient:
+    """A validated profile and, when the file was a FHIR Bundle, what the import used and did not use."""
+
+    profile: PatientProfile
+    fhir: FhirImport | None = None
+
+
+def read_patient(path: str | Path) -> LoadedPatient:
+    """Like :func:`load_patient`, keeping the FHIR import's lists of unused resources and unknown fields."""
+    document = read_document(path, PatientFileError)
+    if isinstance(document.data, dict) and "resourceType" in document.data:  # FHIR: a Bundle, or an error saying so
+        from .fhir import import_document  # fhir.resources is imported only when a bundle is read
+
+        imported = import_document(document)
+        return LoadedPatient(imported.profile, imported)
+    return LoadedPatient(validate_patient(document))
 
 
 def validate_patient(document: Document) -> PatientProfile:

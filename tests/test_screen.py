@@ -25,7 +25,10 @@ from matcher.sources import write_csv
 
 from .helpers import PATIENTS, ROOT
 
+#: the example patient files (profiles), and every file `matcher screen patients/` reads (FHIR bundles too)
 EXAMPLES = sorted(p for p in PATIENTS.glob("*") if p.suffix in (".yaml", ".json"))
+EVERY_FILE = sorted(p for p in PATIENTS.rglob("*") if p.suffix in (".yaml", ".json"))
+BUNDLES = sorted((PATIENTS / "fhir").glob("*.json"))
 AS_OF = "2026-11-02"
 
 
@@ -82,8 +85,10 @@ def test_directory_screen_agrees_with_check(tmp_path: Path, expected: dict[str, 
     rows = read_csv(out)
     assert list(rows[0]) == list(CSV_COLUMNS)
     assert verdicts_of(rows) == expected
-    assert len(rows) == len(EXAMPLES) * 5
-    assert f"screened {len(EXAMPLES)} patients against 5 trials" in stdout
+    assert len(rows) == len(EVERY_FILE) * 5
+    assert f"screened {len(EVERY_FILE)} patients against 5 trials" in stdout
+    assert BUNDLES, "the FHIR example bundles are screened with the rest"
+    assert {row["location"] for row in rows} == {str(p) for p in EVERY_FILE}
 
 
 def test_jsonl_and_csv_sources_agree_with_check(tmp_path: Path, expected: dict[str, dict[str, str]]) -> None:
@@ -97,6 +102,19 @@ def test_jsonl_and_csv_sources_agree_with_check(tmp_path: Path, expected: dict[s
         code, _, err = cli("screen", str(source), "--as-of", AS_OF, "--out", str(out), "--no-log")
         assert code == 0, err
         assert verdicts_of(read_csv(out)) == expected, source.name
+
+
+def test_an_ndjson_of_fhir_bundles_gives_the_verdicts_of_the_yaml_twins(
+        tmp_path: Path, expected: dict[str, dict[str, str]]) -> None:
+    source = write_jsonl(tmp_path / "bundles.ndjson", [read_document(path).data for path in BUNDLES])
+    out = tmp_path / "r.jsonl"
+    code, _, err = cli("screen", str(source), "--as-of", AS_OF, "--out", str(out), "--no-log")
+    assert code == 0, err
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == len(BUNDLES) * 5
+    for line in lines:
+        assert expected[line["patient"]][line["trial"]] == line["verdict"]
+        assert set(line["fhir_import"]) >= {"unused", "unknown", "resources"}
 
 
 def test_jsonl_output_holds_the_check_objects(tmp_path: Path) -> None:
@@ -233,7 +251,7 @@ def test_log_records_every_evaluation_and_summary_counts_latest(tmp_path: Path,
         runs = connection.execute("SELECT status FROM runs").fetchall()
         stored = dict(connection.execute("SELECT sha256, content FROM rule_files").fetchall())
     assert runs == [("complete",), ("complete",)]
-    assert len(rows) == 2 * len(EXAMPLES) * 5
+    assert len(rows) == 2 * len(EVERY_FILE) * 5
     for _, patient, trial, verdict, not_met, as_of, version, sha in rows:
         assert expected[patient][trial] == verdict
         assert as_of == AS_OF and version and isinstance(json.loads(not_met), list)
@@ -268,6 +286,7 @@ def test_api_screen_iterates_the_same_results_as_check(expected: dict[str, dict[
     assert all(r.problem is None for r in records)
     with matcher.Matcher(matcher.load_trials()) as screening:
         results = list(screening.screen((r.profile for r in records if r.profile), dt.date.fromisoformat(AS_OF)))
+    assert len(records) == len(EVERY_FILE)
     assert {(r.patient, r.trial): r.verdict for r in results} == {
         (patient, trial): verdict for patient, by_trial in expected.items() for trial, verdict in by_trial.items()}
 
@@ -285,4 +304,4 @@ def test_progress_bar_only_when_asked_or_on_a_terminal(tmp_path: Path) -> None:
     _, _, quiet = cli("screen", str(PATIENTS), "--out", out, "--no-log")
     assert quiet == ""
     _, _, shown = cli("screen", str(PATIENTS), "--out", out, "--no-log", "--progress", "always")
-    assert f"{len(EXAMPLES)}/{len(EXAMPLES)}" in shown and "patients" in shown
+    assert f"{len(EVERY_FILE)}/{len(EVERY_FILE)}" in shown and "patients" in shown
