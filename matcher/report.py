@@ -119,8 +119,9 @@ class TrialCounts:
         verdict = result["verdict"]
         self.verdicts[verdict] += 1
         if verdict == "ineligible":
-            self.excluding.update(dict.fromkeys(c["id"] for c in result["criteria"]
-                                                if status_of(c["kind"], c["outcome"]) == "FAIL"))
+            failed = {c["id"] for c in result["criteria"] if status_of(c["kind"], c["outcome"]) == "FAIL"}
+            for criterion_id in failed:
+                self.excluding[criterion_id] += 1
         elif verdict == "undetermined":
             for item in dict.fromkeys(result["to_collect"]):
                 if item in self.missing or len(self.missing) < MAX_MISSING_ITEMS:
