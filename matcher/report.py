@@ -147,11 +147,23 @@ def _commonest(counts: Counter[str]) -> list[list[Any]]:
 
 
 @dataclass
+class _TrialEntry:
+    """The patient-specific part of one trial result, waiting in a block."""
+
+    summary: str
+    deciding: list[str]
+    to_collect: list[str]
+    pending_manual: list[str]
+    #: None: the trial's written definition applies
+    own_definition: dict[str, Any] | None
+    criteria: dict[str, list[Any]]  # criterion id -> criterion_entry
+
+
+@dataclass
 class _PendingPatient:
     patient_id: str
     verdicts: str
-    #: trial id -> (summary, deciding, to_collect, pending_manual, own definition or None, {criterion id: entry})
-    trials: dict[str, tuple[str, list[str], list[str], list[str], dict[str, Any] | None, dict[str, list[Any]]]]
+    trials: dict[str, _TrialEntry]
 
 
 class HtmlReport:
@@ -205,7 +217,7 @@ class HtmlReport:
             result = by_trial[trial_id]
             letters.append(VERDICT_LETTERS[result["verdict"]])
             self.counts[trial_id].count(result)
-            pending.trials[trial_id] = (
+            pending.trials[trial_id] = _TrialEntry(
                 result["summary"], list(result["deciding"]), list(result["to_collect"]),
                 list(result["pending_manual"]), self._own_definition(result),
                 {c["id"]: criterion_entry(c) for c in result["criteria"]},
@@ -301,18 +313,19 @@ class HtmlReport:
         """
         trials: dict[str, Any] = {}
         for trial_id in self.trial_ids:
-            rows = [(position, p.trials[trial_id]) for position, p in enumerate(self._pending) if trial_id in p.trials]
-            if not rows:
+            positions = [position for position, p in enumerate(self._pending) if trial_id in p.trials]
+            if not positions:
                 continue
-            criterion_ids = dict.fromkeys(cid for _, columns in rows for cid in columns[5])
+            entries = [self._pending[position].trials[trial_id] for position in positions]
+            criterion_ids = dict.fromkeys(cid for entry in entries for cid in entry.criteria)
             trials[trial_id] = {
-                "rows": [position for position, _ in rows],
-                "summary": [columns[0] for _, columns in rows],
-                "deciding": [columns[1] for _, columns in rows],
-                "to_collect": [columns[2] for _, columns in rows],
-                "pending_manual": [columns[3] for _, columns in rows],
-                "definition": [columns[4] for _, columns in rows],
-                "criteria": {cid: [columns[5].get(cid) for _, columns in rows] for cid in criterion_ids},
+                "rows": positions,
+                "summary": [entry.summary for entry in entries],
+                "deciding": [entry.deciding for entry in entries],
+                "to_collect": [entry.to_collect for entry in entries],
+                "pending_manual": [entry.pending_manual for entry in entries],
+                "definition": [entry.own_definition for entry in entries],
+                "criteria": {cid: [entry.criteria.get(cid) for entry in entries] for cid in criterion_ids},
             }
         return {"trials": trials}
 

@@ -258,6 +258,8 @@ PAGE_SCRIPT = r"""
       el("p", { class: "notes" }, "Rule file ", el("code", {}, definition.rules.file), ", sha256 ",
         el("span", { class: "sha" }, definition.rules.sha256)),
     ];
+    const deciding = columns.deciding[row];
+    if (deciding.length) parts.push(el("p", {}, `Deciding criteria: ${deciding.join(", ")}`));
     const toCollect = columns.to_collect[row];
     if (toCollect.length) {
       parts.push(el("h3", {}, "Data to collect"), el("ul", {}, toCollect.map((item) => el("li", {}, item))));
@@ -265,7 +267,8 @@ PAGE_SCRIPT = r"""
     const manual = columns.pending_manual[row];
     if (manual.length) parts.push(el("p", {}, `Left to the clinician: ${manual.join(", ")}`));
     if (definition.notes.length) {
-      parts.push(el("ul", { class: "notes" }, definition.notes.map((note) => el("li", {}, note))));
+      parts.push(el("p", { class: "notes" }, "How the trial's text was read:"),
+        el("ul", { class: "notes" }, definition.notes.map((note) => el("li", {}, note))));
     }
     for (const kind of ["inclusion", "exclusion"]) {
       const criteria = definition.criteria.filter((c) => c.kind === kind);

@@ -15,6 +15,7 @@ import gzip
 import json
 import math
 import os
+import tracemalloc
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -282,6 +283,24 @@ def test_blocks_are_written_as_they_fill(tmp_path: Path, screened: Screened, tri
     report.close()
     report.close()  # a second close does nothing
     assert read_report(path).ids == [patient_id for patient_id, _ in screened[:4]]
+
+
+def test_memory_does_not_grow_with_the_patients(tmp_path: Path, screened: Screened,
+                                               trials: list[matcher.Trial]) -> None:
+    report = HtmlReport(tmp_path / "many.html", trial_columns(trials), META, block_size=10)
+    tracemalloc.start()
+    try:
+        for n in range(300):
+            patient_id, results = screened[n % len(EXAMPLES)]
+            report.add(f"{patient_id}-{n}", results)
+            report.add_error(f"cohort.jsonl:{n}", "unreadable")
+            if n == 99:
+                after_100 = tracemalloc.get_traced_memory()[0]
+        after_300 = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    report.close()
+    assert after_300 - after_100 < 200_000, (after_100, after_300)
 
 
 def test_a_changed_definition_is_kept_with_its_patient(tmp_path: Path, screened: Screened,
