@@ -105,12 +105,17 @@ _VERDICT_COLOUR = {"eligible": "pass", "ineligible": "FAIL", "undetermined": "un
 
 def status(result: CriterionResult) -> str:
     """What an outcome means for eligibility: pass, FAIL, unknown or clinician."""
-    if result.outcome == "manual":
+    return status_of(result.kind, result.outcome)
+
+
+def status_of(kind: str, outcome: str) -> str:
+    """:func:`status` from a criterion's kind and outcome (as in the JSON), for callers without the object."""
+    if outcome == "manual":
         return "clinician"
-    if result.outcome == "unknown":
+    if outcome == "unknown":
         return "unknown"
-    excluded = result.kind == "exclusion" and result.outcome == "met"
-    failed = result.kind == "inclusion" and result.outcome == "not_met"
+    excluded = kind == "exclusion" and outcome == "met"
+    failed = kind == "inclusion" and outcome == "not_met"
     return "FAIL" if excluded or failed else "pass"
 
 

@@ -49,6 +49,11 @@ if _PROFILE == "default" and hasattr(_hypothesis_engine, "MAX_SHRINKING_SECONDS"
     _hypothesis_engine.MAX_SHRINKING_SECONDS = 20
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # registered here, not in pyproject.toml: tests/test_report.py's tests that need Chromium
+    config.addinivalue_line("markers", "browser: opens a page in headless Chromium (pytest -m 'not browser' skips)")
+
+
 @pytest.fixture(scope="session")
 def trials() -> list[matcher.Trial]:
     return matcher.load_trials(RULES)
