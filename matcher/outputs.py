@@ -18,7 +18,7 @@ from typing import IO, Any, Protocol
 from .errors import MatcherError
 from .screen import ScreenedRecord
 
-OUTPUT_SUFFIXES = (".jsonl", ".csv")
+OUTPUT_SUFFIXES = (".jsonl", ".csv", ".html")
 
 #: the CSV output's columns (README, "matcher screen")
 CSV_COLUMNS = ("patient", "trial", "verdict", "criteria_not_met", "criteria_unknown", "data_to_collect",
@@ -57,6 +57,10 @@ class AtomicFile:
         self.handle.flush()
         os.fsync(self.handle.fileno())
         self.handle.close()
+        self.publish()
+
+    def publish(self) -> None:
+        """Rename the finished temporary file into place (for a writer that wrote and closed it itself)."""
         with contextlib.suppress(OSError):  # mkstemp makes the file private; give it the usual permissions
             umask = os.umask(0)
             os.umask(umask)
@@ -133,6 +137,39 @@ class CsvOutput:
         self.file.discard()
 
 
+class HtmlOutput:
+    """The report page (matcher.report): a patient x trial matrix, explanations, charts, records not read."""
+
+    needs_json = True
+
+    def __init__(self, path: str | Path, meta: dict[str, Any]) -> None:
+        import datetime as dt
+
+        from .report import HtmlReport
+
+        self.file = AtomicFile(path)
+        self.path = self.file.path
+        self.file.handle.close()  # the report writes the temporary file itself
+        shown = {"source": meta["source"], "as_of": meta["as_of"] or "each patient's screening date (else the day "
+                 "of the run)", "matcher_version": meta["matcher_version"], "engine": meta["engine"],
+                 "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+        self.report = HtmlReport(self.file.temporary, meta["trials"], shown)
+
+    def add(self, record: ScreenedRecord) -> None:
+        if record.problem is not None:
+            self.report.add_error(record.location, record.problem)
+            return
+        self.report.add(record.patient or "", [json.loads(row.json or "null") for row in record.rows])
+
+    def commit(self) -> None:
+        self.report.close()
+        self.file.publish()
+
+    def discard(self) -> None:
+        self.report.abandon()
+        self.file.discard()
+
+
 def open_output(path: str | Path, meta: dict[str, Any]) -> Output:
     """The output for ``path``'s extension (.jsonl, .csv or .html)."""
     suffix = Path(path).suffix.lower()
@@ -140,5 +177,7 @@ def open_output(path: str | Path, meta: dict[str, Any]) -> Output:
         return JsonlOutput(path)
     if suffix == ".csv":
         return CsvOutput(path)
+    if suffix == ".html":
+        return HtmlOutput(path, meta)
     raise MatcherError(f"unsupported output type {suffix or '(none)'!r}: use {', '.join(OUTPUT_SUFFIXES)}",
                        file=str(path), field="--out")

@@ -258,9 +258,13 @@ class HtmlReport:
     def __exit__(self, exc_type: object, *exc: object) -> None:
         if exc_type is None:
             self.close()
-        else:  # leave the unfinished file to the caller, who removes its temporary file
-            self._out.close()
-            self._closed = True
+        else:
+            self.abandon()
+
+    def abandon(self) -> None:
+        """Close the file unfinished (the caller removes its temporary file)."""
+        self._out.close()
+        self._closed = True
 
     # ------------------------------------------------------------------ writing
     def _check_open(self) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import copy
 import gzip
+import io
 import json
 import math
 import os
@@ -405,11 +406,11 @@ class Page:
         return self.page.locator("#explanation")
 
 
-@pytest.fixture
-def opened(browser: Any, report_path: Path) -> Iterator[Page]:
+def open_report(browser: Any, path: Path) -> tuple[Any, Page]:
+    """A new browser context with the report open (every request but the file's refused) and drawn."""
     context = browser.new_context()
     page = context.new_page()
-    url = report_path.as_uri()
+    url = path.as_uri()
     opened = Page(page, url, [], [])
     page.on("request", lambda request: opened.requests.append(request.url))
     page.on("console", lambda message: opened.problems.append(f"console {message.type}: {message.text}")
@@ -421,9 +422,16 @@ def opened(browser: Any, report_path: Path) -> Iterator[Page]:
     try:
         page.wait_for_selector("body[data-ready=true]")
     except Exception as exc:  # the script did not finish: say why, not only that it timed out
+        context.close()
         raise AssertionError(f"the page did not finish drawing: {opened.problems}") from exc
     page.select_option("#page-size", "100")
-    yield opened
+    return context, opened
+
+
+@pytest.fixture
+def opened(browser: Any, report_path: Path) -> Iterator[Page]:
+    context, page = open_report(browser, report_path)
+    yield page
     context.close()
 
 
@@ -568,3 +576,43 @@ def test_patient_data_is_shown_as_text(opened: Page) -> None:
     assert page.locator("b").count() == 0 and page.locator("#unreadable i").count() == 0
     assert page.locator("#matrix tbody th").inner_text() == HOSTILE_ID
     opened.assert_clean()
+
+
+@browser_test
+def test_the_report_of_matcher_screen_opens_in_chromium(browser: Any, tmp_path: Path,
+                                                        trials: list[matcher.Trial]) -> None:
+    """End to end: `matcher screen` over patients/ (with one unreadable record) to .html and .jsonl; the page
+    loads offline without errors, shows one cell per patient and trial with the verdicts of the .jsonl, and
+    opening a cell shows that evaluation's criteria."""
+    import shutil
+
+    from matcher.cli import main
+
+    cohort = tmp_path / "cohort"
+    shutil.copytree(PATIENTS, cohort)
+    (cohort / "broken.yaml").write_text("id: broken\ndemographics: {sex: femal}\n", encoding="utf-8")
+    report, results = tmp_path / "report.html", tmp_path / "results.jsonl"
+    code = main(["screen", str(cohort), "--out", str(report), "--out", str(results), "--no-log"],
+                io.StringIO(), io.StringIO())
+    assert code == 4
+    lines = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()]
+    verdicts: dict[str, list[str]] = {}
+    for line in lines:
+        if "problem" not in line:
+            verdicts.setdefault(line["location"], []).append(line["verdict"][0].upper())
+    context, opened = open_report(browser, report)
+    page = opened.page
+    try:
+        rows = opened.rows()
+        assert len(rows) == len(verdicts)
+        assert page.locator("#matrix tbody td").count() == len(verdicts) * len(trials)
+        assert [[cell.split()[0] for cell in cells] for _, cells in rows] == list(verdicts.values())
+        first = next(line for line in lines if "problem" not in line)
+        dialog = opened.open_cell(0, 0)
+        assert first["patient"] in dialog.locator("#explanation-title").inner_text()
+        for criterion in first["criteria"]:
+            assert criterion["text"] in dialog.inner_text()
+        assert "broken.yaml" in page.inner_text("body")
+        opened.assert_clean()
+    finally:
+        context.close()
