@@ -118,6 +118,8 @@ class Ruleset:
         except Exception as exc:  # the engine raises a bare Exception with an error code
             raise EvaluationError(f"durable-rules rejected the compiled ruleset {label}: {exc}") from None
         self._engine = engine
+        #: rule names as the engine writes them in an action (JSON string content) -> the name
+        self._rule_names = {json.dumps(name)[1:-1]: name for name in definition}
 
     def fire(self, fact: dict[str, Any]) -> list[str]:
         """Assert ``fact``, return the names of the rules it matched, then retract it."""
@@ -129,7 +131,7 @@ class Ruleset:
             result = engine.assert_fact(self._handle, text)
         except Exception as exc:
             raise EvaluationError(f"durable-rules could not assert a fact: {exc}") from None
-        fired: list[str] = []
+        actions: list[str] = []
         try:
             if result[0] != 0:
                 raise EvaluationError(f"durable-rules refused the fact (code {result[0]}); "
@@ -137,18 +139,36 @@ class Ruleset:
             state_handle = result[1]
             started = engine.start_action_for_state(self._handle, state_handle)
             if started:
-                fired.extend(json.loads(started[1]))
+                actions.append(started[1])
                 while True:
                     following = engine.complete_and_start_action(self._handle, state_handle)
                     if not following:
                         break
-                    fired.extend(json.loads(following))
+                    actions.append(following)
         finally:
             engine.retract_fact(self._handle, text)
+        # read only once every action is completed, so a refused action leaves the session clean
+        suffix = '":{"m":' + text + "}}"
+        fired = [self._rule_of(action, suffix) for action in actions]
         if SENTINEL not in fired:
             raise EvaluationError("the engine's sentinel rule did not fire: evaluation is not trustworthy")
         fired.remove(SENTINEL)
         return fired
+
+    def _rule_of(self, action: str, suffix: str) -> str:
+        """The rule an action fired, read from its JSON without decoding the fact it carries.
+
+        An action is ``{"<rule>":{"m":<fact>}}`` and the engine echoes the asserted fact text
+        verbatim, so the action must be exactly that text with a rule of this ruleset as its key
+        (decoding the whole JSON of every action was a fifth of the evaluation time). Anything
+        else (another fact, a second key, an unknown rule) is refused, never guessed around.
+        """
+        if action.startswith('{"') and action.endswith(suffix):
+            name = self._rule_names.get(action[2:len(action) - len(suffix)])
+            if name is not None:
+                return name
+        shown = action if len(action) <= 300 else action[:300] + "..."
+        raise EvaluationError(f"durable-rules returned an action this adapter does not expect: {shown}")
 
     def close(self) -> None:
         if self._handle is not None:
