@@ -39,11 +39,11 @@ import datetime as dt
 import json
 import textwrap
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import fields
 from typing import Any
 
 from .engine import engine_version
-from .explain import CriterionResult, TrialResult
+from .explain import CriterionResult, TrialResult, ValueUsed
 
 SCHEMA_VERSION = 1
 
@@ -85,13 +85,22 @@ def trial_json(result: TrialResult) -> dict[str, Any]:
     }
 
 
+_CRITERION_FIELDS = tuple(f.name for f in fields(CriterionResult))
+_VALUE_FIELDS = tuple(f.name for f in fields(ValueUsed))
+
+
 def _criterion_json(result: CriterionResult) -> dict[str, Any]:
-    data = asdict(result)
-    data["values"] = [
-        {**value, "date": value["date"].isoformat() if value["date"] else None} for value in data["values"]
-    ]
+    """Every field of the result, in declaration order (what ``dataclasses.asdict`` gives, without its deep copies)."""
+    data = {name: getattr(result, name) for name in _CRITERION_FIELDS}
+    data["values"] = [_value_json(value) for value in result.values]
     for key in ("details", "missing", "notes"):
         data[key] = list(data[key])
+    return data
+
+
+def _value_json(value: ValueUsed) -> dict[str, Any]:
+    data = {name: getattr(value, name) for name in _VALUE_FIELDS}
+    data["date"] = value.date.isoformat() if value.date else None
     return data
 
 
