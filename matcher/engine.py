@@ -19,6 +19,7 @@ Design rules that keep the engine's answers right (each pinned by a test):
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import json
 import math
@@ -61,6 +62,10 @@ def require_engine() -> Any:
     return _engine
 
 
+#: integers below this in size are written as they are (engine_number's fixed-point limit)
+_PLAIN_INT = 10**15
+
+
 def engine_number(value: float | int) -> str:
     """A number as the engine's JSON parser accepts it (no exponent, finite)."""
     if isinstance(value, bool) or not math.isfinite(value):
@@ -73,11 +78,30 @@ def engine_number(value: float | int) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=4096)
+def _json_string(text: str) -> str:
+    """A value's JSON (enum values repeat from fact to fact: each is encoded once)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+@functools.lru_cache(maxsize=4096)
+def _json_key(key: str) -> str:
+    """A key's JSON (ASCII-escaped, as json.dumps writes it by default)."""
+    return json.dumps(key)
+
+
 def encode_fact(fact: dict[str, Any]) -> str:
     """JSON for a flat fact of str, bool, int and float values."""
     parts = []
     for key, value in fact.items():
-        if isinstance(value, bool):
+        kind = type(value)
+        if kind is bool:
+            encoded = "true" if value else "false"
+        elif kind is int and -_PLAIN_INT < value < _PLAIN_INT:  # what engine_number gives, without its checks
+            encoded = str(value)
+        elif kind is str:
+            encoded = _json_string(value)
+        elif isinstance(value, bool):
             encoded = "true" if value else "false"
         elif isinstance(value, (int, float)):
             encoded = engine_number(value)
@@ -86,7 +110,7 @@ def encode_fact(fact: dict[str, Any]) -> str:
         else:
             raise EvaluationError(f"fact field {key!r} has a value of type {type(value).__name__}; "
                                   "facts must be flat")
-        parts.append(f"{json.dumps(key)}:{encoded}")
+        parts.append(f"{_json_key(key) if type(key) is str else json.dumps(key)}:{encoded}")
     return "{" + ",".join(parts) + "}"
 
 
@@ -149,7 +173,12 @@ class Ruleset:
             engine.retract_fact(self._handle, text)
         # read only once every action is completed, so a refused action leaves the session clean
         suffix = '":{"m":' + text + "}}"
-        fired = [self._rule_of(action, suffix) for action in actions]
+        cut = -len(suffix)
+        names = self._rule_names
+        fired = []
+        for action in actions:  # _rule_of, inlined: this loop runs for every rule fired
+            name = names.get(action[2:cut]) if action.endswith(suffix) and action.startswith('{"') else None
+            fired.append(self._rule_of(action, suffix) if name is None else name)
         if SENTINEL not in fired:
             raise EvaluationError("the engine's sentinel rule did not fire: evaluation is not trustworthy")
         fired.remove(SENTINEL)

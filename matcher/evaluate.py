@@ -69,11 +69,37 @@ def kleene(kind: type, truths: list[Truth]) -> Truth:
     raise TypeError(kind)  # pragma: no cover
 
 
+@dataclass(frozen=True)
+class _Scope:
+    """The nodes decided on one kind of fact (the patient, or an entry of one list), worked out once per trial."""
+
+    #: every node of the scope, unknown until a rule says otherwise
+    unknown: dict[int, Truth]
+    #: rule name -> (node index, truth) for the rules of this scope
+    meaning: dict[str, tuple[int, bool]]
+    #: (node index, kind, children) of the nodes that have parts, to check against Kleene logic
+    composite: tuple[tuple[int, type, tuple[int, ...]], ...]
+
+
+def _scopes(compiled: CompiledTrial) -> dict[str, _Scope]:
+    found: dict[str, _Scope] = {}
+    for scope in dict.fromkeys(node.scope for node in compiled.nodes):
+        nodes = [node for node in compiled.nodes if node.scope == scope]
+        found[scope] = _Scope(
+            {node.index: None for node in nodes},
+            {rule: meaning for rule, meaning in compiled.rule_meaning.items()
+             if compiled.nodes[meaning[0]].scope == scope},
+            tuple((node.index, type(node.node), node.children) for node in nodes if node.children),
+        )
+    return found
+
+
 class Evaluator:
     """Compiled trials loaded into the engine, ready to evaluate patients."""
 
     def __init__(self, compiled: Iterable[CompiledTrial]) -> None:
         self.compiled = {trial.trial.id: trial for trial in compiled}
+        self._scopes = {trial_id: _scopes(trial) for trial_id, trial in self.compiled.items()}
         self._rulesets: dict[str, Ruleset] = {}
         try:
             for trial_id, trial in self.compiled.items():
@@ -138,29 +164,34 @@ class Evaluator:
             results[name] = QueryEvaluation(name, None if evaluated is None else tuple(evaluated), truth)
         return results
 
-    @staticmethod
-    def _decide(compiled: CompiledTrial, fired: list[str], scope: str) -> dict[int, Truth]:
-        truths: dict[int, Truth] = {node.index: None for node in compiled.nodes if node.scope == scope}
+    def _decide(self, compiled: CompiledTrial, fired: list[str], scope: str) -> dict[int, Truth]:
+        plan = self._scopes[compiled.trial.id].get(scope)
+        if plan is None:  # no node of this scope: any rule fired is out of place
+            plan = _Scope({}, {}, ())
+        truths = dict(plan.unknown)
+        meaning = plan.meaning
         for rule in fired:
-            if rule not in compiled.rule_meaning:
-                raise EvaluationError(f"the engine fired an unknown rule {rule!r}")
-            index, truth = compiled.rule_meaning[rule]
-            if compiled.nodes[index].scope != scope:
+            found = meaning.get(rule)
+            if found is None:
+                if rule not in compiled.rule_meaning:
+                    raise EvaluationError(f"the engine fired an unknown rule {rule!r}")
+                index = compiled.rule_meaning[rule][0]
                 raise EvaluationError(f"rule {rule} fired on a {scope} fact but belongs to "
                                       f"{compiled.nodes[index].scope}")
+            index, truth = found
             if truths[index] is not None and truths[index] != truth:
                 node = compiled.nodes[index]
                 raise EvaluationError(f"node {index} of {node.owner} is both true and false: compiler bug",
                                       criterion=node.owner)
             truths[index] = truth
-        for index, found in truths.items():
-            node = compiled.nodes[index]
-            if node.children:
-                expected = kleene(type(node.node), [truths[c] for c in node.children])
-                if found != expected:
-                    raise EvaluationError(
-                        f"the engine says node {index} of {node.owner} is {found} but its parts give "
-                        f"{expected}: refusing to answer", criterion=node.owner)
+        for index, kind, parts in plan.composite:
+            found_truth = truths[index]
+            expected = kleene(kind, [truths[c] for c in parts])
+            if found_truth != expected:
+                node = compiled.nodes[index]
+                raise EvaluationError(
+                    f"the engine says node {index} of {node.owner} is {found_truth} but its parts give "
+                    f"{expected}: refusing to answer", criterion=node.owner)
         return truths
 
 
