@@ -116,15 +116,37 @@ def encode_fact(fact: dict[str, Any]) -> str:
 
 def _encode_definition(definition: Any) -> str:
     """JSON for a ruleset definition, with numbers in fixed-point notation."""
-    if isinstance(definition, dict):
-        return "{" + ",".join(f"{json.dumps(k)}:{_encode_definition(v)}" for k, v in definition.items()) + "}"
-    if isinstance(definition, list):
-        return "[" + ",".join(_encode_definition(v) for v in definition) + "]"
-    if isinstance(definition, bool) or definition is None or isinstance(definition, str):
-        return json.dumps(definition, ensure_ascii=False)
-    if isinstance(definition, (int, float)):
-        return engine_number(definition)
-    raise EvaluationError(f"cannot encode {definition!r} for the engine")
+    out: list[str] = []
+    _write_definition(definition, out)
+    return "".join(out)
+
+
+def _write_definition(value: Any, out: list[str]) -> None:
+    """Append ``value``'s JSON to ``out`` (one list for the whole definition: it is part of start-up)."""
+    if isinstance(value, dict):
+        out.append("{")
+        for position, (key, item) in enumerate(value.items()):
+            if position:
+                out.append(",")
+            out.append(_json_key(key) if type(key) is str else json.dumps(key))
+            out.append(":")
+            _write_definition(item, out)
+        out.append("}")
+    elif isinstance(value, list):
+        out.append("[")
+        for position, item in enumerate(value):
+            if position:
+                out.append(",")
+            _write_definition(item, out)
+        out.append("]")
+    elif type(value) is str:
+        out.append(_json_string(value))
+    elif isinstance(value, bool) or value is None or isinstance(value, str):
+        out.append(json.dumps(value, ensure_ascii=False))
+    elif isinstance(value, (int, float)):
+        out.append(engine_number(value))
+    else:
+        raise EvaluationError(f"cannot encode {value!r} for the engine")
 
 
 class Ruleset:
@@ -143,7 +165,7 @@ class Ruleset:
             raise EvaluationError(f"durable-rules rejected the compiled ruleset {label}: {exc}") from None
         self._engine = engine
         #: rule names as the engine writes them in an action (JSON string content) -> the name
-        self._rule_names = {json.dumps(name)[1:-1]: name for name in definition}
+        self._rule_names = {_json_key(name)[1:-1]: name for name in definition}
 
     def fire(self, fact: dict[str, Any]) -> list[str]:
         """Assert ``fact``, return the names of the rules it matched, then retract it."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .compile import PATIENT_KIND, CompiledTrial, query_key
 from .engine import Ruleset
@@ -69,8 +69,7 @@ def kleene(kind: type, truths: list[Truth]) -> Truth:
     raise TypeError(kind)  # pragma: no cover
 
 
-@dataclass(frozen=True)
-class _Scope:
+class _Scope(NamedTuple):
     """The nodes decided on one kind of fact (the patient, or an entry of one list), worked out once per trial."""
 
     #: every node of the scope, unknown until a rule says otherwise

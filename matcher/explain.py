@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from .compile import PATIENT_KIND, CompiledTrial
 from .evaluate import Evaluation, ItemEvaluation, QueryEvaluation, Truth
@@ -112,8 +112,7 @@ def _truth_word(truth: Truth) -> str:
 _LEAF, _NOT, _BRANCH = 0, 1, 2
 
 
-@dataclass(frozen=True)
-class _NodePlan:
+class _NodePlan(NamedTuple):
     """A compiled node as explanations need it, worked out once per trial."""
 
     #: _LEAF (comparison, query, manual part), _NOT, or _BRANCH (all/any)
@@ -132,15 +131,13 @@ class _NodePlan:
     manual_line: str = ""
 
 
-@dataclass(frozen=True)
-class _QueryPlan:
+class _QueryPlan(NamedTuple):
     spec: Query
     listed: ListSpec
     root: int
 
 
-@dataclass(frozen=True)
-class _Plan:
+class _Plan(NamedTuple):
     nodes: tuple[_NodePlan, ...]
     queries: dict[str, _QueryPlan]
     #: criterion id -> the criterion's notes and those of the queries it uses (see _readings)
