@@ -23,6 +23,7 @@ import functools
 import itertools
 import json
 import math
+import operator
 from typing import Any
 
 from .errors import EngineUnavailableError, EvaluationError
@@ -186,25 +187,32 @@ class Ruleset:
             started = engine.start_action_for_state(self._handle, state_handle)
             if started:
                 actions.append(started[1])
-                while True:
-                    following = engine.complete_and_start_action(self._handle, state_handle)
-                    if not following:
-                        break
-                    actions.append(following)
+                # the engine answers None when no action is left
+                actions.extend(iter(functools.partial(engine.complete_and_start_action, self._handle,
+                                                      state_handle), None))
         finally:
             engine.retract_fact(self._handle, text)
         # read only once every action is completed, so a refused action leaves the session clean
         suffix = '":{"m":' + text + "}}"
-        cut = -len(suffix)
-        names = self._rule_names
-        fired = []
-        for action in actions:  # _rule_of, inlined: this loop runs for every rule fired
-            name = names.get(action[2:cut]) if action.endswith(suffix) and action.startswith('{"') else None
-            fired.append(self._rule_of(action, suffix) if name is None else name)
+        fired = self._rules_of(actions, suffix)
         if SENTINEL not in fired:
             raise EvaluationError("the engine's sentinel rule did not fire: evaluation is not trustworthy")
         fired.remove(SENTINEL)
         return fired
+
+    def _rules_of(self, actions: list[str], suffix: str) -> list[str]:
+        """:meth:`_rule_of` for every action at once (it runs for every rule fired: ~37 per fact).
+
+        Each action must be ``{"<rule>`` + ``suffix``. The name is what lies between the two if it
+        has that form; rebuilding every action from its name and comparing the whole text checks
+        the form of each one (an action too short to hold both would make the rebuilt text longer).
+        """
+        keys = list(map(operator.itemgetter(slice(2, -len(suffix))), actions))
+        if "".join(actions) == '{"' + (suffix + '{"').join(keys) + suffix:
+            fired = list(map(self._rule_names.get, keys))
+            if None not in fired:
+                return fired  # type: ignore[return-value]  # None was ruled out
+        return [self._rule_of(action, suffix) for action in actions]  # raises, naming the odd action
 
     def _rule_of(self, action: str, suffix: str) -> str:
         """The rule an action fired, read from its JSON without decoding the fact it carries.
