@@ -80,6 +80,31 @@ class _Scope(NamedTuple):
     composite: tuple[tuple[int, type, tuple[int, ...]], ...]
 
 
+class _Reads(NamedTuple):
+    """What one trial reads from a patient, with the engine's keys, worked out once per trial."""
+
+    #: (field name, extractor, fact key) of the patient fields the criteria compare
+    patient: tuple[tuple[str, Any, str], ...]
+    #: list name -> (field name, extractor, fact key) of the entry fields its queries compare
+    items: dict[str, tuple[tuple[str, Any, str], ...]]
+    #: list name -> (query name, root node index) of the queries over it
+    queries: dict[str, tuple[tuple[str, int], ...]]
+    #: query name -> the patient fact's key for its result
+    query_keys: dict[str, str]
+
+
+def _reads(compiled: CompiledTrial) -> _Reads:
+    return _Reads(
+        tuple((name, PATIENT_FIELDS[name].extract, fact_key(name)) for name in compiled.patient_fields),
+        {over: tuple((name, LISTS[over].fields[name].extract, fact_key(name)) for name in names)
+         for over, names in compiled.item_fields.items()},
+        {over: tuple((name, compiled.query_roots[name]) for name, query in compiled.trial.queries.items()
+                     if query.over == over)
+         for over in compiled.item_fields},
+        {name: query_key(name) for name in compiled.trial.queries},
+    )
+
+
 def _scopes(compiled: CompiledTrial) -> dict[str, _Scope]:
     found: dict[str, _Scope] = {}
     for scope in dict.fromkeys(node.scope for node in compiled.nodes):
@@ -99,6 +124,7 @@ class Evaluator:
     def __init__(self, compiled: Iterable[CompiledTrial]) -> None:
         self.compiled = {trial.trial.id: trial for trial in compiled}
         self._scopes = {trial_id: _scopes(trial) for trial_id, trial in self.compiled.items()}
+        self._reads = {trial_id: _reads(trial) for trial_id, trial in self.compiled.items()}
         self._rulesets: dict[str, Ruleset] = {}
         try:
             for trial_id, trial in self.compiled.items():
@@ -121,46 +147,51 @@ class Evaluator:
     def evaluate(self, profile: PatientProfile, as_of: dt.date, trial_id: str) -> Evaluation:
         compiled = self.compiled[trial_id]
         ruleset = self._rulesets[trial_id]
+        reads = self._reads[trial_id]
         queries: dict[str, QueryEvaluation] = {}
-        for over, names in compiled.item_fields.items():
-            queries.update(self._run_queries(compiled, ruleset, profile, as_of, over, names))
-        readings = {name: PATIENT_FIELDS[name].extract(profile, as_of) for name in compiled.patient_fields}
+        for over, fields in reads.items.items():
+            queries.update(self._run_queries(compiled, ruleset, profile, as_of, over, fields, reads.queries[over]))
+        readings: dict[str, Reading] = {}
         fact: dict[str, Any] = {"kind": PATIENT_KIND}
-        for name, reading in readings.items():
+        for name, extract, key in reads.patient:
+            reading = readings[name] = extract(profile, as_of)
             if isinstance(reading, Observation):
-                fact[fact_key(name)] = reading.value
+                fact[key] = reading.value
+        query_keys = reads.query_keys
         for name, query in queries.items():
             if query.truth is not None:
-                fact[query_key(name)] = query.truth
+                fact[query_keys[name]] = query.truth
         truths = self._decide(compiled, ruleset.fire(fact), PATIENT_KIND)
         return Evaluation(compiled, profile, as_of, truths, readings, queries)
 
     def _run_queries(self, compiled: CompiledTrial, ruleset: Ruleset, profile: PatientProfile, as_of: dt.date,
-                     over: str, names: tuple[str, ...]) -> dict[str, QueryEvaluation]:
+                     over: str, fields: tuple[tuple[str, Any, str], ...],
+                     roots: tuple[tuple[str, int], ...]) -> dict[str, QueryEvaluation]:
         spec = LISTS[over]
         items = spec.items(profile)
-        evaluated: list[ItemEvaluation] | None = None
+        evaluated: tuple[ItemEvaluation, ...] | None = None
         if items is not None:
-            evaluated = []
+            entries = []
             for index, item in enumerate(items):
                 if not spec.visible(item, as_of):
                     continue
-                readings = {name: spec.fields[name].extract(item, index, profile, as_of) for name in names}
+                readings: dict[str, Reading] = {}
                 fact: dict[str, Any] = {"kind": over, "item": index}
-                fact.update({fact_key(n): r.value for n, r in readings.items() if isinstance(r, Observation)})
+                for name, extract, key in fields:
+                    reading = readings[name] = extract(item, index, profile, as_of)
+                    if isinstance(reading, Observation):
+                        fact[key] = reading.value
                 truths = self._decide(compiled, ruleset.fire(fact), over)
-                evaluated.append(ItemEvaluation(index, spec.item_label(item), truths, readings))
+                entries.append(ItemEvaluation(index, spec.item_label(item), truths, readings))
+            evaluated = tuple(entries)
         results = {}
-        for name, query in compiled.trial.queries.items():
-            if query.over != over:
-                continue
-            root = compiled.query_roots[name]
+        for name, root in roots:
             if evaluated is None:
                 truth: Truth = None
             else:
                 outcomes = [item.truths[root] for item in evaluated]
                 truth = True if True in outcomes else (None if None in outcomes else False)
-            results[name] = QueryEvaluation(name, None if evaluated is None else tuple(evaluated), truth)
+            results[name] = QueryEvaluation(name, evaluated, truth)
         return results
 
     def _decide(self, compiled: CompiledTrial, fired: list[str], scope: str) -> dict[int, Truth]:
