@@ -206,7 +206,7 @@ class _Explainer:
         self.ev = evaluation
         self.plan = _plan(evaluation.compiled)
         self.nodes = self.plan.nodes
-        self._lines: dict[tuple[int, bool], str] = {}
+        self._lines: dict[int, str] = {}
         self._query_lines: dict[tuple[str, bool], str] = {}
         self._contributions: dict[int, _Contribution] = {}
         self._entry_leaf_memo: dict[tuple[str, int], list[int]] = {}
@@ -328,20 +328,16 @@ class _Explainer:
 
     def leaf_line(self, index: int, brief: bool = False) -> str:
         plan = self.nodes[index]
-        if not plan.query:
-            brief = False  # only a query has a brief form
-        key = (index, brief)
-        line = self._lines.get(key)
+        if plan.query:  # several criteria may use one query: its lines are worked out once
+            key = (plan.query, brief)
+            line = self._query_lines.get(key)
+            if line is None:
+                line = self._query_lines[key] = self.query_line(self.ev.queries[plan.query], brief)
+            return line
+        line = self._lines.get(index)  # a comparison's line serves as detail and as reason
         if line is None:
-            if plan.spec is not None:
-                line = self.comparison_line(index, self.ev.truths, self.ev.readings[plan.field])
-            elif plan.query:  # several criteria may use one query: its line is worked out once
-                line = self._query_lines.get((plan.query, brief))
-                if line is None:
-                    line = self._query_lines[plan.query, brief] = self.query_line(self.ev.queries[plan.query], brief)
-            else:
-                line = plan.manual_line
-            self._lines[key] = line
+            line = self._lines[index] = plan.manual_line if plan.spec is None else \
+                self.comparison_line(index, self.ev.truths, self.ev.readings[plan.field])
         return line
 
     def needs_data(self, index: int) -> bool:
@@ -370,11 +366,12 @@ class _Explainer:
         root = evaluation.compiled.criterion_roots[criterion.id]
         truth = evaluation.truths[root]
         every_leaf = self.nodes[root].leaves
-        details = tuple(self.leaf_line(leaf) for leaf in every_leaf)
+        leaf_line = self.leaf_line
+        details = tuple([leaf_line(leaf) for leaf in every_leaf])
         values: dict[str, ValueUsed] = {}
         self.collect(every_leaf, values, [])
         leaves = self.deciding(root, evaluation.truths)
-        reason = "; ".join(self.leaf_line(i, brief=True) for i in leaves)
+        reason = "; ".join([leaf_line(i, True) for i in leaves])
         outcome = _OUTCOMES[truth]
         missing: list[str] = []
         if truth is None:
