@@ -39,11 +39,10 @@ import datetime as dt
 import json
 import textwrap
 from collections.abc import Sequence
-from dataclasses import fields
 from typing import Any
 
 from .engine import engine_version
-from .explain import CriterionResult, TrialResult, ValueUsed
+from .explain import CriterionResult, TrialResult
 
 SCHEMA_VERSION = 1
 
@@ -85,23 +84,24 @@ def trial_json(result: TrialResult) -> dict[str, Any]:
     }
 
 
-_CRITERION_FIELDS = tuple(f.name for f in fields(CriterionResult))
-_VALUE_FIELDS = tuple(f.name for f in fields(ValueUsed))
-
-
 def _criterion_json(result: CriterionResult) -> dict[str, Any]:
-    """Every field of the result, in declaration order (what ``dataclasses.asdict`` gives, without its deep copies)."""
-    data = {name: getattr(result, name) for name in _CRITERION_FIELDS}
-    data["values"] = [_value_json(value) for value in result.values]
-    for key in ("details", "missing", "notes"):
-        data[key] = list(data[key])
-    return data
-
-
-def _value_json(value: ValueUsed) -> dict[str, Any]:
-    data = {name: getattr(value, name) for name in _VALUE_FIELDS}
-    data["date"] = value.date.isoformat() if value.date else None
-    return data
+    """Every field of the result, in declaration order: what ``dataclasses.asdict`` gives (tests/test_render.py
+    holds the two equal), written out because asdict's deep copies were a third of the evaluation time."""
+    return {
+        "id": result.id,
+        "kind": result.kind,
+        "text": result.text,
+        "outcome": result.outcome,
+        "reason": result.reason,
+        "details": list(result.details),
+        "values": [
+            {"field": value.field, "label": value.label, "value": value.value, "source": value.source,
+             "date": value.date.isoformat() if value.date else None, "derivation": value.derivation}
+            for value in result.values
+        ],
+        "missing": list(result.missing),
+        "notes": list(result.notes),
+    }
 
 
 # ------------------------------------------------------------------ text
