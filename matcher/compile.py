@@ -26,7 +26,7 @@ both readings are true and false only where both are false.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .errors import RuleFileError
@@ -81,6 +81,8 @@ class CompiledTrial:
     patient_fields: tuple[str, ...]
     #: list name -> item fields its queries use
     item_fields: dict[str, tuple[str, ...]]
+    #: what later stages work out from this trial alone, kept so it is worked out once (explain.py's texts)
+    derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def compile_trial(trial: Trial) -> CompiledTrial:

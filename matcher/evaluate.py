@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .compile import PATIENT_KIND, CompiledTrial, query_key
 from .engine import Ruleset
@@ -69,11 +69,62 @@ def kleene(kind: type, truths: list[Truth]) -> Truth:
     raise TypeError(kind)  # pragma: no cover
 
 
+class _Scope(NamedTuple):
+    """The nodes decided on one kind of fact (the patient, or an entry of one list), worked out once per trial."""
+
+    #: every node of the scope, unknown until a rule says otherwise
+    unknown: dict[int, Truth]
+    #: rule name -> (node index, truth) for the rules of this scope
+    meaning: dict[str, tuple[int, bool]]
+    #: (node index, kind, children) of the nodes that have parts, to check against Kleene logic
+    composite: tuple[tuple[int, type, tuple[int, ...]], ...]
+
+
+class _Reads(NamedTuple):
+    """What one trial reads from a patient, with the engine's keys, worked out once per trial."""
+
+    #: (field name, extractor, fact key) of the patient fields the criteria compare
+    patient: tuple[tuple[str, Any, str], ...]
+    #: list name -> (field name, extractor, fact key) of the entry fields its queries compare
+    items: dict[str, tuple[tuple[str, Any, str], ...]]
+    #: list name -> (query name, root node index) of the queries over it
+    queries: dict[str, tuple[tuple[str, int], ...]]
+    #: query name -> the patient fact's key for its result
+    query_keys: dict[str, str]
+
+
+def _reads(compiled: CompiledTrial) -> _Reads:
+    return _Reads(
+        tuple((name, PATIENT_FIELDS[name].extract, fact_key(name)) for name in compiled.patient_fields),
+        {over: tuple((name, LISTS[over].fields[name].extract, fact_key(name)) for name in names)
+         for over, names in compiled.item_fields.items()},
+        {over: tuple((name, compiled.query_roots[name]) for name, query in compiled.trial.queries.items()
+                     if query.over == over)
+         for over in compiled.item_fields},
+        {name: query_key(name) for name in compiled.trial.queries},
+    )
+
+
+def _scopes(compiled: CompiledTrial) -> dict[str, _Scope]:
+    found: dict[str, _Scope] = {}
+    for scope in dict.fromkeys(node.scope for node in compiled.nodes):
+        nodes = [node for node in compiled.nodes if node.scope == scope]
+        found[scope] = _Scope(
+            {node.index: None for node in nodes},
+            {rule: meaning for rule, meaning in compiled.rule_meaning.items()
+             if compiled.nodes[meaning[0]].scope == scope},
+            tuple((node.index, type(node.node), node.children) for node in nodes if node.children),
+        )
+    return found
+
+
 class Evaluator:
     """Compiled trials loaded into the engine, ready to evaluate patients."""
 
     def __init__(self, compiled: Iterable[CompiledTrial]) -> None:
         self.compiled = {trial.trial.id: trial for trial in compiled}
+        self._scopes = {trial_id: _scopes(trial) for trial_id, trial in self.compiled.items()}
+        self._reads = {trial_id: _reads(trial) for trial_id, trial in self.compiled.items()}
         self._rulesets: dict[str, Ruleset] = {}
         try:
             for trial_id, trial in self.compiled.items():
@@ -96,71 +147,81 @@ class Evaluator:
     def evaluate(self, profile: PatientProfile, as_of: dt.date, trial_id: str) -> Evaluation:
         compiled = self.compiled[trial_id]
         ruleset = self._rulesets[trial_id]
+        reads = self._reads[trial_id]
         queries: dict[str, QueryEvaluation] = {}
-        for over, names in compiled.item_fields.items():
-            queries.update(self._run_queries(compiled, ruleset, profile, as_of, over, names))
-        readings = {name: PATIENT_FIELDS[name].extract(profile, as_of) for name in compiled.patient_fields}
+        for over, fields in reads.items.items():
+            queries.update(self._run_queries(compiled, ruleset, profile, as_of, over, fields, reads.queries[over]))
+        readings: dict[str, Reading] = {}
         fact: dict[str, Any] = {"kind": PATIENT_KIND}
-        for name, reading in readings.items():
+        for name, extract, key in reads.patient:
+            reading = readings[name] = extract(profile, as_of)
             if isinstance(reading, Observation):
-                fact[fact_key(name)] = reading.value
+                fact[key] = reading.value
+        query_keys = reads.query_keys
         for name, query in queries.items():
             if query.truth is not None:
-                fact[query_key(name)] = query.truth
+                fact[query_keys[name]] = query.truth
         truths = self._decide(compiled, ruleset.fire(fact), PATIENT_KIND)
         return Evaluation(compiled, profile, as_of, truths, readings, queries)
 
     def _run_queries(self, compiled: CompiledTrial, ruleset: Ruleset, profile: PatientProfile, as_of: dt.date,
-                     over: str, names: tuple[str, ...]) -> dict[str, QueryEvaluation]:
+                     over: str, fields: tuple[tuple[str, Any, str], ...],
+                     roots: tuple[tuple[str, int], ...]) -> dict[str, QueryEvaluation]:
         spec = LISTS[over]
         items = spec.items(profile)
-        evaluated: list[ItemEvaluation] | None = None
+        evaluated: tuple[ItemEvaluation, ...] | None = None
         if items is not None:
-            evaluated = []
+            entries = []
             for index, item in enumerate(items):
                 if not spec.visible(item, as_of):
                     continue
-                readings = {name: spec.fields[name].extract(item, index, profile, as_of) for name in names}
+                readings: dict[str, Reading] = {}
                 fact: dict[str, Any] = {"kind": over, "item": index}
-                fact.update({fact_key(n): r.value for n, r in readings.items() if isinstance(r, Observation)})
+                for name, extract, key in fields:
+                    reading = readings[name] = extract(item, index, profile, as_of)
+                    if isinstance(reading, Observation):
+                        fact[key] = reading.value
                 truths = self._decide(compiled, ruleset.fire(fact), over)
-                evaluated.append(ItemEvaluation(index, spec.item_label(item), truths, readings))
+                entries.append(ItemEvaluation(index, spec.item_label(item), truths, readings))
+            evaluated = tuple(entries)
         results = {}
-        for name, query in compiled.trial.queries.items():
-            if query.over != over:
-                continue
-            root = compiled.query_roots[name]
+        for name, root in roots:
             if evaluated is None:
                 truth: Truth = None
             else:
                 outcomes = [item.truths[root] for item in evaluated]
                 truth = True if True in outcomes else (None if None in outcomes else False)
-            results[name] = QueryEvaluation(name, None if evaluated is None else tuple(evaluated), truth)
+            results[name] = QueryEvaluation(name, evaluated, truth)
         return results
 
-    @staticmethod
-    def _decide(compiled: CompiledTrial, fired: list[str], scope: str) -> dict[int, Truth]:
-        truths: dict[int, Truth] = {node.index: None for node in compiled.nodes if node.scope == scope}
+    def _decide(self, compiled: CompiledTrial, fired: list[str], scope: str) -> dict[int, Truth]:
+        plan = self._scopes[compiled.trial.id].get(scope)
+        if plan is None:  # no node of this scope: any rule fired is out of place
+            plan = _Scope({}, {}, ())
+        truths = dict(plan.unknown)
+        meaning = plan.meaning
         for rule in fired:
-            if rule not in compiled.rule_meaning:
-                raise EvaluationError(f"the engine fired an unknown rule {rule!r}")
-            index, truth = compiled.rule_meaning[rule]
-            if compiled.nodes[index].scope != scope:
+            found = meaning.get(rule)
+            if found is None:
+                if rule not in compiled.rule_meaning:
+                    raise EvaluationError(f"the engine fired an unknown rule {rule!r}")
+                index = compiled.rule_meaning[rule][0]
                 raise EvaluationError(f"rule {rule} fired on a {scope} fact but belongs to "
                                       f"{compiled.nodes[index].scope}")
+            index, truth = found
             if truths[index] is not None and truths[index] != truth:
                 node = compiled.nodes[index]
                 raise EvaluationError(f"node {index} of {node.owner} is both true and false: compiler bug",
                                       criterion=node.owner)
             truths[index] = truth
-        for index, found in truths.items():
-            node = compiled.nodes[index]
-            if node.children:
-                expected = kleene(type(node.node), [truths[c] for c in node.children])
-                if found != expected:
-                    raise EvaluationError(
-                        f"the engine says node {index} of {node.owner} is {found} but its parts give "
-                        f"{expected}: refusing to answer", criterion=node.owner)
+        for index, kind, parts in plan.composite:
+            found_truth = truths[index]
+            expected = kleene(kind, [truths[c] for c in parts])
+            if found_truth != expected:
+                node = compiled.nodes[index]
+                raise EvaluationError(
+                    f"the engine says node {index} of {node.owner} is {found_truth} but its parts give "
+                    f"{expected}: refusing to answer", criterion=node.owner)
         return truths
 
 

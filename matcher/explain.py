@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
-from .compile import CompiledNode
+from .compile import PATIENT_KIND, CompiledTrial
 from .evaluate import Evaluation, ItemEvaluation, QueryEvaluation, Truth
-from .fields import LISTS, PATIENT_FIELDS, Absence, FieldSpec, Observation
+from .fields import LISTS, PATIENT_FIELDS, Absence, FieldSpec, ListSpec, Observation
 from .fields import Reading as FieldReading
-from .rules import OPERATORS, Comparison, Criterion, ManualPart, Not, QueryRef, Reading, walk
+from .rules import OPERATORS, Comparison, Criterion, ManualPart, Not, Query, QueryRef, Reading, Trial, walk
 
 Outcome = Literal["met", "not_met", "unknown", "manual"]
 Verdict = Literal["eligible", "ineligible", "undetermined"]
@@ -100,162 +100,287 @@ def _threshold_text(node: Reading, spec: FieldSpec) -> str:
     return f"{op.symbol} {written}"
 
 
+_TRUTH_WORDS: dict[Truth, str] = {True: "true", False: "false", None: "unknown"}
+_ANSWER_WORDS: dict[Truth, str] = {True: "yes", False: "no", None: "unknown"}
+
+
 def _truth_word(truth: Truth) -> str:
-    return {True: "true", False: "false", None: "unknown"}[truth]
+    return _TRUTH_WORDS[truth]
+
+
+# ------------------------------------------------------------------ what depends on the rule file only
+_LEAF, _NOT, _BRANCH = 0, 1, 2
+
+
+class _NodePlan(NamedTuple):
+    """A compiled node as explanations need it, worked out once per trial."""
+
+    #: _LEAF (comparison, query, manual part), _NOT, or _BRANCH (all/any)
+    shape: int
+    children: tuple[int, ...]
+    #: comparisons, queries and manual parts under the node, in rule order (itself for a leaf)
+    leaves: tuple[int, ...]
+    #: comparisons: the field read, its spec (patient or list entry), the label and threshold texts
+    field: str = ""
+    spec: FieldSpec | None = None
+    label: str = ""
+    thresholds: tuple[str, ...] = ()
+    threshold: str = ""
+    #: queries: the query's name; manual parts: the line that says so
+    query: str = ""
+    manual_line: str = ""
+
+
+class _QueryPlan(NamedTuple):
+    spec: Query
+    listed: ListSpec
+    root: int
+
+
+class _Plan(NamedTuple):
+    nodes: tuple[_NodePlan, ...]
+    queries: dict[str, _QueryPlan]
+    #: criterion id -> the criterion's notes and those of the queries it uses (see _readings)
+    notes: dict[str, tuple[str, ...]]
+
+
+def _plan(compiled: CompiledTrial) -> _Plan:
+    """Everything explanations need that depends only on the rule file, built on first use and kept."""
+    cached = compiled.derived.get("explain")
+    if isinstance(cached, _Plan):
+        return cached
+    nodes: list[_NodePlan] = []
+    for compiled_node in compiled.nodes:
+        node = compiled_node.node
+        if isinstance(node, Comparison):
+            scope = compiled_node.scope
+            spec = PATIENT_FIELDS[node.field] if scope == PATIENT_KIND else LISTS[scope].fields[node.field]
+            thresholds = tuple(_threshold_text(r, spec) for r in node.readings)
+            threshold = thresholds[0] if len(thresholds) == 1 else \
+                f"{thresholds[0]}, or as read otherwise {thresholds[1]}"
+            plan = _NodePlan(_LEAF, compiled_node.children, (compiled_node.index,), node.field, spec,
+                             node.label or spec.label, thresholds, threshold)
+        elif isinstance(node, QueryRef):
+            plan = _NodePlan(_LEAF, (), (compiled_node.index,), query=node.query)
+        elif isinstance(node, ManualPart):
+            plan = _NodePlan(_LEAF, (), (compiled_node.index,), manual_line=f"left to the clinician: {node.reason}")
+        else:
+            leaves = tuple(leaf for child in compiled_node.children for leaf in nodes[child].leaves)
+            plan = _NodePlan(_NOT if isinstance(node, Not) else _BRANCH, compiled_node.children, leaves)
+        nodes.append(plan)  # children come before their parent (compile.py numbers them so)
+    trial = compiled.trial
+    queries = {name: _QueryPlan(query, LISTS[query.over], compiled.query_roots[name])
+               for name, query in trial.queries.items()}
+    notes = {criterion.id: _readings(trial, criterion) for criterion in trial.criteria}
+    built = _Plan(tuple(nodes), queries, notes)
+    compiled.derived["explain"] = built
+    return built
+
+
+def _readings(trial: Trial, criterion: Criterion) -> tuple[str, ...]:
+    """The criterion's notes, then those of the queries it uses (each once): every reading behind it."""
+    notes = list(criterion.notes)
+    if criterion.condition is not None:
+        queries = trial.queries
+        used = dict.fromkeys(n.query for n in walk(criterion.condition) if isinstance(n, QueryRef))
+        for name in used:
+            notes += [f"({queries[name].label}) {note}" for note in queries[name].notes if note not in notes]
+    return tuple(notes)
+
+
+# ------------------------------------------------------------------ what depends on the patient
+#: what a leaf adds to a criterion's values (key -> value used) and to the data to collect, in order
+_Contribution = tuple[tuple[tuple[str, ValueUsed], ...], tuple[str, ...]]
 
 
 class _Explainer:
     """Builds explanation lines from the engine's node values and the readings facts were built from.
 
     Patient-level nodes read ``evaluation.truths`` and ``evaluation.readings``; the nodes of a
-    query read the same from each list entry (``ItemEvaluation``).
+    query read the same from each list entry (``ItemEvaluation``). One explainer serves every
+    criterion of an evaluation, so a line or a query's entries are worked out once even where
+    several criteria (or a criterion's details and its reason) show them.
     """
 
     def __init__(self, evaluation: Evaluation) -> None:
         self.ev = evaluation
-        self.nodes = evaluation.compiled.nodes
+        self.plan = _plan(evaluation.compiled)
+        self.nodes = self.plan.nodes
+        self._lines: dict[int, str] = {}
+        self._query_lines: dict[tuple[str, bool], str] = {}
+        self._contributions: dict[int, _Contribution] = {}
+        self._entry_leaf_memo: dict[tuple[str, int], list[int]] = {}
 
     # -------------------------------------------------------------- comparisons
-    def comparison_line(self, index: int, truths: dict[int, Truth], reading: FieldReading, spec: FieldSpec) -> str:
-        compiled = self.nodes[index]
-        node = compiled.node
-        assert isinstance(node, Comparison)
-        truth = truths[index]
-        per_reading = [truths[child] for child in compiled.children]  # the two readings of a disputed boundary
-        label = node.label or spec.label
-        thresholds = [_threshold_text(r, spec) for r in node.readings]
-        threshold = thresholds[0] if len(thresholds) == 1 else f"{thresholds[0]}, or as read otherwise {thresholds[1]}"
+    def comparison_line(self, index: int, truths: dict[int, Truth], reading: FieldReading) -> str:
+        plan = self.nodes[index]
         if isinstance(reading, Absence):
-            return f"{label}: unknown, {reading.reason} (needs {threshold})"
+            return f"{plan.label}: unknown, {reading.reason} (needs {plan.threshold})"
         when = ""
         if reading.date and reading.source.startswith(("labs", "disease", "pregnancy.tests")):
             days = (self.ev.as_of - reading.date).days
             when = f" on {reading.date} ({days} day{'s' if days != 1 else ''} before the as-of date)"
-        if len(per_reading) == 2 and per_reading[0] != per_reading[1]:
-            return (f"{label}: {reading.display}{when} (disputed boundary: {thresholds[0]}: "
-                    f"{_truth_word(per_reading[0])}, but as read otherwise {thresholds[1]}: "
-                    f"{_truth_word(per_reading[1])}; the clinician decides)")
-        return f"{label}: {reading.display}{when} ({threshold}: {_truth_word(truth)})"
+        if plan.children:  # the two readings of a disputed boundary
+            first, second = truths[plan.children[0]], truths[plan.children[1]]
+            if first != second:
+                return (f"{plan.label}: {reading.display}{when} (disputed boundary: {plan.thresholds[0]}: "
+                        f"{_TRUTH_WORDS[first]}, but as read otherwise {plan.thresholds[1]}: "
+                        f"{_TRUTH_WORDS[second]}; the clinician decides)")
+        return f"{plan.label}: {reading.display}{when} ({plan.threshold}: {_TRUTH_WORDS[truths[index]]})"
 
     def deciding(self, index: int, truths: dict[int, Truth]) -> list[int]:
         """The leaves (comparisons, queries, manual parts) that decide node ``index``'s value."""
-        compiled = self.nodes[index]
-        if not compiled.children or isinstance(compiled.node, Comparison):
+        plan = self.nodes[index]
+        if plan.shape == _LEAF:
             return [index]
-        if isinstance(compiled.node, Not):
-            return self.deciding(compiled.children[0], truths)
+        if plan.shape == _NOT:
+            return self.deciding(plan.children[0], truths)
         # all/any are decided by the children that share their value (Kleene logic)
-        chosen = [c for c in compiled.children if truths[c] == truths[index]]
+        value = truths[index]
+        chosen = [c for c in plan.children if truths[c] == value]
         result: list[int] = []
-        for child in chosen or list(compiled.children):
+        for child in chosen or plan.children:
             result.extend(self.deciding(child, truths))
         return result
 
     # -------------------------------------------------------------- list entries
     def _entry_leaves(self, query: QueryEvaluation, item: ItemEvaluation) -> list[int]:
-        return self.deciding(self.ev.compiled.query_roots[query.name], item.truths)
+        key = (query.name, item.index)
+        found = self._entry_leaf_memo.get(key)
+        if found is None:
+            found = self._entry_leaf_memo[key] = self.deciding(self.plan.queries[query.name].root, item.truths)
+        return found
 
     def _entry_line(self, query: QueryEvaluation, item: ItemEvaluation) -> str:
-        over = self.ev.compiled.trial.queries[query.name].over
-        fields = LISTS[over].fields
-        parts = []
-        for leaf in self._entry_leaves(query, item):
-            node = self.nodes[leaf].node
-            assert isinstance(node, Comparison)
-            parts.append(self.comparison_line(leaf, item.truths, item.readings[node.field], fields[node.field]))
+        over = self.plan.queries[query.name].spec.over
+        parts = [self.comparison_line(leaf, item.truths, item.readings[self.nodes[leaf].field])
+                 for leaf in self._entry_leaves(query, item)]
         return f"{over}[{item.index}] {item.description}: " + "; ".join(parts)
 
     def query_line(self, query: QueryEvaluation, brief: bool = False) -> str:
         """The query's answer with every entry that decided it (``brief``: the answer and the entries named)."""
-        spec = self.ev.compiled.trial.queries[query.name]
-        listed = LISTS[spec.over]
-        root = self.ev.compiled.query_roots[query.name]
+        plan = self.plan.queries[query.name]
+        spec, listed, root = plan.spec, plan.listed, plan.root
         if query.items is None:
             return f"{spec.label}: unknown ({listed.label} not recorded)"
         if query.truth is False and not query.items:
             return f"{spec.label}: no ({listed.label} recorded as empty)"
-        word = {True: "yes", False: "no", None: "unknown"}[query.truth]
         shown = [item for item in query.items if item.truths[root] == query.truth]
         if brief and query.truth is False:
             return f"{spec.label}: no (none of the {len(shown)} entries of the {listed.label} matches)"
         if brief and query.truth is True:
             return f"{spec.label}: yes, " + "; ".join(f"{spec.over}[{i.index}] {i.description}" for i in shown)
-        return f"{spec.label}: {word}, " + " | ".join(self._entry_line(query, item) for item in shown)
+        return f"{spec.label}: {_ANSWER_WORDS[query.truth]}, " + \
+            " | ".join(self._entry_line(query, item) for item in shown)
 
-    def _query_values(self, query: QueryEvaluation, values: dict[str, ValueUsed], missing: list[str]) -> None:
+    def _query_values(self, query: QueryEvaluation) -> _Contribution:
         """The entries' values that decided the query, and (when unknown) what would settle it."""
-        spec = self.ev.compiled.trial.queries[query.name]
-        listed = LISTS[spec.over]
-        root = self.ev.compiled.query_roots[query.name]
+        plan = self.plan.queries[query.name]
+        listed, root, over = plan.listed, plan.root, plan.spec.over
         if query.items is None:
-            if listed.collect not in missing:
-                missing.append(listed.collect)
-            return
+            return (), (listed.collect,)
+        values: list[tuple[str, ValueUsed]] = []
+        missing: list[str] = []
         for item in query.items:
             if item.truths[root] != query.truth:
                 continue
             for leaf in self._entry_leaves(query, item):
-                node = self.nodes[leaf].node
-                assert isinstance(node, Comparison)
-                reading = item.readings[node.field]
-                key = f"{spec.over}[{item.index}].{node.field}"
+                field_name = self.nodes[leaf].field
+                reading = item.readings[field_name]
+                key = f"{over}[{item.index}].{field_name}"
                 if isinstance(reading, Observation):
-                    values[key] = ValueUsed(key, listed.fields[node.field].label, reading.display, reading.source,
-                                            reading.date, reading.derivation)
-                elif reading.collect not in missing:
+                    values.append((key, ValueUsed(key, listed.fields[field_name].label, reading.display,
+                                                  reading.source, reading.date, reading.derivation)))
+                else:
                     missing.append(reading.collect)
+        return tuple(values), tuple(missing)
 
     # -------------------------------------------------------------- criteria
-    def lines(self, index: int, out: list[str], values: dict[str, ValueUsed], missing: list[str]) -> None:
-        """Detail lines for the comparisons, queries and manual parts under node ``index``."""
-        compiled = self.nodes[index]
-        node = compiled.node
-        if isinstance(node, (Comparison, QueryRef, ManualPart)):
-            out.append(self.leaf_line(index))
-        if isinstance(node, Comparison):
-            reading = self.ev.readings[node.field]
+    def contribution(self, leaf: int) -> _Contribution:
+        """What leaf ``leaf`` adds to a criterion's values and data to collect."""
+        found = self._contributions.get(leaf)
+        if found is not None:
+            return found
+        plan = self.nodes[leaf]
+        if plan.spec is not None:
+            reading = self.ev.readings[plan.field]
             if isinstance(reading, Observation):
-                values[node.field] = ValueUsed(node.field, PATIENT_FIELDS[node.field].label, reading.display,
-                                               reading.source, reading.date, reading.derivation)
-            elif reading.collect not in missing:
-                missing.append(reading.collect)
-            return
-        if isinstance(node, QueryRef):
-            self._query_values(self.ev.queries[node.query], values, missing)
-            return
-        if isinstance(node, ManualPart):
-            return
-        for child in compiled.children:
-            self.lines(child, out, values, missing)
+                found = (((plan.field, ValueUsed(plan.field, PATIENT_FIELDS[plan.field].label, reading.display,
+                                                 reading.source, reading.date, reading.derivation)),), ())
+            else:
+                found = ((), (reading.collect,))
+        elif plan.query:
+            found = self._query_values(self.ev.queries[plan.query])
+        else:
+            found = ((), ())
+        self._contributions[leaf] = found
+        return found
+
+    def collect(self, leaves: tuple[int, ...] | list[int], values: dict[str, ValueUsed], missing: list[str]) -> None:
+        """Add the values and the data to collect of ``leaves``, in order, each item of missing once."""
+        for leaf in leaves:
+            pairs, wanted = self.contribution(leaf)
+            for key, value in pairs:
+                values[key] = value
+            for item in wanted:
+                if item not in missing:
+                    missing.append(item)
 
     def leaf_line(self, index: int, brief: bool = False) -> str:
-        node = self.nodes[index].node
-        if isinstance(node, Comparison):
-            return self.comparison_line(index, self.ev.truths, self.ev.readings[node.field],
-                                        PATIENT_FIELDS[node.field])
-        if isinstance(node, ManualPart):
-            return f"left to the clinician: {node.reason}"
-        assert isinstance(node, QueryRef)
-        return self.query_line(self.ev.queries[node.query], brief)
+        plan = self.nodes[index]
+        if plan.query:  # several criteria may use one query: its lines are worked out once
+            key = (plan.query, brief)
+            line = self._query_lines.get(key)
+            if line is None:
+                line = self._query_lines[key] = self.query_line(self.ev.queries[plan.query], brief)
+            return line
+        line = self._lines.get(index)  # a comparison's line serves as detail and as reason
+        if line is None:
+            line = self._lines[index] = plan.manual_line if plan.spec is None else \
+                self.comparison_line(index, self.ev.truths, self.ev.readings[plan.field])
+        return line
 
     def needs_data(self, index: int) -> bool:
         """Is unknown leaf ``index`` unknown for want of data (rather than left to the clinician)?"""
-        node = self.nodes[index].node
-        if isinstance(node, Comparison):
-            return isinstance(self.ev.readings[node.field], Absence)
-        if isinstance(node, QueryRef):
-            query = self.ev.queries[node.query]
+        plan = self.nodes[index]
+        if plan.spec is not None:
+            return isinstance(self.ev.readings[plan.field], Absence)
+        if plan.query:
+            query = self.ev.queries[plan.query]
             if query.items is None:
                 return True
-            root = self.ev.compiled.query_roots[node.query]
+            root = self.plan.queries[plan.query].root
             for item in query.items:
                 if item.truths[root] is None:
                     for leaf in self._entry_leaves(query, item):
-                        leaf_node = self.nodes[leaf].node
-                        assert isinstance(leaf_node, Comparison)
-                        if isinstance(item.readings[leaf_node.field], Absence):
+                        if isinstance(item.readings[self.nodes[leaf].field], Absence):
                             return True
         return False
+
+    def criterion(self, criterion: Criterion) -> CriterionResult:
+        if criterion.condition is None:
+            assert criterion.manual is not None
+            return CriterionResult(criterion.id, criterion.kind, criterion.text, "manual",
+                                   f"left to the clinician: {criterion.manual}", (), (), (), criterion.notes)
+        evaluation = self.ev
+        root = evaluation.compiled.criterion_roots[criterion.id]
+        truth = evaluation.truths[root]
+        every_leaf = self.nodes[root].leaves
+        leaf_line = self.leaf_line
+        details = tuple([leaf_line(leaf) for leaf in every_leaf])
+        values: dict[str, ValueUsed] = {}
+        self.collect(every_leaf, values, [])
+        leaves = self.deciding(root, evaluation.truths)
+        reason = "; ".join([leaf_line(i, True) for i in leaves])
+        outcome = _OUTCOMES[truth]
+        missing: list[str] = []
+        if truth is None:
+            if any(self.needs_data(leaf) for leaf in leaves):
+                self.collect(leaves, {}, missing)  # only what is needed to settle the unknown parts
+            else:  # decided up to parts the registry leaves to clinical judgement
+                outcome = "manual"
+        return CriterionResult(criterion.id, criterion.kind, criterion.text, outcome, reason, details,
+                               tuple(values.values()), tuple(missing), self.plan.notes[criterion.id])
 
 
 _OUTCOMES: dict[Truth, Outcome] = {True: "met", False: "not_met", None: "unknown"}
@@ -265,41 +390,8 @@ def _outcome(truth: Truth) -> Outcome:
     return _OUTCOMES[truth]
 
 
-def _readings(evaluation: Evaluation, criterion: Criterion) -> tuple[str, ...]:
-    """The criterion's notes, then those of the queries it uses (each once): every reading behind it."""
-    notes = list(criterion.notes)
-    if criterion.condition is not None:
-        queries = evaluation.compiled.trial.queries
-        used = dict.fromkeys(n.query for n in walk(criterion.condition) if isinstance(n, QueryRef))
-        for name in used:
-            notes += [f"({queries[name].label}) {note}" for note in queries[name].notes if note not in notes]
-    return tuple(notes)
-
-
 def explain_criterion(evaluation: Evaluation, criterion: Criterion) -> CriterionResult:
-    if criterion.condition is None:
-        assert criterion.manual is not None
-        return CriterionResult(criterion.id, criterion.kind, criterion.text, "manual",
-                               f"left to the clinician: {criterion.manual}", (), (), (), criterion.notes)
-    explainer = _Explainer(evaluation)
-    root: CompiledNode = explainer.nodes[evaluation.compiled.criterion_roots[criterion.id]]
-    truth = evaluation.truths[root.index]
-    details: list[str] = []
-    values: dict[str, ValueUsed] = {}
-    explainer.lines(root.index, details, values, [])
-    leaves = explainer.deciding(root.index, evaluation.truths)
-    reason = "; ".join(explainer.leaf_line(i, brief=True) for i in leaves)
-    outcome = _outcome(truth)
-    missing: list[str] = []
-    if truth is None:
-        if any(explainer.needs_data(leaf) for leaf in leaves):
-            settle: dict[str, ValueUsed] = {}
-            for leaf in leaves:  # only what is needed to settle the unknown parts
-                explainer.lines(leaf, [], settle, missing)
-        else:  # decided up to parts the registry leaves to clinical judgement
-            outcome = "manual"
-    return CriterionResult(criterion.id, criterion.kind, criterion.text, outcome, reason, tuple(details),
-                           tuple(values.values()), tuple(missing), _readings(evaluation, criterion))
+    return _Explainer(evaluation).criterion(criterion)
 
 
 def verdict_of(results: tuple[CriterionResult, ...]) -> tuple[Verdict, tuple[str, ...], tuple[str, ...]]:
@@ -321,7 +413,8 @@ def verdict_of(results: tuple[CriterionResult, ...]) -> tuple[Verdict, tuple[str
 
 def explain(evaluation: Evaluation, as_of_source: str) -> TrialResult:
     trial = evaluation.compiled.trial
-    results = tuple(explain_criterion(evaluation, criterion) for criterion in trial.criteria)
+    explainer = _Explainer(evaluation)
+    results = tuple(explainer.criterion(criterion) for criterion in trial.criteria)
     verdict, deciding, to_collect = verdict_of(results)
     return TrialResult(
         trial=trial.id,

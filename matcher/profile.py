@@ -40,6 +40,14 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
+def _private(model: BaseModel, name: str) -> Any:
+    """A private attribute, read from pydantic's store directly: through ``model._name`` pydantic's
+    ``__getattr__`` takes about 50 times as long, and evaluation reads these for every fact."""
+    private = model.__pydantic_private__
+    assert private is not None
+    return private[name]
+
+
 Sex = Literal["female", "male"]
 #: Numbers are strict: ``true`` is not 1 and ``"8"`` is not 8 (the engine would coerce silently).
 StrictNumber = Annotated[float, Strict()]
@@ -174,11 +182,13 @@ class LabResult(_Model):
     @property
     def amount(self) -> float:
         """The value in the test's canonical unit."""
-        return self._amount
+        amount: float = _private(self, "_amount")
+        return amount
 
     @property
     def uln_amount(self) -> float | None:
-        return self._uln_amount
+        amount: float | None = _private(self, "_uln_amount")
+        return amount
 
 
 class PregnancyTest(_Model):
@@ -286,12 +296,14 @@ class MedicationExposure(_Model):
 
     @property
     def dose_kind(self) -> str | None:
-        return self._dose_kind
+        kind: str | None = _private(self, "_dose_kind")
+        return kind
 
     @property
     def dose_amount(self) -> float | None:
         """The dose in mg, mg/m2 or mg/kg, as ``dose_kind`` says."""
-        return self._dose_amount
+        amount: float | None = _private(self, "_dose_amount")
+        return amount
 
 
 InfectionAgent = Literal[

@@ -39,7 +39,6 @@ import datetime as dt
 import json
 import textwrap
 from collections.abc import Sequence
-from dataclasses import asdict
 from typing import Any
 
 from .engine import engine_version
@@ -89,13 +88,23 @@ def trial_json(result: TrialResult) -> dict[str, Any]:
 
 
 def _criterion_json(result: CriterionResult) -> dict[str, Any]:
-    data = asdict(result)
-    data["values"] = [
-        {**value, "date": value["date"].isoformat() if value["date"] else None} for value in data["values"]
-    ]
-    for key in ("details", "missing", "notes"):
-        data[key] = list(data[key])
-    return data
+    """Every field of the result, in declaration order: what ``dataclasses.asdict`` gives (tests/test_render.py
+    holds the two equal), written out because asdict's deep copies were a third of the evaluation time."""
+    return {
+        "id": result.id,
+        "kind": result.kind,
+        "text": result.text,
+        "outcome": result.outcome,
+        "reason": result.reason,
+        "details": list(result.details),
+        "values": [
+            {"field": value.field, "label": value.label, "value": value.value, "source": value.source,
+             "date": value.date.isoformat() if value.date else None, "derivation": value.derivation}
+            for value in result.values
+        ],
+        "missing": list(result.missing),
+        "notes": list(result.notes),
+    }
 
 
 # ------------------------------------------------------------------ text

@@ -17,6 +17,12 @@ unit must be one of a short list of spellings.
 
 Creatinine is the one analyte written both in mass and in molar units; its molar
 mass (113.12 g/mol, so 1 mg/dL = 88.4 umol/L) is applied through pint as well.
+
+Building pint's unit registry is slow (a third of a second), so the factors pint
+gives for the usual spellings are kept in :mod:`matcher.unit_factors`, generated
+from pint by :func:`write_factor_table` (a test checks the file against pint):
+pint is imported only for a spelling that is not there. What is accepted or
+refused, and every message, is the same either way.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import pint
+from .unit_factors import FACTORS  # generated: see write_factor_table
 
 CREATININE_MOLAR_MASS = "113.12 g/mol"
 
@@ -56,6 +62,8 @@ class UnitProblem(ValueError):
 @lru_cache(maxsize=1)
 def registry() -> Any:
     """The one unit registry (cached on disk by pint: building it is the slow part)."""
+    import pint
+
     reg: Any
     try:
         reg = pint.UnitRegistry(cache_folder=":auto:")
@@ -130,9 +138,17 @@ def convert(value: Any, measure: Measure) -> float:
     return float(f"{number * conversion_factor(unit, normalised, measure):.12g}")
 
 
-@lru_cache(maxsize=4096)
 def conversion_factor(unit: str, normalised: str, measure: Measure) -> float:
     """How many ``measure.canonical`` one ``unit`` is (all units here are linear)."""
+    known = FACTORS.get((normalised, measure.canonical, measure.molar_mass or ""))
+    return known if known is not None else pint_factor(unit, normalised, measure)
+
+
+@lru_cache(maxsize=4096)
+def pint_factor(unit: str, normalised: str, measure: Measure) -> float:
+    """:func:`conversion_factor` worked out by pint."""
+    import pint
+
     quantity = parse_unit(unit, normalised)
     target = parse_unit(measure.canonical, normalise_unit_text(measure.canonical))
     candidates = [quantity]
@@ -149,6 +165,8 @@ def conversion_factor(unit: str, normalised: str, measure: Measure) -> float:
 
 def parse_unit(written: str, normalised: str) -> Any:
     """The unit text as a pint quantity (it may carry a factor, as in ``10**9/L``)."""
+    import pint
+
     if not normalised:
         return registry().Quantity(1)
     try:
@@ -167,3 +185,53 @@ def _example(measure: Measure) -> str:
 def check_unit_text(unit: str) -> None:
     """Raise UnitProblem if ``unit`` is not a unit pint can read (used when loading rule files)."""
     parse_unit(unit, normalise_unit_text(_BSA_SUFFIX.sub("", unit)))
+
+
+#: unit spellings whose factors are kept in matcher/unit_factors.py, for every measure that accepts them
+USUAL_SPELLINGS = (
+    "mg", "g", "ug", "µg", "mcg", "kg", "lb", "cm", "m", "mm", "in", "m2", "m²", "cm2",
+    "g/day", "g/d", "g/24h", "g/24 h", "mg/day", "mg/d", "mg/24h", "mg/24 h", "mg/week", "g/week",
+    "mg/kg/day", "g/kg/day", "mg/kg", "g/kg", "ug/kg", "mcg/kg", "mg/m2", "g/m2", "mg/m^2", "mg/m²",
+    "g/g", "mg/mg", "mg/g", "mg/mmol", "g/mol", "mg/umol", "g/mmol",
+    "mg/dL", "mg/dl", "mg/L", "g/L", "g/dL", "g/dl", "umol/L", "µmol/L", "μmol/L", "mmol/L",
+    "U/L", "IU/L", "mU/mL", "ukat/L",
+    "x10^9/L", "10^9/L", "×10^9/L", "*10^9/L", "/uL", "/µL", "cells/uL", "cells/µL", "x10^3/uL", "x10^6/L",
+    "10^6/L",
+    "mL/min", "ml/min", "mL/s", "mL/6 min", "mL/6min", "mL/5 min", "mL/15 min", "mmHg", "kPa", "%", "percent",
+)
+
+
+def factor_table() -> dict[tuple[str, str, str], float]:
+    """What pint gives for every usual spelling and every measure the matcher uses (unit_factors.py's content)."""
+    from .fields import LISTS, PATIENT_FIELDS
+    from .profile import DOSE_MASS, DOSE_PER_KG, DOSE_PER_M2, LAB_TESTS
+
+    specs = [*PATIENT_FIELDS.values(), *(spec for listed in LISTS.values() for spec in listed.fields.values())]
+    measures = [*(test.measure for test in LAB_TESTS.values()), *(spec.measure for spec in specs if spec.measure),
+                DOSE_MASS, DOSE_PER_KG, DOSE_PER_M2]
+    table: dict[tuple[str, str, str], float] = {}
+    for measure in measures:
+        for written in USUAL_SPELLINGS:
+            normalised = normalise_unit_text(written)
+            try:
+                factor = pint_factor(written, normalised, measure)
+            except UnitProblem:
+                continue
+            table[normalised, measure.canonical, measure.molar_mass or ""] = factor
+    return dict(sorted(table.items()))
+
+
+def write_factor_table() -> None:  # pragma: no cover - run by hand after changing units, measures or pint
+    """Regenerate matcher/unit_factors.py: ``python -c 'import matcher.units as u; u.write_factor_table()'``."""
+    from importlib.metadata import version
+    from pathlib import Path
+
+    lines = [f"    {key!r}: {factor!r}," for key, factor in factor_table().items()]
+    text = (
+        '"""How many canonical units one unit is, as pint says, for the usual spellings (see matcher.units).\n\n'
+        f"Generated by matcher.units.write_factor_table() with pint {version('pint')}; do not edit by hand.\n"
+        'tests/test_units_and_dates.py checks it against pint.\n"""\n\n'
+        "#: (normalised unit text, canonical unit, molar mass or \"\") -> factor\n"
+        "FACTORS: dict[tuple[str, str, str], float] = {\n" + "\n".join(lines) + "\n}\n"
+    )
+    Path(__file__).with_name("unit_factors.py").write_text(text, encoding="utf-8")

@@ -79,9 +79,13 @@ def test_every_compiled_rule_has_a_positive_kind_guard(trials: list[matcher.Tria
 
 def test_a_negation_only_rule_matches_facts_it_was_not_meant_for() -> None:
     """Why the guard exists: a lone $nex rule ('x is unknown') matches every fact without x,
-    whatever its kind, so it cannot stand for 'this patient's x is unknown'."""
+    whatever its kind, so it cannot stand for 'this patient's x is unknown'. On a session's first fact
+    it also matches the engine's own state fact: the adapter refuses that action (it is not about the
+    fact asserted) once every action has run, and the session stays usable."""
     ruleset = Ruleset("pitfall3", {"lonely": {"all": [{"m": {"$nex": {"x": 1}}}]}})
     try:
+        with pytest.raises(EvaluationError, match=r'"lonely":\{"m":\{ "sid":"0", "id":"sid-0", "\$s":1\}'):
+            ruleset.fire({"kind": "patient", "y": 1})
         assert "lonely" in ruleset.fire({"kind": "patient", "y": 1})
         assert "lonely" in ruleset.fire({"kind": "medications", "item": 0})
     finally:
@@ -277,3 +281,37 @@ def test_cli_refuses_to_answer_without_the_engine(tmp_path: Any, hidden: str) ->
     assert "durable-rules is not importable" in done.stderr
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+# The adapter reads each fired rule's name from the action text without decoding it: only the exact
+# form {"<rule>":{"m":<the fact asserted>}} is accepted.
+def test_actions_are_read_strictly() -> None:
+    ruleset = Ruleset("strict-actions", {"r": {"all": [{"m": {"$and": [{"kind": "p"}, {"x": 1}]}}]}})
+    try:
+        fact = '{"sid":"0","kind":"p","x":1}'
+        suffix = '":{"m":' + fact + "}}"
+        assert ruleset._rule_of('{"r":{"m":' + fact + "}}", suffix) == "r"
+        assert ruleset._rule_of('{"sentinel":{"m":' + fact + "}}", suffix) == "sentinel"
+        for action in (
+            '{"q":{"m":' + fact + "}}",  # a rule this ruleset does not have
+            '{"r":{"m":{"sid":"0","kind":"p","x":2}}}',  # another fact
+            '{"r":{"m":' + fact + '},"r":{"m":' + fact + "}}",  # two keys
+            '{ "r":{"m":' + fact + "}}",  # other spacing: not what the engine writes
+            '{"r":{"m1":' + fact + "}}",
+            "",
+            "null",
+        ):
+            with pytest.raises(EvaluationError, match="does not expect"):
+                ruleset._rule_of(action, suffix)
+    finally:
+        ruleset.close()
+
+
+@pytest.mark.parametrize("value", ["é", 'a "quoted" \\ word', "日本", "tab\there"])
+def test_the_engine_echoes_facts_verbatim(value: str) -> None:
+    """What the strict reading of actions relies on, for strings the JSON writer escapes or not."""
+    ruleset = Ruleset("echo", {"r": {"all": [{"m": {"$and": [{"kind": "p"}, {"s": value}]}}]}})
+    try:
+        assert ruleset.fire({"kind": "p", "s": value, "x": 0.25}) == ["r"]
+    finally:
+        ruleset.close()

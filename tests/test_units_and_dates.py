@@ -81,3 +81,57 @@ def test_months_between(start: str, end: str, months: float) -> None:
 def test_add_months_clamps_to_month_end() -> None:
     assert add_months(dt.date(2024, 1, 31), 1) == dt.date(2024, 2, 29)
     assert add_months(dt.date(2024, 11, 30), 3) == dt.date(2025, 2, 28)
+
+
+def test_the_kept_factors_are_what_pint_gives() -> None:
+    """matcher/unit_factors.py (the usual spellings, read without pint) is exactly pint's answer for every entry,
+    and holds every usual spelling for every measure: regenerate it with write_factor_table() if this fails."""
+    from matcher.unit_factors import FACTORS
+    from matcher.units import factor_table
+
+    assert factor_table() == FACTORS
+
+
+@pytest.mark.parametrize(("test", "written", "problem"), [
+    ("urine_protein_24h", "1.2 g", "cannot be converted"),
+    ("urine_protein_creatinine_ratio", "45 %", "is not accepted here"),
+    ("alt", "45 bananas/L", "cannot read unit"),
+])
+def test_refusals_are_the_same_with_or_without_the_kept_factors(test: str, written: str, problem: str,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import matcher.units
+
+    monkeypatch.setattr(matcher.units, "FACTORS", {})
+    with pytest.raises(UnitProblem, match=problem):
+        convert(written, LAB_TESTS[test].measure)
+
+
+@pytest.mark.parametrize("written", ["88.4 umol/L", "1.2 mg/dl", "0.5 mmol/L", "1 mg/L"])
+def test_conversions_are_the_same_with_or_without_the_kept_factors(written: str,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import matcher.units
+
+    measure = LAB_TESTS["serum_creatinine"].measure
+    kept = convert(written, measure)
+    monkeypatch.setattr(matcher.units, "FACTORS", {})
+    assert convert(written, measure) == kept
+
+
+def test_checking_the_example_patients_needs_no_pint() -> None:
+    """Start-up: pint (about a third of a second to load) is imported only for unusual unit spellings."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    script = (
+        "import io, sys\n"
+        "from matcher.cli import main\n"
+        "for path in sys.argv[1:]:\n"
+        "    main(['check', path, '--format', 'json'], io.StringIO(), io.StringIO())\n"
+        "assert 'pint' not in sys.modules, 'pint was imported'\n"
+    )
+    examples = sorted(str(p) for p in (root / "patients").iterdir())
+    done = subprocess.run([sys.executable, "-c", script, *examples], capture_output=True, text=True, cwd=root,
+                          check=False)
+    assert done.returncode == 0, done.stderr
