@@ -100,6 +100,16 @@ def build_parser() -> argparse.ArgumentParser:
                                                   "met, undetermined by data item to collect (each patient's "
                                                   "latest evaluation).")
     summary.add_argument("database", metavar="DB", help="screening log written by matcher screen --log")
+    bench = commands.add_parser("bench", help="measure speed and memory on a synthetic cohort",
+                                description="Build a seeded synthetic cohort and print measured throughput, "
+                                            "engine overhead, check start-up time and peak memory.")
+    bench.add_argument("--patients", type=_positive, default=2000, metavar="N",
+                       help="synthetic patients for the throughput figures (default 2000)")
+    bench.add_argument("--memory-patients", type=_positive, default=1_000_000, metavar="N",
+                       help="patients streamed from a file for the peak-memory figure (default 1,000,000)")
+    bench.add_argument("--seed", type=int, default=0, help="cohort seed (default 0)")
+    bench.add_argument("--workers", type=_positive, default=None, metavar="N",
+                       help="processes for the all-cores figures (default: the number of CPUs)")
     return parser
 
 
@@ -168,6 +178,10 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
             return _log_summary(args, out)
         if args.command == "import":
             return _import(args, out)
+        if args.command == "bench":
+            from .bench import run_bench
+
+            return run_bench(args, out)
         return _check(args, out)
     except EvaluationError as exc:
         print(f"matcher: error: {one_line(str(exc))}", file=err)

@@ -200,6 +200,25 @@ class Ruleset:
         fired.remove(SENTINEL)
         return fired
 
+    def encode(self, fact: dict[str, Any]) -> str:
+        """The text :meth:`fire` asserts for ``fact`` (for :meth:`fire_encoded`)."""
+        return encode_fact({"sid": _SESSION, **fact})
+
+    def fire_encoded(self, text: str) -> int:
+        """The bare engine step, for ``matcher bench``: assert a pre-encoded fact, start and complete every
+        action it causes, retract it; the number of actions. No reading of the answer, no checks."""
+        engine = self._engine
+        result = engine.assert_fact(self._handle, text)
+        actions = 0
+        try:
+            if engine.start_action_for_state(self._handle, result[1]):
+                actions = 1
+                while engine.complete_and_start_action(self._handle, result[1]):
+                    actions += 1
+        finally:
+            engine.retract_fact(self._handle, text)
+        return actions
+
     def _rules_of(self, actions: list[str], suffix: str) -> list[str]:
         """:meth:`_rule_of` for every action at once (it runs for every rule fired: ~37 per fact).
 
