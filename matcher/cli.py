@@ -100,6 +100,15 @@ def build_parser() -> argparse.ArgumentParser:
                                                   "met, undetermined by data item to collect (each patient's "
                                                   "latest evaluation).")
     summary.add_argument("database", metavar="DB", help="screening log written by matcher screen --log")
+    synthetic = commands.add_parser("synthetic", help="write a seeded synthetic cohort (benchmark data)",
+                                    description="Write N synthetic patients (seeded, always valid, covering every "
+                                                "profile field; benchmark data, not clinical) as .jsonl or .csv, "
+                                                "for matcher screen.")
+    synthetic.add_argument("patients", type=_positive, metavar="N", help="how many patients")
+    synthetic.add_argument("--out", required=True, metavar="FILE", help="cohort file: .jsonl or .csv")
+    synthetic.add_argument("--seed", type=int, default=0, help="cohort seed (default 0)")
+    synthetic.add_argument("--as-of", type=_date, default=dt.date(2026, 11, 1), metavar="DATE",
+                           help="screening date the patients are made for (default 2026-11-01)")
     bench = commands.add_parser("bench", help="measure speed and memory on a synthetic cohort",
                                 description="Build a seeded synthetic cohort and print measured throughput, "
                                             "engine overhead, check start-up time and peak memory.")
@@ -178,6 +187,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
             return _log_summary(args, out)
         if args.command == "import":
             return _import(args, out)
+        if args.command == "synthetic":
+            return _synthetic(args, out)
         if args.command == "bench":
             from .bench import run_bench
 
@@ -290,6 +301,29 @@ def _screen_loop(args: argparse.Namespace, records: Iterable[object], trial_ids:
         if progress is not None:
             progress.close()
     return tally
+
+
+def _synthetic(args: argparse.Namespace, out: TextIO) -> int:
+    from pathlib import Path
+
+    from .outputs import AtomicFile
+    from .synthetic import write_csv, write_jsonl
+
+    target = Path(args.out)
+    writers = {".jsonl": write_jsonl, ".csv": write_csv}
+    if target.suffix.lower() not in writers:
+        raise MatcherError(f"unsupported cohort type {target.suffix or '(none)'!r}: use .jsonl or .csv",
+                           file=args.out, field="--out")
+    file = AtomicFile(target)  # written beside the target, renamed into place when complete
+    file.handle.close()
+    try:
+        writers[target.suffix.lower()](file.temporary, args.patients, args.seed, args.as_of)
+    except BaseException:
+        file.discard()
+        raise
+    file.publish()
+    print(f"wrote {args.patients} synthetic patients (seed {args.seed}, as of {args.as_of}) to {target}", file=out)
+    return 0
 
 
 def _log_summary(args: argparse.Namespace, out: TextIO) -> int:

@@ -741,3 +741,20 @@ def write_jsonl(path: str | Path, n: int, seed: int = 0, as_of: dt.date = DEFAUL
         for patient in iter_cohort(n, seed, as_of):
             out.write(json.dumps(patient, ensure_ascii=False, separators=(",", ":")))
             out.write("\n")
+
+
+def write_csv(path: str | Path, n: int, seed: int = 0, as_of: dt.date = DEFAULT_AS_OF) -> None:
+    """Write ``n`` patients of cohort ``seed`` as a cohort CSV (README, "Cohort input formats"), streaming:
+    a first pass finds the columns (every patient is regenerated from its seed, so nothing is kept)."""
+    import csv
+
+    from .sources import csv_cells
+
+    columns: dict[str, None] = {}
+    for patient in iter_cohort(n, seed, as_of):
+        columns.update(dict.fromkeys(csv_cells(patient)))
+    with Path(path).open("w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(columns), lineterminator="\n")
+        writer.writeheader()
+        for patient in iter_cohort(n, seed, as_of):
+            writer.writerow(csv_cells(patient))

@@ -305,3 +305,23 @@ def test_progress_bar_only_when_asked_or_on_a_terminal(tmp_path: Path) -> None:
     assert quiet == ""
     _, _, shown = cli("screen", str(PATIENTS), "--out", out, "--no-log", "--progress", "always")
     assert f"{len(EVERY_FILE)}/{len(EVERY_FILE)}" in shown and "patients" in shown
+
+
+def test_a_synthetic_cohort_as_jsonl_and_as_csv_screens_alike_with_any_number_of_workers(tmp_path: Path) -> None:
+    jsonl, table = tmp_path / "cohort.jsonl", tmp_path / "cohort.csv"
+    for target in (jsonl, table):
+        code, stdout, err = cli("synthetic", "120", "--out", str(target), "--seed", "7")
+        assert code == 0, err
+        assert "wrote 120 synthetic patients (seed 7" in stdout
+    results = {}
+    for source, workers in ((jsonl, "1"), (jsonl, "2"), (table, "2")):
+        out = tmp_path / f"{source.suffix[1:]}-{workers}.csv"
+        code, _, err = cli("screen", str(source), "--as-of", "2026-11-01", "--workers", workers, "--out", str(out),
+                           "--no-log")
+        assert code == 0, err
+        rows = read_csv(out)
+        assert len(rows) == 120 * 5
+        results[(source.suffix, workers)] = [{k: v for k, v in row.items() if k != "location"} for row in rows]
+    assert results[(".jsonl", "1")] == results[(".jsonl", "2")] == results[(".csv", "2")]
+    verdicts = {row["verdict"] for row in results[(".jsonl", "1")]}
+    assert verdicts == {"eligible", "ineligible", "undetermined"}
