@@ -6,7 +6,8 @@ pint parses most clinical notation, but a few common spellings parse into a
 * ``g/24h`` would be read as ``g/24*h`` (gram-hours divided by 24); it becomes
   ``g/(24 h)``, which pint then converts to ``g/day`` correctly. The same holds
   for any ``/<number><unit>``, e.g. saliva ``mL/6 min``.
-* ``m2`` is not a pint unit: ``g/m2`` becomes ``g/m**2``; ``²`` becomes ``**2``.
+* ``m2`` is not a pint unit: ``g/m2`` becomes ``g/m**2``; ``²`` becomes ``**2``; likewise
+  ``mm3`` and ``³`` (CD4 counts in cells/mm3) become ``**3``.
 * ``x10^9``, ``×10^9`` and ``*10^9`` become ``* 10**9``.
 * ``cells/uL`` drops the word ``cells`` (a count is dimensionless); ``µ`` is ``u``.
 * ``IU`` (for enzyme activities) is the same as ``U``.
@@ -40,18 +41,19 @@ CREATININE_MOLAR_MASS = "113.12 g/mol"
 _PER_NUMBER = re.compile(r"/\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)")
 _TIMES_TEN = re.compile(r"\s*[x×*]\s*10\s*\^\s*(-?\d+)")
 _SQUARE = re.compile(r"(?<=[A-Za-z])(?:2|²|\^2)\b|²")
+_CUBE = re.compile(r"(?<=[A-Za-z])(?:3|³|\^3)\b|³")
 _CELLS = re.compile(r"\bcells?\b", re.IGNORECASE)
 _IU = re.compile(r"\bIU\b")
 _BSA_SUFFIX = re.compile(r"/\s*1\.73\s*m(?:2|²|\^2|\*\*2)?\s*$")
 _NUMBER_AND_UNIT = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
 #: the only places a unit may contain digits: per-collection (/24h, /6 min), powers of ten,
-#: squares, and the /1.73 m2 of eGFR; any other digit in a unit is refused (pint would read
+#: squares, cubes (cells/mm3), and the /1.73 m2 of eGFR; any other digit in a unit is refused (pint would read
 #: "1 500 mg" or "1,0 g" as a product and silently change the value)
 _DIGITS_ALLOWED = re.compile(
     r"/\s*1\.73\s*m(?:2|²|\^2|\*\*2)?"
     r"|/\s*\d+(?:\.\d+)?\s*[A-Za-z]+"
     r"|(?:[x×*]\s*)?10\s*(?:\^|\*\*)\s*-?\d+"
-    r"|(?<=[A-Za-z])(?:2|\^2|\*\*2)\b"
+    r"|(?<=[A-Za-z])(?:[23²³]|\^[23]|\*\*[23])\b"
 )
 
 
@@ -79,6 +81,7 @@ def normalise_unit_text(unit: str) -> str:
     text = _CELLS.sub("", text)
     text = _IU.sub("U", text)
     text = _SQUARE.sub("**2", text)
+    text = _CUBE.sub("**3", text)
     text = _PER_NUMBER.sub(r"/(\1 \2)", text)
     text = text.strip().lstrip("*").strip()
     text = re.sub(r"^/", "1/", text)
@@ -196,7 +199,7 @@ USUAL_SPELLINGS = (
     "mg/dL", "mg/dl", "mg/L", "g/L", "g/dL", "g/dl", "umol/L", "µmol/L", "μmol/L", "mmol/L",
     "U/L", "IU/L", "mU/mL", "ukat/L",
     "x10^9/L", "10^9/L", "×10^9/L", "*10^9/L", "/uL", "/µL", "cells/uL", "cells/µL", "x10^3/uL", "x10^6/L",
-    "10^6/L",
+    "10^6/L", "cells/mm3", "/mm3", "cells/mm³",
     "mL/min", "ml/min", "mL/s", "mL/6 min", "mL/6min", "mL/5 min", "mL/15 min", "mmHg", "kPa", "%", "percent",
 )
 

@@ -26,6 +26,10 @@ from matcher.units import UnitProblem, convert
     ("neutrophils", "500 /uL", 0.5),
     ("platelets", "30 ×10^9/L", 30.0),
     ("cd4", "200 cells/uL", 200.0),               # CLINICAL.md: 10^6/L = cells/uL
+    ("cd4", "350 cells/mm3", 350.0),              # 1 mm3 = 1 uL: how many labs write CD4 counts
+    ("cd4", "350 /mm³", 350.0),
+    ("neutrophils", "1500 cells/mm3", 1.5),       # 1500 /mm3 = 1.5 x10^9/L
+    ("cd4", "350 cells/mm^3", 350.0),
     ("haemoglobin", "80 g/L", 8.0),
     ("alt", "45 IU/L", 45.0),
     ("alt", "0.75 ukat/L", 45.0),
