@@ -2,8 +2,9 @@
 
 For each trial: the entries of every list a query ranges over are asserted as
 facts of their own and the engine decides each query node for each entry;
-a query is then true if some entry matches, false if the list is recorded and
-every entry fails (an empty list included), unknown otherwise. The query
+a query is then true if some entry matches, false if the list is recorded (and
+not marked partial) and every entry fails (an empty list included), unknown
+otherwise. The query
 results join the patient's field values in one patient fact, and the engine
 decides every criterion node.
 
@@ -44,6 +45,8 @@ class QueryEvaluation:
     #: None when the list itself is not recorded
     items: tuple[ItemEvaluation, ...] | None
     truth: Truth
+    #: the list is recorded as possibly incomplete (``partial_lists``): no match is "unknown", not "no"
+    partial: bool = False
 
 
 @dataclass(frozen=True)
@@ -184,14 +187,15 @@ class Evaluator:
                 truths = self._decide(compiled, ruleset.fire(fact), over)
                 entries.append(ItemEvaluation(index, spec.item_label(item), truths, readings))
             evaluated = tuple(entries)
+        partial = over in (profile.partial_lists or ())
         results = {}
         for name, root in roots:
             if evaluated is None:
                 truth: Truth = None
             else:
                 outcomes = [item.truths[root] for item in evaluated]
-                truth = True if True in outcomes else (None if None in outcomes else False)
-            results[name] = QueryEvaluation(name, evaluated, truth)
+                truth = True if True in outcomes else (None if None in outcomes or partial else False)
+            results[name] = QueryEvaluation(name, evaluated, truth, partial)
         return results
 
     def _decide(self, compiled: CompiledTrial, fired: list[str], scope: str) -> dict[int, Truth]:

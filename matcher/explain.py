@@ -265,6 +265,9 @@ class _Explainer:
             return f"{spec.label}: unknown ({listed.label} not recorded)"
         if query.truth is False and not query.items:
             return f"{spec.label}: no ({listed.label} recorded as empty)"
+        if query.partial and query.truth is None and all(item.truths[root] is False for item in query.items):
+            return (f"{spec.label}: unknown (none of the {len(query.items)} recorded entries of the {listed.label} "
+                    "matches, but the list is recorded as possibly incomplete)")
         shown = [item for item in query.items if item.truths[root] == query.truth]
         if brief and query.truth is False:
             return f"{spec.label}: no (none of the {len(shown)} entries of the {listed.label} matches)"
@@ -279,6 +282,8 @@ class _Explainer:
         listed, root, over = plan.listed, plan.root, plan.spec.over
         if query.items is None:
             return (), (listed.collect,)
+        if query.partial and query.truth is None and all(item.truths[root] is False for item in query.items):
+            return (), (f"{listed.collect}: the recorded list may be incomplete",)
         values: list[tuple[str, ValueUsed]] = []
         missing: list[str] = []
         for item in query.items:
@@ -347,7 +352,7 @@ class _Explainer:
             return isinstance(self.ev.readings[plan.field], Absence)
         if plan.query:
             query = self.ev.queries[plan.query]
-            if query.items is None:
+            if query.items is None or (query.partial and query.truth is None):
                 return True
             root = self.plan.queries[plan.query].root
             for item in query.items:

@@ -75,8 +75,6 @@ class FhirImport:
     unknown: list[Unknown] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     resources: int = 0
-    #: list sections with resources but not known to be complete (left unknown in ``data``)
-    incomplete_sections: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def report(self) -> dict[str, Any]:
         """The import as JSON-ready data (for ``matcher check --format json``)."""
@@ -202,8 +200,6 @@ class _Importer:
         self.tests: list[dict[str, Any]] = []
         self.sections: dict[str, list[dict[str, Any]]] = {name: [] for name in codes.LIST_SECTIONS}
         self.complete: dict[str, str] = {}
-        #: sections with resources but no List saying they are complete: left unknown, written as comments
-        self.incomplete_sections: dict[str, list[dict[str, Any]]] = {}
         self.unknown_sections: set[str] = set()
         #: (dotted profile path) -> list of (date or None, value, label)
         self.facts: dict[str, list[tuple[dt.date | None, Any, str]]] = {}
@@ -308,8 +304,7 @@ class _Importer:
                                           "MedicationRequest of this patient refers to it"))
         self.assemble()
         profile = self.final_profile()
-        return FhirImport(self.source, self.data, profile, self.unused, self.unknown, self.notes, len(self.resources),
-                          self.incomplete_sections)
+        return FhirImport(self.source, self.data, profile, self.unused, self.unknown, self.notes, len(self.resources))
 
     def validate(self, model: Any, raw: Any, at: tuple[Any, ...], label: str) -> Any:
         try:
@@ -976,12 +971,14 @@ class _Importer:
             if section in self.unknown_sections:
                 continue
             if items and section not in self.complete:
-                # Unknown is not false: resources found do not say that the history is complete, and the
-                # trials ask "any ... ?", which a partial list cannot answer "no" to.
-                self.incomplete_sections[section] = items
-                self.leave_unknown(section, "Bundle", f"{len(items)} resource(s) found, but no current List coded "
-                                   f"{codes.PROFILE}|{section} says the {section} history is complete; "
-                                   "`matcher import` writes them as comments to confirm")
+                # Unknown is not false: resources found do not say that the history is complete. Recorded as a
+                # partial list, a matching entry still answers the trials' "any ...?", but "none" stays unknown.
+                data[section] = items
+                data.setdefault("partial_lists", []).append(section)
+                self.notes.append(f"{section}: the {len(items)} resource(s) found are recorded as a partial list "
+                                  f"(partial_lists): no current List coded {codes.PROFILE}|{section} says the "
+                                  f"{section} history is complete, so an entry that matches counts but 'none "
+                                  "matches' stays unknown")
             elif items:
                 data[section] = items
             elif section in self.complete:
@@ -989,7 +986,7 @@ class _Importer:
                 self.notes.append(f"{section}: none, as {self.complete[section]} says the list is complete")
         ordered = ["id", "screening_date", "demographics", "diagnoses", "disease_activity", "labs", "medications",
                    "pregnancy", "infections", "malignancies", "procedures", "immunizations", "renal", "consent",
-                   "administrative"]
+                   "administrative", "partial_lists"]
         self.data = {key: data[key] for key in ordered if key in data}
 
     def final_profile(self) -> PatientProfile:
@@ -1035,12 +1032,6 @@ def to_yaml(imported: FhirImport) -> str:
         lines.append("# Not used:")
         lines += [f"#   - {_yaml_scalar(item)}" for item in imported.unused]
     body = yaml.safe_dump(imported.data, sort_keys=False, allow_unicode=True, default_flow_style=False, width=120)
-    for section, items in imported.incomplete_sections.items():
-        found = yaml.safe_dump({section: items}, sort_keys=False, allow_unicode=True, default_flow_style=False,
-                               width=120)
-        body += (f"# {section}: found in the bundle, but not known to be the complete history. If it is (or once\n"
-                 "# completed), remove the '# ' below to record it; left out, it stays unknown.\n")
-        body += "".join(f"# {line}\n" for line in found.splitlines())
     return "\n".join(lines) + "\n" + body
 
 

@@ -481,6 +481,10 @@ class Administrative(_Model):
     legal_protection: StrictBool | None = Field(default=None, description="Under guardianship or legal protection")
 
 
+#: the lists of history a query can range over, which may be recorded as partial (``partial_lists``)
+PartialList = Literal["medications", "infections", "malignancies", "procedures", "immunizations"]
+
+
 class PatientProfile(_Model):
     """Everything known about one patient. See the module docstring for conventions."""
 
@@ -501,6 +505,10 @@ class PatientProfile(_Model):
     renal: Renal | None = None
     consent: Consent | None = None
     administrative: Administrative | None = None
+    #: lists whose entries are recorded but which may not be complete (e.g. read from a record that does not
+    #: say so): an entry that matches a question still answers "yes", but "none matches" is only "unknown"
+    partial_lists: list[PartialList] | None = Field(
+        default=None, description="Lists recorded with the entries known so far, not known to be complete")
     notes: str | None = None
 
     @field_validator("id")
@@ -526,6 +534,12 @@ class PatientProfile(_Model):
                 raise ValueError(f"labs has two different {result.test} results on {result.date}: keep the one "
                                  "that counts")
             seen[key] = result.amount
+        for name in self.partial_lists or []:
+            if getattr(self, name) is None:
+                raise ValueError(f"partial_lists names {name}, but there is no {name} list: record the entries "
+                                 f"known so far (an unrecorded list is unknown already)")
+        if len(set(self.partial_lists or [])) != len(self.partial_lists or []):
+            raise ValueError("partial_lists names a list twice")
         sex = self.demographics.sex if self.demographics else None
         if sex == "male" and self.pregnancy and (self.pregnancy.pregnant or self.pregnancy.breastfeeding):
             raise ValueError("pregnancy: a patient recorded as male is recorded as pregnant or breastfeeding")

@@ -724,6 +724,10 @@ def synthetic_patient(seed: int, index: int, as_of: dt.date) -> dict[str, Any]:
         patient["administrative"] = _flags(draw, {"in_other_trial": (0.85, 0.06),
                                                   "social_security_affiliation": (0.8, 0.9),
                                                   "legal_protection": (0.75, 0.04)})
+    recorded_lists = [name for name in ("medications", "infections", "malignancies", "procedures", "immunizations")
+                      if name in patient]
+    if recorded_lists and draw.chance(0.08):  # read from a record that does not say the lists are complete
+        patient["partial_lists"] = [name for name in recorded_lists if draw.chance(0.5)] or recorded_lists[:1]
     if draw.chance(0.1):
         patient["notes"] = f"synthetic {condition.replace('_', ' ')} patient (benchmark data, not clinical)"
     return patient

@@ -58,6 +58,7 @@ def oracle(compiled: CompiledTrial, profile: PatientProfile, as_of: dt.date) -> 
                 continue
             read = {field: spec.extract(item, index, profile, as_of) for field, spec in listed.fields.items()}
             outcomes.append(evaluate_node(query.where, read, {}))
-        queries[name] = True if True in outcomes else (None if None in outcomes else False)
+        partial = query.over in (profile.partial_lists or ())
+        queries[name] = True if True in outcomes else (None if None in outcomes or partial else False)
     read = {name: PATIENT_FIELDS[name].extract(profile, as_of) for name in compiled.patient_fields}
     return {c.id: evaluate_node(c.condition, read, queries) for c in trial.criteria if c.condition is not None}

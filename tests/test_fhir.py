@@ -324,13 +324,14 @@ def test_import_bundle_for_one_ndjson_line_names_its_source() -> None:
     assert import_bundle(bundle(_alt(valueQuantity=quantity(30, "U/L"))), "cohort.ndjson:4").profile.id == "p1"
 
 
-def test_a_list_section_not_known_to_be_complete_stays_unknown() -> None:
+def test_a_list_section_not_known_to_be_complete_is_recorded_as_partial(engine: Matcher) -> None:
     """Unknown is not false: medications found in a bundle do not say that no other was taken."""
     obj = bundle(statement("hcq", "5521", "hydroxychloroquine"))
     result = import_bundle(obj, "partial.json")
-    assert result.profile.medications is None
-    (unknown,) = [u for u in result.unknown if u.field == "medications"]
-    assert "1 resource(s) found" in unknown.reason and "complete" in unknown.reason
-    written = to_yaml(result)
-    assert "#   drug: hydroxychloroquine" in written or "# - drug: hydroxychloroquine" in written
-    assert "\nmedications:" not in written
+    assert [m.drug for m in result.profile.medications or []] == ["hydroxychloroquine"]
+    assert result.profile.partial_lists == ["medications"]
+    assert any("recorded as a partial list" in note for note in result.notes)
+    assert "partial_lists:\n- medications" in to_yaml(result)
+    results = engine.evaluate(result.profile)
+    nct05631717 = next(r for r in results if r.trial == "NCT05631717")
+    assert any("the recorded list may be incomplete" in item for item in nct05631717.to_collect)

@@ -103,7 +103,9 @@ def test_every_optional_field_is_sometimes_present_and_sometimes_absent() -> Non
 
 
 def test_lists_are_sometimes_absent_sometimes_empty_sometimes_filled() -> None:
-    lists = [name for name, field in PatientProfile.model_fields.items() if _is_list(field.annotation)]
+    # partial_lists names other lists; an empty one would say nothing, so it is never generated empty
+    lists = [name for name, field in PatientProfile.model_fields.items()
+             if _is_list(field.annotation) and name != "partial_lists"]
     assert "medications" in lists
     for name in lists:
         shapes = Counter("absent" if name not in patient else min(len(patient[name]), 1) for patient in cohort())
