@@ -596,18 +596,30 @@ def _prednisone_equivalent(course: MedicationExposure, i: int, profile: PatientP
                        None, how)
 
 
-@_med("duration_months", "duration of the course", "number", "start and end dates",
+@_med("duration_months", "duration of the course, first and last day counted", "number", "start and end dates",
       suffix="calendar months")
 def _duration(course: MedicationExposure, i: int, profile: PatientProfile, as_of: dt.date) -> Reading:
+    period = _course_days(course, as_of)
+    if isinstance(period, Absence):
+        return period
+    start, through, how = period
+    months = round(months_between(start, through + dt.timedelta(days=1)), 4)
+    return Observation(months, f"{_fmt(months)} months", f"medications[{i}]", None,
+                       f"calendar months from {start} {how}")
+
+
+def _course_days(course: MedicationExposure, as_of: dt.date) -> tuple[dt.date, dt.date, str] | Absence:
+    """The first and the last day on the drug, both counted: a course from 1 January to 31 March lasted
+    three months (90 days), not 89 days. A course still running is on the drug on the as-of date."""
     if course.start is None:
         return Absence(f"start date of {course.drug} not recorded", f"start date of {course.drug}")
     end = _course_end(course, as_of)
     if end is None:
         return Absence(f"end date of {course.drug} not recorded (and not marked ongoing)",
                        f"end date of {course.drug}")
-    months = round(months_between(course.start, end[0]), 4)
-    return Observation(months, f"{_fmt(months)} months", f"medications[{i}]", None,
-                       f"calendar months from {course.start}, {end[1]}")
+    day = end[0]
+    through = f"through the as-of date {day} (ongoing)" if day == as_of else f"through its last day {day}"
+    return course.start, day, f"{through}, both days counted"
 
 
 def _course_end(course: MedicationExposure, as_of: dt.date) -> tuple[dt.date, str] | None:
@@ -688,16 +700,15 @@ def _treated_months(course: MedicationExposure, i: int, profile: PatientProfile,
     return Observation(months, f"{_fmt(months)} months", f"medications[{i}]", None, f"calendar months from {how}")
 
 
-@_med("duration_days", "duration of the course", "number", "start and end dates", suffix="days")
+@_med("duration_days", "duration of the course, first and last day counted", "number", "start and end dates",
+      suffix="days")
 def _duration_days(course: MedicationExposure, i: int, profile: PatientProfile, as_of: dt.date) -> Reading:
-    months = _duration(course, i, profile, as_of)
-    if isinstance(months, Absence):
-        return months
-    assert course.start is not None
-    end = _course_end(course, as_of)
-    assert end is not None
-    days = (end[0] - course.start).days
-    return Observation(days, f"{days} days", f"medications[{i}]", None, f"from {course.start}, {end[1]}")
+    period = _course_days(course, as_of)
+    if isinstance(period, Absence):
+        return period
+    start, through, how = period
+    days = (through - start).days + 1
+    return Observation(days, f"{days} days", f"medications[{i}]", None, f"from {start} {how}")
 
 
 @_med("ongoing", "course ongoing on the as-of date", "bool", "end date or ongoing")

@@ -810,18 +810,23 @@ def _random_months(ctx: Ctx, end: dt.date, make: Callable[[dt.date], Any]) -> To
 
 
 def _duration_months_writer() -> Writer:
-    """Calendar months from the start to the end of the course (to the as-of date while it runs)."""
+    """Calendar months from the first to the last day of the course, both counted (so to the day after the last
+    day; a course still running is on the drug on the as-of date)."""
 
     def end_of(ctx: Ctx) -> dt.date | None:
         return None if ctx.draw(st.booleans()) else ctx.as_of - days(ctx.draw(st.integers(0, 400)))
 
     def around(ctx: Ctx, threshold: Fraction) -> list[Token]:
         end = end_of(ctx)
-        return _months_around(ctx, threshold, end or ctx.as_of, lambda start: (start, end))
+        last = end or ctx.as_of
+        tokens = _months_around(ctx, threshold, last + days(1), lambda start: (start, end))
+        return [t for t in tokens if t.payload[0] <= last]
 
     def random_token(ctx: Ctx) -> Token:
         end = end_of(ctx)
-        return _random_months(ctx, end or ctx.as_of, lambda start: (start, end))
+        last = end or ctx.as_of
+        start = last - days(ctx.draw(st.integers(0, 3000)))
+        return Token(calendar_months(start, last + days(1)), (start, end))
 
     def write(ctx: Ctx, course: dict[str, Any], token: Token) -> None:
         start, end = token.payload
@@ -903,17 +908,17 @@ def _days_since_start_writer() -> Writer:
 
 
 def _duration_days_writer() -> Writer:
-    """Days from the start to the end of the course, or to the as-of date if it runs on."""
+    """Days from the first to the last day of the course, both counted (the as-of date is the last while it runs)."""
 
     def write(ctx: Ctx, course: dict[str, Any], token: Token) -> None:
         if ctx.draw(st.booleans()):
-            until, end = ctx.as_of, None if ctx.draw(st.booleans()) else ctx.as_of + days(ctx.draw(st.integers(0, 60)))
+            last, end = ctx.as_of, None if ctx.draw(st.booleans()) else ctx.as_of + days(ctx.draw(st.integers(0, 60)))
         else:
-            until = end = ctx.as_of - days(ctx.draw(st.integers(1, 400)))
-        course["start"] = until - days(int(token.value))
+            last = end = ctx.as_of - days(ctx.draw(st.integers(1, 400)))
+        course["start"] = last - days(int(token.value) - 1)
         _end(course, end)
 
-    return Writer("duration_days", "medications", write, low=Fraction(0), high=Fraction(5000), grid=Fraction(1))
+    return Writer("duration_days", "medications", write, low=Fraction(1), high=Fraction(5000), grid=Fraction(1))
 
 
 def _ongoing_writer() -> Writer:

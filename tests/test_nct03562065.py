@@ -104,15 +104,15 @@ def pregnancy_tests(*entries: dict[str, Any]) -> Patch:
 
 
 CYC = {"drug": "cyclophosphamide", "route": "iv", "frequency": "monthly", "end": "2025-04-06"}
-MMF = {"drug": "mmf", "frequency": "daily", "end": "2025-04-06"}
-AZA = {"drug": "azathioprine", "frequency": "daily", "end": "2025-04-06"}
-MTX = {"drug": "methotrexate", "frequency": "weekly", "end": "2025-04-06"}
-LEF = {"drug": "leflunomide", "frequency": "daily", "end": "2025-04-06"}
+MMF = {"drug": "mmf", "frequency": "daily", "end": "2025-04-05"}
+AZA = {"drug": "azathioprine", "frequency": "daily", "end": "2025-04-05"}
+MTX = {"drug": "methotrexate", "frequency": "weekly", "end": "2025-04-05"}
+LEF = {"drug": "leflunomide", "frequency": "daily", "end": "2025-04-05"}
 RTX_WEEKLY = {"drug": "rituximab", "route": "iv", "dose": "375 mg/m2", "frequency": "weekly", "administrations": 4,
               "end": "2025-01-27"}
 RTX_1G = {"drug": "rituximab", "route": "iv", "dose": "1 g", "frequency": "every_2_weeks", "administrations": 2,
           "end": "2025-01-20"}
-CSA = {"drug": "ciclosporin", "frequency": "daily", "end": "2025-04-06"}
+CSA = {"drug": "ciclosporin", "frequency": "daily", "end": "2025-04-05"}
 BEL = {"drug": "belimumab", "route": "iv", "dose": "10 mg/kg", "frequency": "every_4_weeks", "end": "2025-04-06"}
 MPS = {"drug": "mycophenolate sodium", "dose": "720 mg", "frequency": "twice_daily", "end": "2025-07-31"}
 
@@ -180,9 +180,10 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("methylprednisolone 4.7 mg = prednisone 5.875", "inc-3a",
      first_line(drug="methylprednisolone", dose="4.7 mg"), "not_met"),
     ("prednisolone 6 mg", "inc-3a", first_line(drug="prednisolone", dose="6 mg"), "met"),
-    ("27 days (ended the day before day 28)", "inc-3a", first_line(end="2025-02-02"), "not_met"),
-    ("28 days", "inc-3a", first_line(end="2025-02-03"), "met"),
-    ("29 days", "inc-3a", first_line(end="2025-02-04"), "met"),
+    # both the first and the last day count: 6 January through 2 February is 28 days
+    ("27 days (last day 1 February)", "inc-3a", first_line(end="2025-02-01"), "not_met"),
+    ("28 days (last day 2 February)", "inc-3a", first_line(end="2025-02-02"), "met"),
+    ("29 days", "inc-3a", first_line(end="2025-02-03"), "met"),
     ("intravenous glucocorticoid", "inc-3a", first_line(route="iv"), "not_met"),
     ("not tolerated", "inc-3a", first_line(response="not_tolerated"), "met"),
     ("responded", "inc-3a", first_line(response="responded"), "not_met"),
@@ -216,7 +217,7 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("MMF 1 g twice daily = 2000 mg/day: disputed", "inc-3b", rx(MMF, dose="1 g", frequency="twice_daily"), "manual"),
     ("MMF 1999 mg/day", "inc-3b", rx(MMF, dose="1999 mg"), "not_met"),
     ("MMF 2001 mg/day", "inc-3b", rx(MMF, dose="2001 mg"), "met"),
-    ("MMF 89 days", "inc-3b", rx(MMF, dose="2500 mg", end="2025-04-05"), "not_met"),
+    ("MMF 89 days", "inc-3b", rx(MMF, dose="2500 mg", end="2025-04-04"), "not_met"),
     ("MMF 90 days", "inc-3b", rx(MMF, dose="2500 mg"), "met"),
     ("MMF 91 days", "inc-3b", rx(MMF, dose="2500 mg", end="2025-04-07"), "met"),
     ("MMF intravenous", "inc-3b", rx(MMF, dose="2500 mg", route="iv"), "not_met"),
@@ -232,7 +233,7 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("azathioprine 2.1 mg/kg", "inc-3b", rx(AZA, dose="2.1 mg/kg"), "met"),
     ("azathioprine in mg, weight not recorded", "inc-3b", both(rx(AZA, dose="150 mg"), drop("demographics.weight")),
      "unknown"),
-    ("azathioprine 89 days", "inc-3b", rx(AZA, dose="150 mg", end="2025-04-05"), "not_met"),
+    ("azathioprine 89 days", "inc-3b", rx(AZA, dose="150 mg", end="2025-04-04"), "not_met"),
     # inc-3b (iv): oral or parenteral methotrexate > 20 mg/week for >= 90 days
     ("methotrexate 19 mg/week", "inc-3b", rx(MTX, dose="19 mg"), "not_met"),
     ("methotrexate 20 mg/week: disputed", "inc-3b", rx(MTX, dose="20 mg"), "manual"),
@@ -244,7 +245,7 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("leflunomide 9 mg/day", "inc-3b", rx(LEF, dose="9 mg"), "not_met"),
     ("leflunomide 10 mg/day: disputed", "inc-3b", rx(LEF, dose="10 mg"), "manual"),
     ("leflunomide 11 mg/day", "inc-3b", rx(LEF, dose="11 mg"), "met"),
-    ("leflunomide 20 mg/day, 89 days", "inc-3b", rx(LEF, dose="20 mg", end="2025-04-05"), "not_met"),
+    ("leflunomide 20 mg/day, 89 days", "inc-3b", rx(LEF, dose="20 mg", end="2025-04-04"), "not_met"),
     # inc-3b (vi): rituximab 375 mg/m2 weekly x 4, or 1 g x 2 two weeks apart, intravenous
     ("rituximab 375 mg/m2 weekly x 4", "inc-3b", rx(RTX_WEEKLY), "met"),
     ("rituximab 375 mg/m2 weekly x 3", "inc-3b", rx(RTX_WEEKLY, administrations=3), "not_met"),
@@ -268,7 +269,7 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("ciclosporin 1.25 mg/kg twice daily", "inc-3b", rx(CSA, dose="1.25 mg/kg", frequency="twice_daily"), "met"),
     ("ciclosporin 2.55 mg/kg twice daily", "inc-3b", rx(CSA, dose="2.55 mg/kg", frequency="twice_daily"),
      "not_met"),
-    ("ciclosporin 89 days", "inc-3b", rx(CSA, dose="200 mg", end="2025-04-05"), "not_met"),
+    ("ciclosporin 89 days", "inc-3b", rx(CSA, dose="200 mg", end="2025-04-04"), "not_met"),
     # inc-3b (viii): iv belimumab >= 10 mg/kg every 4 weeks or monthly, >= 3 calendar months
     ("belimumab 10 mg/kg every 4 weeks, 3 months", "inc-3b", rx(BEL), "met"),
     ("belimumab 9.9 mg/kg", "inc-3b", rx(BEL, dose="9.9 mg/kg"), "not_met"),
@@ -285,9 +286,9 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("mycophenolate sodium 1439 mg/day", "inc-3b", rx(MPS, dose="1439 mg", frequency="daily"), "not_met"),
     ("mycophenolate sodium 720 mg twice daily = 1440: disputed", "inc-3b", rx(MPS), "manual"),
     ("mycophenolate sodium 1441 mg/day", "inc-3b", rx(MPS, dose="1441 mg", frequency="daily"), "met"),
-    ("mycophenolate sodium 1080 mg twice daily, 89 days", "inc-3b", rx(MPS, dose="1080 mg", end="2025-04-05"),
+    ("mycophenolate sodium 1080 mg twice daily, 89 days", "inc-3b", rx(MPS, dose="1080 mg", end="2025-04-04"),
      "not_met"),
-    ("mycophenolate sodium 1080 mg twice daily, 90 days", "inc-3b", rx(MPS, dose="1080 mg", end="2025-04-06"), "met"),
+    ("mycophenolate sodium 1080 mg twice daily, 90 days", "inc-3b", rx(MPS, dose="1080 mg", end="2025-04-05"), "met"),
     ("tacrolimus is not in the list", "inc-3b", regimen(drug="tacrolimus", dose="2 mg", frequency="twice_daily",
                                                         end="2025-07-31"), "not_met"),
     ("medications not recorded", "inc-3b", drop("medications"), "unknown"),
