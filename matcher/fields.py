@@ -33,6 +33,7 @@ from .profile import (
     MalignancyCategory,
     MedicationExposure,
     PatientProfile,
+    PregnancyTest,
     Procedure,
 )
 from .units import Measure, convert
@@ -426,21 +427,36 @@ def _egfr_reported_or_computed(profile: PatientProfile, as_of: dt.date) -> Readi
 
 
 def _pregnancy_test_field(specimen: str | None) -> None:
-    """The most recent pregnancy test of one specimen (urine, serum), or of either (``None``)."""
+    """The most recent pregnancy test of one specimen (urine, serum), or of either (``None``), and its age."""
     name = f"{specimen}_pregnancy_test" if specimen else "pregnancy_test"
     what = f"{specimen} pregnancy test" if specimen else "pregnancy test (urine or serum)"
 
-    def extract(profile: PatientProfile, as_of: dt.date) -> Reading:
+    def latest(profile: PatientProfile, as_of: dt.date) -> tuple[int, PregnancyTest] | Absence:
         tests = profile.pregnancy.tests if profile.pregnancy else None
         found = _latest(tests, as_of, lambda test: specimen is None or test.specimen == specimen)
-        if found is None:
-            return Absence(f"no {what} on or before {as_of}", what)
+        return Absence(f"no {what} on or before {as_of}", what) if found is None else found
+
+    def extract(profile: PatientProfile, as_of: dt.date) -> Reading:
+        found = latest(profile, as_of)
+        if isinstance(found, Absence):
+            return found
         position, test = found
         return Observation(test.result, test.result, f"pregnancy.tests[{position}]", test.date,
                            "most recent test on or before the as-of date")
 
+    def days_ago(profile: PatientProfile, as_of: dt.date) -> Reading:
+        found = latest(profile, as_of)
+        if isinstance(found, Absence):
+            return found
+        position, test = found
+        elapsed = (as_of - test.date).days
+        return Observation(elapsed, f"{elapsed} days", f"pregnancy.tests[{position}]", test.date,
+                           f"from the most recent test, {test.date}, to the as-of date {as_of}")
+
     PATIENT_FIELDS[name] = FieldSpec(name, f"{what} (most recent)", "enum", extract, None,
                                      ("positive", "negative"), what)
+    PATIENT_FIELDS[f"{name}_days_ago"] = FieldSpec(f"{name}_days_ago", f"days since the {what} (most recent)",
+                                                   "number", days_ago, None, (), what, "days")
 
 
 _pregnancy_test_field("urine")

@@ -480,6 +480,27 @@ def _pregnancy_test_writer(specimen: str | None) -> Writer:
     return writer
 
 
+def _pregnancy_test_age_writer(specimen: str | None) -> Writer:
+    """Days from the most recent pregnancy test of one specimen (or of either) to the as-of date."""
+
+    def write(ctx: Ctx, data: dict[str, Any], token: Token) -> None:
+        pregnancy = data.setdefault("pregnancy", {})
+        kept = [e for e in pregnancy.get("tests") or [] if specimen and e.get("specimen") != specimen]
+        day = ctx.as_of - days(int(token.value))
+        made: dict[str, Any] = {"date": day, "result": ctx.draw(st.sampled_from(["positive", "negative"]))}
+        chosen = specimen or ctx.draw(st.sampled_from(["urine", "serum", None]))
+        if chosen:
+            made["specimen"] = chosen
+        later = ctx.draw(st.lists(st.integers(1, 60), max_size=1))  # not yet done on the as-of date
+        older = ctx.draw(st.lists(st.integers(1, 700), max_size=1))
+        extra = [{**made, "date": ctx.as_of + days(n)} for n in later]
+        extra += [{**made, "date": day - days(n)} for n in older]
+        pregnancy["tests"] = [*kept, made, *extra]
+
+    name = f"{specimen}_pregnancy_test_days_ago" if specimen else "pregnancy_test_days_ago"
+    return Writer(name, PATIENT, write, low=Fraction(0), high=Fraction(3000), grid=Fraction(1))
+
+
 # ------------------------------------------------------------------ age, body size, derived renal function
 def _birth_date_for(ctx: Ctx, years: int) -> dt.date:
     """A birth date giving ``years`` completed years on the as-of date: the birthday today, turning
@@ -1114,6 +1135,7 @@ def _build_writers() -> None:
             _register(_uln_multiple_writer(test))
     for specimen in ("urine", "serum", None):
         _register(_pregnancy_test_writer(specimen))
+        _register(_pregnancy_test_age_writer(specimen))
     for name, spec in PATIENT_FIELDS.items():
         if (PATIENT, name) not in WRITERS and spec.type in ("bool", "enum"):
             found = _attribute_writer(name, spec)
