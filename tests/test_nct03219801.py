@@ -81,6 +81,11 @@ CASES: list[tuple[str, str, Patch, str]] = [
     # exc-5: active malignancy
     ("active malignancy", "exc-5", put("malignancies", [{"type": "breast cancer", "status": "active"}]), "met"),
     ("cured malignancy", "exc-5", put("malignancies", [{"type": "thyroid cancer", "status": "cured"}]), "not_met"),
+    ("malignancy in remission: left to the clinician", "exc-5",
+     put("malignancies", [{"type": "lymphoma", "status": "in_remission"}]), "manual"),
+    ("active and in-remission malignancies", "exc-5",
+     put("malignancies", [{"type": "lymphoma", "status": "in_remission"}, {"type": "melanoma", "status": "active"}]),
+     "met"),
     ("malignancy history not recorded", "exc-5", drop("malignancies"), "unknown"),
     # exc-6: in another trial
     ("in another trial", "exc-6", put("administrative.in_other_trial", True), "met"),
