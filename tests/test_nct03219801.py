@@ -58,7 +58,9 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("creatinine without ULN but ALT 3 x ULN", "inc-5",
      lambda d: (set_lab("serum_creatinine", "88 umol/L", uln=None)(d), set_lab("alt", "120 U/L")(d)), "not_met"),
     # inc-6: no infection unresolved on the as-of date
-    ("controlled infection", "inc-6", infection(status="controlled"), "not_met"),
+    ("controlled infection: acute or chronic is for the clinician", "inc-6", infection(status="controlled"),
+     "manual"),
+    ("uncontrolled infection", "inc-6", infection(status="uncontrolled"), "not_met"),
     ("infection resolved the day before", "inc-6",
      infection(status="resolved", start="2026-09-01", end="2026-10-14"), "met"),
     ("infection resolving after the as-of date", "inc-6",
