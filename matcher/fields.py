@@ -422,7 +422,11 @@ def _egfr_reported_or_computed(profile: PatientProfile, as_of: dt.date) -> Readi
         return reported
     computed = egfr_ckd_epi_2021(profile, as_of)
     if isinstance(computed, Absence):
-        return Absence(f"{reported.reason}, and {computed.reason}", "eGFR (or serum creatinine, age and sex)")
+        # ask only for what is missing: a teenager's creatinine, age and sex are recorded, but CKD-EPI is for adults
+        inputs = _renal_inputs(profile, as_of)
+        collect = (f"eGFR (or the {inputs.collect} to compute it)" if isinstance(inputs, Absence)
+                   else "a measured or reported eGFR")
+        return Absence(f"{reported.reason}, and {computed.reason}", collect)
     return computed
 
 

@@ -57,6 +57,15 @@ def test_ckd_epi_is_not_computed_for_children_or_without_inputs() -> None:
         assert isinstance(PATIENT_FIELDS["egfr_ckd_epi_2021"].extract(profile(data), AS_OF), Absence)
 
 
+@pytest.mark.parametrize(("data", "collect"), [
+    (patient("female", 16, "0.6 mg/dL"), "a measured or reported eGFR"),  # creatinine, age, sex are recorded
+    (patient("female", 40), "eGFR (or the serum creatinine to compute it)"),
+])
+def test_a_missing_egfr_asks_only_for_what_is_missing(data: dict[str, Any], collect: str) -> None:
+    reading = PATIENT_FIELDS["egfr_reported_or_ckd_epi_2021"].extract(profile(data), AS_OF)
+    assert isinstance(reading, Absence) and reading.collect == collect
+
+
 def test_reported_egfr_is_preferred_and_the_computed_one_is_marked() -> None:
     data = patient("female", 50, "1.0 mg/dL")
     computed = read("egfr_reported_or_ckd_epi_2021", data)
