@@ -643,11 +643,16 @@ def _course_days(course: MedicationExposure, as_of: dt.date) -> tuple[dt.date, d
 
 
 def _course_end(course: MedicationExposure, as_of: dt.date) -> tuple[dt.date, str] | None:
-    """When the course ended as seen on the as-of date (the as-of date itself while it runs)."""
-    if course.ongoing or (course.end is not None and course.end >= as_of):
+    """When the course ended as seen on the as-of date (the as-of date itself while it runs). A single dose
+    (frequency ``once``, or one administration) with no end date ends on its start date."""
+    end = course.end
+    single = course.frequency == "once" or course.administrations == 1
+    if end is None and not course.ongoing and single and course.start is not None and course.start <= as_of:
+        return course.start, f"a single dose on {course.start}"
+    if course.ongoing or (end is not None and end >= as_of):
         return as_of, "ongoing on the as-of date"
-    if course.end is not None:
-        return course.end, f"ended {course.end}"
+    if end is not None:
+        return end, f"ended {end}"
     return None
 
 

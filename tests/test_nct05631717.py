@@ -287,6 +287,13 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("rituximab last dose on the as-of date", "exc-1a", rituximab_ended(0), "met"),
     ("rituximab ongoing", "exc-1a", course(RITUXIMAB, end=None, ongoing=True), "met"),
     ("rituximab end date missing", "exc-1a", course(RITUXIMAB, end=None), "unknown"),
+    # a single dose (frequency once, or one administration) ends on its start date
+    ("single rituximab dose 168 days ago, no end date", "exc-1a",
+     course(RITUXIMAB, start=days_before(168), end=None, frequency="once", administrations=None), "met"),
+    ("single rituximab dose 169 days ago, no end date", "exc-1a",
+     course(RITUXIMAB, start=days_before(169), end=None, frequency="once", administrations=None), "not_met"),
+    ("one administration 169 days ago, no end date", "exc-1a",
+     course(RITUXIMAB, start=days_before(169), end=None, administrations=1), "not_met"),
     ("obinutuzumab 168 days ago", "exc-1a",
      add_course(drug="obinutuzumab", dose="1000 mg", frequency="once", start=days_before(168),
                 end=days_before(168)), "met"),
