@@ -4,9 +4,8 @@ For each trial: the entries of every list a query ranges over are asserted as
 facts of their own and the engine decides each query node for each entry;
 a query is then true if some entry matches, false if the list is recorded (and
 not marked partial) and every entry fails (an empty list included), unknown
-otherwise. The query
-results join the patient's field values in one patient fact, and the engine
-decides every criterion node.
+otherwise. The query results join the patient's field values in one patient
+fact, and the engine decides every criterion node.
 
 The engine's answer is checked against itself before it is used: no node may
 be both true and false, and every all/any/not node must agree with its

@@ -193,6 +193,12 @@ def _readings(trial: Trial, criterion: Criterion) -> tuple[str, ...]:
 _Contribution = tuple[tuple[tuple[str, ValueUsed], ...], tuple[str, ...]]
 
 
+def _unknown_only_as_partial(query: QueryEvaluation, root: int) -> bool:
+    """No recorded entry matches, and the query is unknown only because the list is marked partial."""
+    return (query.partial and query.truth is None and query.items is not None
+            and all(item.truths[root] is False for item in query.items))
+
+
 class _Explainer:
     """Builds explanation lines from the engine's node values and the readings facts were built from.
 
@@ -265,7 +271,7 @@ class _Explainer:
             return f"{spec.label}: unknown ({listed.label} not recorded)"
         if query.truth is False and not query.items:
             return f"{spec.label}: no ({listed.label} recorded as empty)"
-        if query.partial and query.truth is None and all(item.truths[root] is False for item in query.items):
+        if _unknown_only_as_partial(query, root):
             return (f"{spec.label}: unknown (none of the {len(query.items)} recorded entries of the {listed.label} "
                     "matches, but the list is recorded as possibly incomplete)")
         shown = [item for item in query.items if item.truths[root] == query.truth]
@@ -282,7 +288,7 @@ class _Explainer:
         listed, root, over = plan.listed, plan.root, plan.spec.over
         if query.items is None:
             return (), (listed.collect,)
-        if query.partial and query.truth is None and all(item.truths[root] is False for item in query.items):
+        if _unknown_only_as_partial(query, root):
             return (), (f"{listed.collect}: the recorded list may be incomplete",)
         values: list[tuple[str, ValueUsed]] = []
         missing: list[str] = []

@@ -534,11 +534,12 @@ class PatientProfile(_Model):
                 raise ValueError(f"labs has two different {result.test} results on {result.date}: keep the one "
                                  "that counts")
             seen[key] = result.amount
-        for name in self.partial_lists or []:
+        partial = self.partial_lists or []
+        for name in partial:
             if getattr(self, name) is None:
                 raise ValueError(f"partial_lists names {name}, but there is no {name} list: record the entries "
                                  f"known so far (an unrecorded list is unknown already)")
-        if len(set(self.partial_lists or [])) != len(self.partial_lists or []):
+        if len(set(partial)) != len(partial):
             raise ValueError("partial_lists names a list twice")
         sex = self.demographics.sex if self.demographics else None
         if sex == "male" and self.pregnancy and (self.pregnancy.pregnant or self.pregnancy.breastfeeding):

@@ -49,9 +49,9 @@ import random
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar, get_args
 
-from .profile import ACR1997_CRITERIA
+from .profile import ACR1997_CRITERIA, PartialList
 
 #: the as-of date of a cohort when none is given (fixed, so a default cohort never changes)
 DEFAULT_AS_OF = dt.date(2026, 9, 14)
@@ -724,8 +724,7 @@ def synthetic_patient(seed: int, index: int, as_of: dt.date) -> dict[str, Any]:
         patient["administrative"] = _flags(draw, {"in_other_trial": (0.85, 0.06),
                                                   "social_security_affiliation": (0.8, 0.9),
                                                   "legal_protection": (0.75, 0.04)})
-    recorded_lists = [name for name in ("medications", "infections", "malignancies", "procedures", "immunizations")
-                      if name in patient]
+    recorded_lists = [name for name in get_args(PartialList) if name in patient]
     if recorded_lists and draw.chance(0.08):  # read from a record that does not say the lists are complete
         patient["partial_lists"] = [name for name in recorded_lists if draw.chance(0.5)] or recorded_lists[:1]
     if draw.chance(0.1):

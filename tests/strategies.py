@@ -462,18 +462,26 @@ def _activity_writer(index: str) -> Writer:
     return writer
 
 
+def _pregnancy_test(ctx: Ctx, specimen: str | None, day: dt.date, result: str) -> dict[str, Any]:
+    """A test of ``specimen``; of either, or with no specimen recorded, when ``specimen`` is None."""
+    made: dict[str, Any] = {"date": day, "result": result}
+    chosen = specimen or ctx.draw(st.sampled_from(["urine", "serum", None]))
+    return {**made, "specimen": chosen} if chosen else made
+
+
+def _tests_of_other_specimens(data: dict[str, Any], specimen: str | None) -> tuple[dict[str, Any], list[Any]]:
+    """The pregnancy section, and its tests that cannot be the most recent of ``specimen`` (none if None)."""
+    pregnancy = data.setdefault("pregnancy", {})
+    return pregnancy, [e for e in pregnancy.get("tests") or [] if specimen and e.get("specimen") != specimen]
+
+
 def _pregnancy_test_writer(specimen: str | None) -> Writer:
     """The most recent pregnancy test of one specimen, or of either (``None``)."""
 
     def write(ctx: Ctx, data: dict[str, Any], token: Token) -> None:
-        def make(tok: Token, day: dt.date) -> dict[str, Any]:
-            made = {"date": day, "result": tok.value}
-            chosen = specimen or ctx.draw(st.sampled_from(["urine", "serum", None]))
-            return {**made, "specimen": chosen} if chosen else made
-
-        pregnancy = data.setdefault("pregnancy", {})
-        kept = [e for e in pregnancy.get("tests") or [] if specimen and e.get("specimen") != specimen]
-        pregnancy["tests"] = _dated(ctx, kept, make, token, lambda: writer.random(ctx))
+        pregnancy, kept = _tests_of_other_specimens(data, specimen)
+        pregnancy["tests"] = _dated(ctx, kept, lambda tok, day: _pregnancy_test(ctx, specimen, day, tok.value),
+                                    token, lambda: writer.random(ctx))
 
     name = f"{specimen}_pregnancy_test" if specimen else "pregnancy_test"
     writer = Writer(name, PATIENT, write, choices=("positive", "negative"))
@@ -484,13 +492,9 @@ def _pregnancy_test_age_writer(specimen: str | None) -> Writer:
     """Days from the most recent pregnancy test of one specimen (or of either) to the as-of date."""
 
     def write(ctx: Ctx, data: dict[str, Any], token: Token) -> None:
-        pregnancy = data.setdefault("pregnancy", {})
-        kept = [e for e in pregnancy.get("tests") or [] if specimen and e.get("specimen") != specimen]
+        pregnancy, kept = _tests_of_other_specimens(data, specimen)
         day = ctx.as_of - days(int(token.value))
-        made: dict[str, Any] = {"date": day, "result": ctx.draw(st.sampled_from(["positive", "negative"]))}
-        chosen = specimen or ctx.draw(st.sampled_from(["urine", "serum", None]))
-        if chosen:
-            made["specimen"] = chosen
+        made = _pregnancy_test(ctx, specimen, day, ctx.draw(st.sampled_from(["positive", "negative"])))
         later = ctx.draw(st.lists(st.integers(1, 60), max_size=1))  # not yet done on the as-of date
         older = ctx.draw(st.lists(st.integers(1, 700), max_size=1))
         extra = [{**made, "date": ctx.as_of + days(n)} for n in later]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
@@ -14,6 +14,7 @@ from matcher.compile import compile_trial
 from matcher.errors import PatientFileError
 from matcher.evaluate import Evaluator
 from matcher.load import Document, read_document
+from matcher.profile import PartialList
 from matcher.validate import validate_patient
 
 from .helpers import PATIENTS, profile
@@ -23,7 +24,7 @@ from .test_engine_agrees_with_oracle import engine_truths
 ELIGIBLE = PATIENTS / "NCT05631717-eligible-active-lupus-nephritis.yaml"
 RITUXIMAB = PATIENTS / "NCT05631717-ineligible-recent-rituximab.yaml"
 TRIAL = "NCT05631717"
-LISTS = ("medications", "infections", "malignancies", "procedures", "immunizations")
+LISTS = get_args(PartialList)
 
 
 def data(path: Path, partial: list[str]) -> dict[str, Any]:
