@@ -9,18 +9,18 @@ The public API (see README.md)::
         print(result.trial, result.verdict)
 """
 
-from .api import CohortRecord, Matcher, default_rules_dir, evaluate, load_trials, read_cohort
-from .errors import (
+from matcher.api import CohortRecord, Matcher, default_rules_dir, evaluate, load_trials, read_cohort
+from matcher.errors import (
     EngineUnavailableError,
     EvaluationError,
     MatcherError,
     PatientFileError,
     RuleFileError,
 )
-from .explain import CriterionResult, Outcome, TrialResult, ValueUsed, Verdict
-from .profile import PatientProfile
-from .rules import Criterion, Trial, load_trial
-from .validate import load_patient
+from matcher.intake.validate import load_patient
+from matcher.model.profile import PatientProfile
+from matcher.results.explain import CriterionResult, Outcome, TrialResult, ValueUsed, Verdict
+from matcher.rules.language import Criterion, Trial, load_trial
 
 __all__ = [
     "CohortRecord",

@@ -1,3 +1,3 @@
-from .cli import run
+from matcher.cli import run
 
 run()

@@ -28,17 +28,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .compile import compile_trial
-from .dates import completed_years
-from .errors import MatcherError, PatientFileError
-from .evaluate import Evaluator
-from .explain import TrialResult, explain
-from .profile import PatientProfile
-from .rules import Trial
-from .rules import load_trials as _load_trials_from
+from matcher.engine.evaluate import Evaluator
+from matcher.errors import MatcherError, PatientFileError
+from matcher.model.dates import completed_years
+from matcher.model.profile import PatientProfile
+from matcher.results.explain import TrialResult, explain
+from matcher.rules.compile import compile_trial
+from matcher.rules.language import Trial
+from matcher.rules.language import load_trials as _load_trials_from
 
 if TYPE_CHECKING:
-    from .fhir import FhirImport
+    from matcher.intake.fhir import FhirImport
 
 MAX_AGE = 120
 #: rules/ beside the package (a checkout or an editable install)
@@ -60,7 +60,7 @@ def load_trials(directory: str | Path | None = None, only: Iterable[str] | None 
     known = {trial.id: trial for trial in trials}
     for trial_id in wanted:
         if trial_id not in known:
-            from .errors import did_you_mean
+            from matcher.errors import did_you_mean
 
             raise MatcherError(f"no rule file for trial {trial_id!r}{did_you_mean(trial_id, known)}; "
                                f"encoded trials: {', '.join(known)}", field="--trial")
@@ -140,7 +140,7 @@ def read_cohort(source: str | Path) -> Iterator[CohortRecord]:
     """Stream the records of a directory of patient files, a JSON Lines file or a CSV (README, "Cohort input
     formats"). A problem with the source itself raises MatcherError at once; a bad record is yielded with its
     problem, and reading goes on."""
-    from .sources import iter_records, read_record
+    from matcher.intake.sources import iter_records, read_record
 
     records = iter_records(source)  # raises now, not at the first next(), on a bad source
 

@@ -32,7 +32,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
-from .errors import EvaluationError, MatcherError, PatientFileError, one_line
+from matcher.errors import EvaluationError, MatcherError, PatientFileError, one_line
 
 EXIT_ELIGIBLE = 0
 EXIT_BAD_INPUT = 2
@@ -190,7 +190,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         if args.command == "synthetic":
             return _synthetic(args, out)
         if args.command == "bench":
-            from .bench import run_bench
+            from matcher.tools.bench import run_bench
 
             return run_bench(args, out)
         return _check(args, out)
@@ -209,12 +209,12 @@ def _screen(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import signal
     import time
 
-    from . import api
-    from .engine import engine_version
-    from .outputs import Output, open_output
-    from .render import matcher_version
-    from .screening_log import ScreeningLog
-    from .sources import iter_records
+    from matcher import api
+    from matcher.engine.adapter import engine_version
+    from matcher.intake.sources import iter_records
+    from matcher.results.render import matcher_version
+    from matcher.screening.log import ScreeningLog
+    from matcher.screening.outputs import Output, open_output
 
     trials = api.load_trials(args.rules, dict.fromkeys(args.trials) if args.trials else None)
     records = iter_records(args.source)  # a bad source is reported before anything is written
@@ -266,8 +266,8 @@ def _screen(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _screen_loop(args: argparse.Namespace, records: Iterable[object], trial_ids: list[str],
                  outputs: Sequence[Any], log: Any, err: TextIO) -> dict[str, int]:
     """Screen every record, feed the outputs and the log, report problems; the counts by verdict."""
-    from .screen import screen_records
-    from .sources import count_records
+    from matcher.intake.sources import count_records
+    from matcher.screening.screen import screen_records
 
     tally = dict.fromkeys(("screened", "problems", "engine", "eligible", "ineligible", "undetermined"), 0)
     show = args.progress == "always" or (args.progress == "auto" and hasattr(err, "isatty") and err.isatty())
@@ -306,8 +306,8 @@ def _screen_loop(args: argparse.Namespace, records: Iterable[object], trial_ids:
 def _synthetic(args: argparse.Namespace, out: TextIO) -> int:
     from pathlib import Path
 
-    from .outputs import AtomicFile
-    from .synthetic import write_csv, write_jsonl
+    from matcher.screening.outputs import AtomicFile
+    from matcher.tools.synthetic import write_csv, write_jsonl
 
     target = Path(args.out)
     writers = {".jsonl": write_jsonl, ".csv": write_csv}
@@ -327,16 +327,16 @@ def _synthetic(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _log_summary(args: argparse.Namespace, out: TextIO) -> int:
-    from .screening_log import render_summary, summarise
+    from matcher.screening.log import render_summary, summarise
 
     print(render_summary(summarise(args.database)), file=out)
     return 0
 
 
 def _check(args: argparse.Namespace, out: TextIO) -> int:
-    from . import api
-    from .render import TextRenderer, to_json
-    from .validate import read_patient
+    from matcher import api
+    from matcher.intake.validate import read_patient
+    from matcher.results.render import TextRenderer, to_json
 
     loaded = read_patient(args.patient)
     patient = loaded.profile
@@ -373,7 +373,7 @@ def _print_fhir_report(imported: object, out: TextIO) -> None:
     """After the results of a patient read from a FHIR bundle: what the bundle gave and did not give."""
     if imported is None:
         return
-    from .fhir import FhirImport, text_report
+    from matcher.intake.fhir import FhirImport, text_report
 
     assert isinstance(imported, FhirImport)
     print("", file=out)
@@ -382,7 +382,7 @@ def _print_fhir_report(imported: object, out: TextIO) -> None:
 
 
 def _import(args: argparse.Namespace, out: TextIO) -> int:
-    from .fhir import read_bundle, to_yaml
+    from matcher.intake.fhir import read_bundle, to_yaml
 
     out.write(to_yaml(read_bundle(args.bundle)))
     return 0
@@ -391,8 +391,8 @@ def _import(args: argparse.Namespace, out: TextIO) -> int:
 def _trials(args: argparse.Namespace, out: TextIO) -> int:
     import json
 
-    from . import api
-    from .lint import coverage
+    from matcher import api
+    from matcher.rules.lint import coverage
 
     rows = []
     for trial in api.load_trials(args.rules):
@@ -418,9 +418,9 @@ def _trials(args: argparse.Namespace, out: TextIO) -> int:
 def _lint(args: argparse.Namespace, out: TextIO) -> int:
     from pathlib import Path
 
-    from . import api
-    from .lint import all_notes, coverage, lint_file
-    from .rules import display_path
+    from matcher import api
+    from matcher.rules.language import display_path
+    from matcher.rules.lint import all_notes, coverage, lint_file
 
     targets = [Path(f) for f in args.files] or [api.default_rules_dir()]
     files: list[Path] = []

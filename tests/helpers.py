@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from matcher.api import Matcher
-from matcher.explain import TrialResult
-from matcher.load import read_document
-from matcher.profile import PatientProfile
+from matcher.intake.load import read_document
+from matcher.model.profile import PatientProfile
+from matcher.results.explain import TrialResult
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from matcher.compile import CompiledTrial
-from matcher.fields import LISTS, PATIENT_FIELDS, Observation
-from matcher.profile import PatientProfile
-from matcher.rules import OPERATORS, AllOf, AnyOf, Comparison, ManualPart, Node, Not, QueryRef
+from matcher.model.fields import LISTS, PATIENT_FIELDS, Observation
+from matcher.model.profile import PatientProfile
+from matcher.rules.compile import CompiledTrial
+from matcher.rules.language import OPERATORS, AllOf, AnyOf, Comparison, ManualPart, Node, Not, QueryRef
 
 Truth = bool | None
 

@@ -3,7 +3,7 @@
 Nothing here lists a threshold by hand. Thresholds are read from the rule files in
 ``rules/`` (every comparison of every criterion condition and query ``where``, both
 readings of a disputed boundary); the fields come from the registry in
-``matcher/fields.py``. What this module adds is independent of the matcher:
+``matcher/model/fields.py``. What this module adds is independent of the matcher:
 
 * **field writers** (:data:`WRITERS`): for each field, how to make a patient (or one
   list entry) read a chosen value, worked out from the documented meaning of the
@@ -40,12 +40,12 @@ import yaml
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from matcher import drugs
-from matcher import fields as fields_module
-from matcher import profile as profile_module
-from matcher.fields import LISTS, PATIENT_FIELDS, FieldSpec, Observation
-from matcher.profile import ACTIVITY_INDICES, FREQUENCY_INTERVAL_DAYS, LAB_TESTS, PatientProfile
-from matcher.rules import Comparison, Trial, load_trials, walk
+from matcher.model import drugs
+from matcher.model import fields as fields_module
+from matcher.model import profile as profile_module
+from matcher.model.fields import LISTS, PATIENT_FIELDS, FieldSpec, Observation
+from matcher.model.profile import ACTIVITY_INDICES, FREQUENCY_INTERVAL_DAYS, LAB_TESTS, PatientProfile
+from matcher.rules.language import Comparison, Trial, load_trials, walk
 
 from .helpers import RULES
 
@@ -177,7 +177,7 @@ def _f(text: str) -> Fraction:
 
 
 _MMHG_PER_KPA = Fraction(1000) / _f("133.322387415")  # pint: mmHg = 1 mm x 13.5951 g/cm3 x 9.80665 m/s2
-_CREATININE = _f("113.12")  # g/mol, as matcher.units.CREATININE_MOLAR_MASS
+_CREATININE = _f("113.12")  # g/mol, as matcher.model.units.CREATININE_MOLAR_MASS
 
 #: measure display -> (spelling, how many canonical units one written unit is). The first is canonical.
 UNITS: dict[str, tuple[tuple[str, Fraction], ...]] = {
@@ -624,7 +624,7 @@ def _acr_count_writer() -> Writer:
     return Writer("sle.acr1997_criteria_met", PATIENT, write, low=Fraction(0), high=Fraction(11), grid=Fraction(1))
 
 
-#: pregnancy facts known false for a man (matcher.fields._female_only)
+#: pregnancy facts known false for a man (matcher.model.fields._female_only)
 FEMALE_ONLY = ("breastfeeding", "childbearing_potential")
 
 
@@ -643,7 +643,7 @@ def _female_only_writer(name: str) -> Writer:
     return Writer(name, PATIENT, write, choices=(True, False))
 
 
-#: a negative pregnancy test at most this many days old rules pregnancy out (matcher.fields)
+#: a negative pregnancy test at most this many days old rules pregnancy out (matcher.model.fields)
 NEGATIVE_TEST_DAYS: int = getattr(fields_module, "NEGATIVE_TEST_DAYS", 7)
 
 
@@ -1282,7 +1282,7 @@ def consistent(data: dict[str, Any], as_of: dt.date) -> None:
     pregnancy["tests"] = [{**test, "result": result} for test in pregnancy.get("tests") or []]
 
 
-#: list entries whose date says whether they have happened by the as-of date (matcher.fields LISTS ``visible``)
+#: list entries whose date says whether they have happened by the as-of date (matcher.model.fields LISTS ``visible``)
 VISIBILITY_DATES = {"medications": "start", "infections": "start", "malignancies": "diagnosed",
                     "procedures": "date", "immunizations": "date"}
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from matcher.fields import LISTS, PATIENT_FIELDS, Absence, Observation
+from matcher.model.fields import LISTS, PATIENT_FIELDS, Absence, Observation
 
 from .helpers import profile
 

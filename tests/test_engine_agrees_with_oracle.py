@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import matcher
-from matcher.compile import compile_trial
-from matcher.evaluate import Evaluator
-from matcher.validate import load_patient
+from matcher.engine.evaluate import Evaluator
+from matcher.intake.validate import load_patient
+from matcher.rules.compile import compile_trial
 
 from .helpers import PATIENTS, base_patient, profile
 from .oracle import oracle

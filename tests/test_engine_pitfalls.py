@@ -13,12 +13,12 @@ import pytest
 from pydantic import ValidationError
 
 import matcher
-from matcher.compile import CompiledTrial, compile_trial
-from matcher.engine import Ruleset, encode_fact, engine_number
+from matcher.engine.adapter import Ruleset, encode_fact, engine_number
+from matcher.engine.evaluate import Evaluator
 from matcher.errors import EvaluationError
-from matcher.evaluate import Evaluator
-from matcher.load import parse_yaml
-from matcher.rules import parse_trial
+from matcher.intake.load import parse_yaml
+from matcher.rules.compile import CompiledTrial, compile_trial
+from matcher.rules.language import parse_trial
 
 from .helpers import ROOT, base_patient, profile, run
 
@@ -165,7 +165,7 @@ def test_exponent_numbers_would_be_rejected_by_the_engine() -> None:
     ruleset = Ruleset("pitfall7b", {"r": {"all": [{"m": {"$and": [{"kind": "p"}, {"$gte": {"x": 1}}]}}]}})
     try:
         assert ruleset.fire({"kind": "p", "x": 1e15}) == ["r"]  # written 1000000000000000 by the adapter
-        from matcher.engine import _engine
+        from matcher.engine.adapter import _engine
 
         with pytest.raises(Exception, match="error code"):
             _engine.assert_fact(ruleset._handle, '{"sid": "0", "kind": "p", "x": 1e15}')

@@ -15,10 +15,10 @@ pytest.importorskip("fhir.resources", reason="reading FHIR bundles needs fhir.re
 from matcher.api import Matcher
 from matcher.cli import EXIT_BAD_INPUT, main
 from matcher.errors import PatientFileError
-from matcher.fhir import import_bundle, is_bundle, read_bundle, to_yaml, ucum_to_text
-from matcher.profile import LAB_TESTS
-from matcher.units import UnitProblem, convert
-from matcher.validate import load_patient
+from matcher.intake.fhir import import_bundle, is_bundle, read_bundle, to_yaml, ucum_to_text
+from matcher.intake.validate import load_patient
+from matcher.model.profile import LAB_TESTS
+from matcher.model.units import UnitProblem, convert
 
 from .helpers import PATIENTS
 
@@ -90,7 +90,7 @@ LOINC = "http://loinc.org"
 
 
 def test_a_bundle_built_from_the_loinc_and_rxnorm_code_lists_is_read_correctly() -> None:
-    """Codes written here from LOINC and RxNorm, not taken from matcher.fhir_codes."""
+    """Codes written here from LOINC and RxNorm, not taken from matcher.intake.fhir_codes."""
     obj = bundle(
         observation("upr", LOINC, "2889-4", "Protein [Mass/time] in 24 hour Urine",
                     valueQuantity=quantity(1800, "mg/(24.h)")),

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from matcher.cli import main
-from matcher.lint import coverage, lint_file
+from matcher.rules.lint import coverage, lint_file
 
 from .helpers import RULES
 

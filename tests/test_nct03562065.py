@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from matcher.load import read_document
-from matcher.rules import load_trial
+from matcher.intake.load import read_document
+from matcher.rules.language import load_trial
 
 from .helpers import PATIENTS, RULES, outcome, run
 from .patches import Patch, birth, both, drop, put, remove_lab, set_lab, stated_age

@@ -19,8 +19,8 @@ import pytest
 
 from matcher.api import Matcher
 from matcher.cli import EXIT_ELIGIBLE, main
-from matcher.load import read_document
-from matcher.rules import load_trial
+from matcher.intake.load import read_document
+from matcher.rules.language import load_trial
 
 from .helpers import PATIENTS, ROOT, RULES, lab, run
 from .patches import Patch, birth, both, drop, put, remove_lab, set_lab, stated_age

@@ -10,12 +10,12 @@ from typing import Any, get_args
 import pytest
 
 from matcher.api import Matcher
-from matcher.compile import compile_trial
+from matcher.engine.evaluate import Evaluator
 from matcher.errors import PatientFileError
-from matcher.evaluate import Evaluator
-from matcher.load import Document, read_document
-from matcher.profile import PartialList
-from matcher.validate import validate_patient
+from matcher.intake.load import Document, read_document
+from matcher.intake.validate import validate_patient
+from matcher.model.profile import PartialList
+from matcher.rules.compile import compile_trial
 
 from .helpers import PATIENTS, profile
 from .oracle import oracle

@@ -1,6 +1,6 @@
 """Properties of the matcher, each its own test, over patients and rule trees from tests/strategies.py.
 
-Everything is derived from the rule files in rules/ and the field registry (matcher/fields.py): a
+Everything is derived from the rule files in rules/ and the field registry (matcher/model/fields.py): a
 new rule file is covered as soon as it is added, and a comparison on a field the strategies cannot
 write makes test_boundaries fail with what to add. Example counts follow the hypothesis profile
 (tests/conftest.py): the default keeps this module near a minute on two cores; run
@@ -28,15 +28,15 @@ from hypothesis import strategies as st
 
 import matcher
 from matcher.cli import EXIT_BAD_INPUT, EXIT_ELIGIBLE, EXIT_INELIGIBLE, EXIT_UNDETERMINED, main
-from matcher.compile import CompiledTrial, compile_trial
+from matcher.engine.evaluate import Evaluation, Evaluator
 from matcher.errors import MatcherError, PatientFileError
-from matcher.evaluate import Evaluation, Evaluator
-from matcher.explain import TrialResult, explain
-from matcher.fields import LISTS
-from matcher.load import Document, parse_json, parse_yaml
-from matcher.profile import LAB_TESTS, PatientProfile
-from matcher.rules import Comparison, QueryRef, parse_trial, walk
-from matcher.validate import validate_patient
+from matcher.intake.load import Document, parse_json, parse_yaml
+from matcher.intake.validate import validate_patient
+from matcher.model.fields import LISTS
+from matcher.model.profile import LAB_TESTS, PatientProfile
+from matcher.results.explain import TrialResult, explain
+from matcher.rules.compile import CompiledTrial, compile_trial
+from matcher.rules.language import Comparison, QueryRef, parse_trial, walk
 
 from . import strategies as gen
 from .oracle import oracle
@@ -101,7 +101,7 @@ def as_yaml(data: dict[str, Any]) -> str:
     return gen.dump(data)
 
 
-#: what each operator means, written here independently of matcher.rules.OPERATORS
+#: what each operator means, written here independently of matcher.rules.language.OPERATORS
 RELATIONS: dict[str, Callable[[Any, Any], bool]] = {
     "eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "lte": operator.le, "gt": operator.gt,
     "gte": operator.ge, "in": lambda value, options: value in options,

@@ -1,4 +1,4 @@
-"""Every Python example in the README runs as written, from the repository root."""
+"""Every Python example in the README and in docs/ runs as written, from the repository root."""
 
 from __future__ import annotations
 
@@ -11,15 +11,23 @@ import pytest
 
 from .helpers import ROOT
 
-BLOCKS = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S)
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+BLOCKS = [(page.relative_to(ROOT).as_posix(), code) for page in PAGES
+          for code in re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), re.S)]
 
 
-def test_the_readme_has_python_examples() -> None:
-    assert len(BLOCKS) >= 2
+def test_the_readme_has_a_python_example() -> None:
+    assert any(page == "README.md" for page, _ in BLOCKS)
 
 
-@pytest.mark.parametrize("code", BLOCKS, ids=[f"block-{n}" for n in range(1, len(BLOCKS) + 1)])
-def test_readme_example_runs(code: str) -> None:
+def test_every_docs_page_is_linked_from_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    unlinked = [page.name for page in PAGES[1:] if f"](docs/{page.name})" not in readme]
+    assert not unlinked
+
+
+@pytest.mark.parametrize(("page", "code"), BLOCKS, ids=[f"{page}-{n}" for n, (page, _) in enumerate(BLOCKS, 1)])
+def test_readme_example_runs(page: str, code: str) -> None:
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
     assert done.returncode == 0, done.stderr

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from matcher.api import Matcher
-from matcher.render import trial_json
-from matcher.validate import load_patient
+from matcher.intake.validate import load_patient
+from matcher.results.render import trial_json
 
 from .helpers import PATIENTS
 

@@ -1,4 +1,4 @@
-"""The HTML screening report (matcher/report.py): the file it writes, then the page in a real browser.
+"""The HTML screening report (matcher/screening/report.py): the file it writes, then the page in a real browser.
 
 The unit tests read the file back with Python alone (html.parser, gzip, base64) and rebuild every
 patient's results from it. The browser tests (marker ``browser``: ``pytest -m browser``, or
@@ -29,8 +29,8 @@ import pytest
 import matcher
 from matcher.api import Matcher
 from matcher.errors import PatientFileError
-from matcher.render import status_of, trial_json
-from matcher.report import NOT_SCREENED, VERDICT_LETTERS, HtmlReport, script_json
+from matcher.results.render import status_of, trial_json
+from matcher.screening.report import NOT_SCREENED, VERDICT_LETTERS, HtmlReport, script_json
 
 from .helpers import PATIENTS
 

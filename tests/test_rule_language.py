@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from matcher.compile import compile_trial
-from matcher.evaluate import Evaluator
-from matcher.explain import CriterionResult, explain_criterion
-from matcher.load import parse_yaml
-from matcher.rules import parse_trial
+from matcher.engine.evaluate import Evaluator
+from matcher.intake.load import parse_yaml
+from matcher.results.explain import CriterionResult, explain_criterion
+from matcher.rules.compile import compile_trial
+from matcher.rules.language import parse_trial
 
 from .helpers import base_patient, profile
 

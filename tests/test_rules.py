@@ -9,7 +9,7 @@ import pytest
 
 from matcher.cli import EXIT_BAD_INPUT, main
 from matcher.errors import RuleFileError
-from matcher.rules import AllOf, AnyOf, Comparison, QueryRef, load_trial, load_trials
+from matcher.rules.language import AllOf, AnyOf, Comparison, QueryRef, load_trial, load_trials
 
 from .helpers import BASE_PATIENT, RULES
 

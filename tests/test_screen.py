@@ -19,9 +19,9 @@ import pytest
 
 import matcher
 from matcher.cli import EXIT_BAD_INPUT, EXIT_SOME_NOT_SCREENED, main
-from matcher.load import read_document
-from matcher.outputs import CSV_COLUMNS
-from matcher.sources import write_csv
+from matcher.intake.load import read_document
+from matcher.intake.sources import write_csv
+from matcher.screening.outputs import CSV_COLUMNS
 
 from .helpers import PATIENTS, ROOT
 

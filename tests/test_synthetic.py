@@ -15,8 +15,8 @@ import pytest
 from pydantic import BaseModel
 
 from matcher.api import Matcher, load_trials
-from matcher.profile import PatientProfile
-from matcher.synthetic import DEFAULT_AS_OF, iter_cohort, synthetic_patient, write_jsonl
+from matcher.model.profile import PatientProfile
+from matcher.tools.synthetic import DEFAULT_AS_OF, iter_cohort, synthetic_patient, write_jsonl
 
 COHORT_SIZE = 1000
 #: fields the generator always writes by design (the brief: every patient is screened on the as-of date)

@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from matcher.dates import add_months, completed_years, months_between
-from matcher.profile import LAB_TESTS
-from matcher.units import UnitProblem, convert
+from matcher.model.dates import add_months, completed_years, months_between
+from matcher.model.profile import LAB_TESTS
+from matcher.model.units import UnitProblem, convert
 
 
 @pytest.mark.parametrize(("test", "written", "expected"), [
@@ -88,10 +88,10 @@ def test_add_months_clamps_to_month_end() -> None:
 
 
 def test_the_kept_factors_are_what_pint_gives() -> None:
-    """matcher/unit_factors.py (the usual spellings, read without pint) is exactly pint's answer for every entry,
+    """matcher/model/unit_factors.py (the usual spellings, read without pint) is exactly pint's answer for every entry,
     and holds every usual spelling for every measure: regenerate it with write_factor_table() if this fails."""
-    from matcher.unit_factors import FACTORS
-    from matcher.units import factor_table
+    from matcher.model.unit_factors import FACTORS
+    from matcher.tools.factor_table import factor_table
 
     assert factor_table() == FACTORS
 
@@ -103,9 +103,9 @@ def test_the_kept_factors_are_what_pint_gives() -> None:
 ])
 def test_refusals_are_the_same_with_or_without_the_kept_factors(test: str, written: str, problem: str,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    import matcher.units
+    import matcher.model.units
 
-    monkeypatch.setattr(matcher.units, "FACTORS", {})
+    monkeypatch.setattr(matcher.model.units, "FACTORS", {})
     with pytest.raises(UnitProblem, match=problem):
         convert(written, LAB_TESTS[test].measure)
 
@@ -113,11 +113,11 @@ def test_refusals_are_the_same_with_or_without_the_kept_factors(test: str, writt
 @pytest.mark.parametrize("written", ["88.4 umol/L", "1.2 mg/dl", "0.5 mmol/L", "1 mg/L"])
 def test_conversions_are_the_same_with_or_without_the_kept_factors(written: str,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    import matcher.units
+    import matcher.model.units
 
     measure = LAB_TESTS["serum_creatinine"].measure
     kept = convert(written, measure)
-    monkeypatch.setattr(matcher.units, "FACTORS", {})
+    monkeypatch.setattr(matcher.model.units, "FACTORS", {})
     assert convert(written, measure) == kept
 
 

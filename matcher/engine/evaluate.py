@@ -1,0 +1,232 @@
+"""Stage 4: evaluate one patient against compiled trials, in the engine.
+
+For each trial: the entries of every list a query ranges over are asserted as
+facts of their own and the engine decides each query node for each entry;
+a query is then true if some entry matches, false if the list is recorded (and
+not marked partial) and every entry fails (an empty list included), unknown
+otherwise. The query results join the patient's field values in one patient
+fact, and the engine decides every criterion node.
+
+The engine's answer is checked against itself before it is used: no node may
+be both true and false, and every all/any/not node must agree with its
+children under Kleene logic. A disagreement is an EvaluationError, never a
+silent answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from matcher.engine.adapter import Ruleset
+from matcher.errors import EvaluationError
+from matcher.model.fields import LISTS, PATIENT_FIELDS, Absence, Observation, Reading, fact_key
+from matcher.model.profile import PatientProfile
+from matcher.rules.compile import PATIENT_KIND, CompiledTrial, query_key
+from matcher.rules.language import AllOf, AnyOf, Comparison, Not
+
+Truth = bool | None
+
+
+@dataclass(frozen=True)
+class ItemEvaluation:
+    index: int
+    description: str
+    truths: dict[int, Truth]
+    readings: dict[str, Reading]
+
+
+@dataclass(frozen=True)
+class QueryEvaluation:
+    name: str
+    #: None when the list itself is not recorded
+    items: tuple[ItemEvaluation, ...] | None
+    truth: Truth
+    #: the list is recorded as possibly incomplete (``partial_lists``): no match is "unknown", not "no"
+    partial: bool = False
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    compiled: CompiledTrial
+    profile: PatientProfile
+    as_of: dt.date
+    truths: dict[int, Truth]
+    readings: dict[str, Reading]
+    queries: dict[str, QueryEvaluation]
+
+
+def kleene(kind: type, truths: list[Truth]) -> Truth:
+    """A node's value from its children's: all/any/not, or the agreement of two readings."""
+    if kind is Comparison:  # two readings of a disputed boundary: decided only where they agree
+        return truths[0] if truths[0] == truths[1] else None
+    if kind is AllOf:
+        return False if False in truths else (None if None in truths else True)
+    if kind is AnyOf:
+        return True if True in truths else (None if None in truths else False)
+    if kind is Not:
+        return None if truths[0] is None else not truths[0]
+    raise TypeError(kind)  # pragma: no cover
+
+
+class _Scope(NamedTuple):
+    """The nodes decided on one kind of fact (the patient, or an entry of one list), worked out once per trial."""
+
+    #: every node of the scope, unknown until a rule says otherwise
+    unknown: dict[int, Truth]
+    #: rule name -> (node index, truth) for the rules of this scope
+    meaning: dict[str, tuple[int, bool]]
+    #: (node index, kind, children) of the nodes that have parts, to check against Kleene logic
+    composite: tuple[tuple[int, type, tuple[int, ...]], ...]
+
+
+class _Reads(NamedTuple):
+    """What one trial reads from a patient, with the engine's keys, worked out once per trial."""
+
+    #: (field name, extractor, fact key) of the patient fields the criteria compare
+    patient: tuple[tuple[str, Any, str], ...]
+    #: list name -> (field name, extractor, fact key) of the entry fields its queries compare
+    items: dict[str, tuple[tuple[str, Any, str], ...]]
+    #: list name -> (query name, root node index) of the queries over it
+    queries: dict[str, tuple[tuple[str, int], ...]]
+    #: query name -> the patient fact's key for its result
+    query_keys: dict[str, str]
+
+
+def _reads(compiled: CompiledTrial) -> _Reads:
+    return _Reads(
+        tuple((name, PATIENT_FIELDS[name].extract, fact_key(name)) for name in compiled.patient_fields),
+        {over: tuple((name, LISTS[over].fields[name].extract, fact_key(name)) for name in names)
+         for over, names in compiled.item_fields.items()},
+        {over: tuple((name, compiled.query_roots[name]) for name, query in compiled.trial.queries.items()
+                     if query.over == over)
+         for over in compiled.item_fields},
+        {name: query_key(name) for name in compiled.trial.queries},
+    )
+
+
+def _scopes(compiled: CompiledTrial) -> dict[str, _Scope]:
+    found: dict[str, _Scope] = {}
+    for scope in dict.fromkeys(node.scope for node in compiled.nodes):
+        nodes = [node for node in compiled.nodes if node.scope == scope]
+        found[scope] = _Scope(
+            {node.index: None for node in nodes},
+            {rule: meaning for rule, meaning in compiled.rule_meaning.items()
+             if compiled.nodes[meaning[0]].scope == scope},
+            tuple((node.index, type(node.node), node.children) for node in nodes if node.children),
+        )
+    return found
+
+
+class Evaluator:
+    """Compiled trials loaded into the engine, ready to evaluate patients."""
+
+    def __init__(self, compiled: Iterable[CompiledTrial]) -> None:
+        self.compiled = {trial.trial.id: trial for trial in compiled}
+        self._scopes = {trial_id: _scopes(trial) for trial_id, trial in self.compiled.items()}
+        self._reads = {trial_id: _reads(trial) for trial_id, trial in self.compiled.items()}
+        self._rulesets: dict[str, Ruleset] = {}
+        try:
+            for trial_id, trial in self.compiled.items():
+                self._rulesets[trial_id] = Ruleset(trial_id, trial.rules)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        for ruleset in self._rulesets.values():
+            ruleset.close()
+        self._rulesets.clear()
+
+    def __enter__(self) -> Evaluator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def evaluate(self, profile: PatientProfile, as_of: dt.date, trial_id: str) -> Evaluation:
+        compiled = self.compiled[trial_id]
+        ruleset = self._rulesets[trial_id]
+        reads = self._reads[trial_id]
+        queries: dict[str, QueryEvaluation] = {}
+        for over, fields in reads.items.items():
+            queries.update(self._run_queries(compiled, ruleset, profile, as_of, over, fields, reads.queries[over]))
+        readings: dict[str, Reading] = {}
+        fact: dict[str, Any] = {"kind": PATIENT_KIND}
+        for name, extract, key in reads.patient:
+            reading = readings[name] = extract(profile, as_of)
+            if isinstance(reading, Observation):
+                fact[key] = reading.value
+        query_keys = reads.query_keys
+        for name, query in queries.items():
+            if query.truth is not None:
+                fact[query_keys[name]] = query.truth
+        truths = self._decide(compiled, ruleset.fire(fact), PATIENT_KIND)
+        return Evaluation(compiled, profile, as_of, truths, readings, queries)
+
+    def _run_queries(self, compiled: CompiledTrial, ruleset: Ruleset, profile: PatientProfile, as_of: dt.date,
+                     over: str, fields: tuple[tuple[str, Any, str], ...],
+                     roots: tuple[tuple[str, int], ...]) -> dict[str, QueryEvaluation]:
+        spec = LISTS[over]
+        items = spec.items(profile)
+        evaluated: tuple[ItemEvaluation, ...] | None = None
+        if items is not None:
+            entries = []
+            for index, item in enumerate(items):
+                if not spec.visible(item, as_of):
+                    continue
+                readings: dict[str, Reading] = {}
+                fact: dict[str, Any] = {"kind": over, "item": index}
+                for name, extract, key in fields:
+                    reading = readings[name] = extract(item, index, profile, as_of)
+                    if isinstance(reading, Observation):
+                        fact[key] = reading.value
+                truths = self._decide(compiled, ruleset.fire(fact), over)
+                entries.append(ItemEvaluation(index, spec.item_label(item), truths, readings))
+            evaluated = tuple(entries)
+        partial = over in (profile.partial_lists or ())
+        results = {}
+        for name, root in roots:
+            if evaluated is None:
+                truth: Truth = None
+            else:
+                outcomes = [item.truths[root] for item in evaluated]
+                truth = True if True in outcomes else (None if None in outcomes or partial else False)
+            results[name] = QueryEvaluation(name, evaluated, truth, partial)
+        return results
+
+    def _decide(self, compiled: CompiledTrial, fired: list[str], scope: str) -> dict[int, Truth]:
+        plan = self._scopes[compiled.trial.id].get(scope)
+        if plan is None:  # no node of this scope: any rule fired is out of place
+            plan = _Scope({}, {}, ())
+        truths = dict(plan.unknown)
+        meaning = plan.meaning
+        for rule in fired:
+            found = meaning.get(rule)
+            if found is None:
+                if rule not in compiled.rule_meaning:
+                    raise EvaluationError(f"the engine fired an unknown rule {rule!r}")
+                index = compiled.rule_meaning[rule][0]
+                raise EvaluationError(f"rule {rule} fired on a {scope} fact but belongs to "
+                                      f"{compiled.nodes[index].scope}")
+            index, truth = found
+            if truths[index] is not None and truths[index] != truth:
+                node = compiled.nodes[index]
+                raise EvaluationError(f"node {index} of {node.owner} is both true and false: compiler bug",
+                                      criterion=node.owner)
+            truths[index] = truth
+        for index, kind, parts in plan.composite:
+            found_truth = truths[index]
+            expected = kleene(kind, [truths[c] for c in parts])
+            if found_truth != expected:
+                node = compiled.nodes[index]
+                raise EvaluationError(
+                    f"the engine says node {index} of {node.owner} is {found_truth} but its parts give "
+                    f"{expected}: refusing to answer", criterion=node.owner)
+        return truths
+
+
+def missing_of(readings: dict[str, Reading]) -> list[Absence]:
+    return [reading for reading in readings.values() if isinstance(reading, Absence)]

@@ -1,0 +1,547 @@
+"""The patient profile: what the matcher knows about one patient (pydantic v2).
+
+Conventions every field follows:
+
+* A field that is absent is **unknown**. ``false``, a negative test or an empty
+  list is **known**: ``infections: []`` says "assessed: none", leaving the key
+  out says "not assessed".
+* Unknown keys are errors (with a did-you-mean suggestion, added by
+  :mod:`matcher.intake.validate`).
+* Quantities are written with their unit (``"88 umol/L"``, ``"1.2 g/24h"``) and
+  converted by :mod:`matcher.model.units`; a bare number for a quantity is an error.
+* Values outside what is possible (a SLEDAI-2K above 105, a creatinine of
+  5000 mg/dL) are errors, not outliers.
+* Everything that changes over time carries its date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    Strict,
+    StrictBool,
+    field_validator,
+    model_validator,
+)
+
+from matcher.errors import did_you_mean
+from matcher.model import drugs
+from matcher.model.units import CREATININE_MOLAR_MASS, Measure, UnitProblem, convert
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def _private(model: BaseModel, name: str) -> Any:
+    """A private attribute, read from pydantic's store directly: through ``model._name`` pydantic's
+    ``__getattr__`` takes about 50 times as long, and evaluation reads these for every fact."""
+    private = model.__pydantic_private__
+    assert private is not None
+    return private[name]
+
+
+Sex = Literal["female", "male"]
+#: Numbers are strict: ``true`` is not 1 and ``"8"`` is not 8 (the engine would coerce silently).
+StrictNumber = Annotated[float, Strict()]
+StrictCount = Annotated[int, Strict()]
+
+
+def _date_not_number(value: Any) -> Any:
+    """pydantic would read 0 or 20261102 as seconds since 1970: dates must be written YYYY-MM-DD."""
+    if isinstance(value, (int, float)):
+        raise ValueError(f"write dates as YYYY-MM-DD, not the number {value!r}")
+    return value
+
+
+Date = Annotated[dt.date, BeforeValidator(_date_not_number)]
+
+# ---------------------------------------------------------------- scores
+#: Each disease-activity index and its possible range. SLEDAI-2K and SELENA-SLEDAI
+#: share items and weights (0-105); ESSDAI is 0-123; the SSDAI of Vitali et al.
+#: (Arthritis Rheum 2007) is 0-21. An index is never converted into another.
+ACTIVITY_INDICES: dict[str, tuple[float, float]] = {
+    "SLEDAI-2K": (0, 105),
+    "SELENA-SLEDAI": (0, 105),
+    "SSDAI": (0, 21),
+    "ESSDAI": (0, 123),
+}
+ActivityIndex = Literal["SLEDAI-2K", "SELENA-SLEDAI", "SSDAI", "ESSDAI"]
+
+
+class ActivityScore(_Model):
+    index: ActivityIndex
+    score: StrictNumber
+    date: Date
+
+    @model_validator(mode="after")
+    def _in_range(self) -> ActivityScore:
+        low, high = ACTIVITY_INDICES[self.index]
+        if not low <= self.score <= high:
+            raise ValueError(f"{self.index} score {self.score:g} is outside its possible range {low:g}-{high:g}")
+        if not float(self.score).is_integer():
+            raise ValueError(f"{self.index} score {self.score:g} is not a whole number (item weights are whole)")
+        return self
+
+
+# ---------------------------------------------------------------- labs
+class LabTest:
+    """A laboratory or measured test: canonical unit and plausible range."""
+
+    def __init__(self, measure: Measure, low: float, high: float, label: str, needs_uln: bool = False) -> None:
+        self.measure = measure
+        self.low = low
+        self.high = high
+        self.label = label
+        self.needs_uln = needs_uln
+
+
+_RATIO_SPELLINGS = ("g/g", "mg/mg", "mg/g", "mg/mmol", "g/mol", "mg/umol")
+
+LAB_TESTS: dict[str, LabTest] = {
+    "urine_protein_24h": LabTest(Measure("g/day", "g/day"), 0, 60, "24-hour urine protein"),
+    "urine_protein_creatinine_ratio": LabTest(
+        Measure("g/g", "g/g", spellings=_RATIO_SPELLINGS, molar_mass=CREATININE_MOLAR_MASS),
+        0, 60, "urine protein/creatinine ratio",
+    ),
+    "serum_creatinine": LabTest(
+        Measure("mg/dL", "mg/dL", molar_mass=CREATININE_MOLAR_MASS), 0.05, 30, "serum creatinine"
+    ),
+    "egfr": LabTest(Measure("mL/min", "mL/min/1.73 m2", per_bsa=True), 0, 250, "eGFR (reported by the lab)"),
+    "alt": LabTest(Measure("U/L", "U/L"), 0, 20000, "ALT", needs_uln=True),
+    "ast": LabTest(Measure("U/L", "U/L"), 0, 20000, "AST", needs_uln=True),
+    "neutrophils": LabTest(Measure("10**9/L", "x10^9/L"), 0, 100, "neutrophil count"),
+    "lymphocytes": LabTest(Measure("10**9/L", "x10^9/L"), 0, 500, "lymphocyte count"),
+    "platelets": LabTest(Measure("10**9/L", "x10^9/L"), 0, 3000, "platelet count"),
+    "haemoglobin": LabTest(Measure("g/dL", "g/dL"), 1, 25, "haemoglobin"),
+    "cd4": LabTest(Measure("10**6/L", "cells/uL"), 0, 10000, "CD4+ T-cell count"),
+    "lvef": LabTest(Measure("percent", "%", spellings=("%", "percent")), 1, 95, "left ventricular ejection fraction"),
+    "mean_pap": LabTest(Measure("mmHg", "mmHg"), 0, 150, "mean pulmonary artery pressure"),
+    "pao2": LabTest(Measure("mmHg", "mmHg"), 10, 700, "PaO2 (arterial, on air)"),
+    "paco2": LabTest(Measure("mmHg", "mmHg"), 5, 200, "PaCO2 (arterial)"),
+    "stimulated_saliva_flow": LabTest(Measure("mL/min", "mL/min"), 0, 20, "stimulated whole saliva flow"),
+}
+LabName = Literal[
+    "urine_protein_24h", "urine_protein_creatinine_ratio", "serum_creatinine", "egfr", "alt", "ast",
+    "neutrophils", "lymphocytes", "platelets", "haemoglobin", "cd4", "lvef", "mean_pap", "pao2", "paco2",
+    "stimulated_saliva_flow",
+]
+
+Quantity = str | int | float
+
+
+class LabResult(_Model):
+    """One dated result as the lab reported it. ``uln`` is the reporting lab's upper limit of normal."""
+
+    test: LabName
+    value: Quantity
+    date: Date
+    uln: Quantity | None = None
+    lab: str | None = None
+
+    _amount: float = PrivateAttr()
+    _uln_amount: float | None = PrivateAttr(default=None)
+
+    @field_validator("value", "uln")
+    @classmethod
+    def _convertible(cls, written: Quantity | None, info: Any) -> Quantity | None:
+        test = info.data.get("test")
+        if written is None or test is None:
+            return written
+        spec = LAB_TESTS[test]
+        try:
+            amount = convert(written, spec.measure)
+        except UnitProblem as exc:
+            raise ValueError(str(exc)) from None
+        if not spec.low <= amount <= spec.high:
+            raise ValueError(
+                f"{spec.label} of {written} ({amount:g} {spec.measure.display}) is outside the possible range "
+                f"{spec.low:g}-{spec.high:g} {spec.measure.display}"
+            )
+        if info.field_name == "uln" and amount <= 0:
+            raise ValueError(f"uln {written} must be above zero")
+        return written
+
+    @model_validator(mode="after")
+    def _amounts(self) -> LabResult:
+        spec = LAB_TESTS[self.test]
+        self._amount = convert(self.value, spec.measure)
+        if self.uln is not None:
+            self._uln_amount = convert(self.uln, spec.measure)
+            if self._uln_amount <= 0:
+                raise ValueError(f"uln {self.uln} must be above zero")
+        return self
+
+    @property
+    def amount(self) -> float:
+        """The value in the test's canonical unit."""
+        amount: float = _private(self, "_amount")
+        return amount
+
+    @property
+    def uln_amount(self) -> float | None:
+        amount: float | None = _private(self, "_uln_amount")
+        return amount
+
+
+class PregnancyTest(_Model):
+    date: Date
+    result: Literal["positive", "negative"]
+    specimen: Literal["urine", "serum"] | None = None
+
+
+# ---------------------------------------------------------------- history
+Frequency = Literal[
+    "once", "daily", "twice_daily", "three_times_daily", "weekly", "every_2_weeks", "every_4_weeks", "monthly"
+]
+#: Days between administrations. A month is 30.4375 days (365.25 / 12) here only,
+#: for an average interval; durations use calendar months (matcher.model.dates).
+FREQUENCY_INTERVAL_DAYS: dict[str, float | None] = {
+    "once": None,
+    "daily": 1.0,
+    "twice_daily": 0.5,
+    "three_times_daily": 1 / 3,
+    "weekly": 7.0,
+    "every_2_weeks": 14.0,
+    "every_4_weeks": 28.0,
+    "monthly": 30.4375,
+}
+
+DOSE_MASS = Measure("mg", "mg")
+DOSE_PER_M2 = Measure("mg/m**2", "mg/m2")
+DOSE_PER_KG = Measure("mg/kg", "mg/kg", spellings=("mg/kg", "g/kg", "ug/kg", "mcg/kg"))
+#: the largest single dose the matcher accepts of each kind: above is a typing error, not a dose
+DOSE_LIMITS = {"mass": 20000.0, "per_m2": 5000.0, "per_kg": 100.0}
+
+
+def classify_dose(written: str) -> tuple[str, Measure]:
+    """Whether a dose is absolute, per m2 of body surface or per kg of body weight."""
+    compact = written.replace(" ", "").lower()
+    if "/kg" in compact:
+        return "per_kg", DOSE_PER_KG
+    if "/m2" in compact or "/m²" in compact or "/m^2" in compact or "/m**2" in compact:
+        return "per_m2", DOSE_PER_M2
+    return "mass", DOSE_MASS
+
+
+class MedicationExposure(_Model):
+    """One course of one drug at one dose. ``dose`` is per administration; ``end`` absent with ``ongoing: true``.
+
+    A change of dose starts a new course (a new entry), so "stable dose for 30 days" is a course that
+    started at least 30 days ago.
+    """
+
+    drug: str
+    dose: Quantity | None = None
+    frequency: Frequency | None = None
+    administrations: Annotated[StrictCount, Field(ge=1, le=10000)] | None = Field(
+        default=None, description="How many doses were given in this course (e.g. 4 rituximab infusions)"
+    )
+    route: Literal["oral", "iv", "sc", "im", "other"] | None = None
+    start: Date | None = None
+    end: Date | None = None
+    ongoing: StrictBool | None = None
+    response: Literal["failed", "not_tolerated", "responded"] | None = None
+    note: str | None = None
+
+    _dose_kind: str | None = PrivateAttr(default=None)
+    _dose_amount: float | None = PrivateAttr(default=None)
+
+    @field_validator("drug")
+    @classmethod
+    def _known_drug(cls, written: str) -> str:
+        name = drugs.canonical_drug_name(written)
+        if name is None:
+            raise ValueError(
+                f"unknown drug {written!r}{did_you_mean(written.lower(), drugs.known_drug_names())}; "
+                "known drugs are listed in matcher/model/drugs.py"
+            )
+        return name
+
+    @field_validator("dose")
+    @classmethod
+    def _dose_readable(cls, written: Quantity | None) -> Quantity | None:
+        if written is None:
+            return None
+        if not isinstance(written, str):
+            raise ValueError(f"a unit is required: write e.g. '{written} mg', not a bare number")
+        kind, measure = classify_dose(written)
+        try:
+            amount = convert(written, measure)
+        except UnitProblem as exc:
+            raise ValueError(str(exc)) from None
+        if not 0.001 <= amount <= DOSE_LIMITS[kind]:
+            raise ValueError(f"dose {written!r} is outside the possible range 0.001-{DOSE_LIMITS[kind]:g} "
+                             f"{measure.display} per administration")
+        return written
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MedicationExposure:
+        if self.start and self.end and self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        if self.end is not None and self.ongoing:
+            raise ValueError("a course with an end date cannot also be ongoing")
+        if isinstance(self.dose, str):
+            kind, measure = classify_dose(self.dose)
+            self._dose_kind = kind
+            self._dose_amount = convert(self.dose, measure)
+        return self
+
+    @property
+    def dose_kind(self) -> str | None:
+        kind: str | None = _private(self, "_dose_kind")
+        return kind
+
+    @property
+    def dose_amount(self) -> float | None:
+        """The dose in mg, mg/m2 or mg/kg, as ``dose_kind`` says."""
+        amount: float | None = _private(self, "_dose_amount")
+        return amount
+
+
+InfectionAgent = Literal[
+    "bacterial", "viral", "fungal", "parasitic", "tuberculosis", "atypical_mycobacteria", "hepatitis_b",
+    "hepatitis_c", "hiv", "htlv", "herpes_zoster", "onychomycosis", "other",
+]
+
+
+class Infection(_Model):
+    """An infection; ``status`` resolved with an ``end`` date, or still uncontrolled / controlled."""
+
+    name: str
+    status: Literal["uncontrolled", "controlled", "resolved"]
+    agent: InfectionAgent | None = None
+    severe: StrictBool | None = None
+    recurrent: StrictBool | None = None
+    hospitalized: StrictBool | None = None
+    iv_antibiotics: StrictBool | None = None
+    treated: StrictBool | None = None
+    start: Date | None = None
+    end: Date | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Infection:
+        if self.start and self.end and self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+
+MalignancyCategory = Literal[
+    "solid_tumour", "haematological", "myelodysplasia", "basal_cell_carcinoma", "cutaneous_squamous_cell_carcinoma",
+    "cervical_carcinoma_in_situ", "other",
+]
+
+
+class Malignancy(_Model):
+    type: str
+    status: Literal["active", "in_remission", "cured"]
+    category: MalignancyCategory | None = None
+    excised: StrictBool | None = None
+    diagnosed: Date | None = None
+
+
+class Procedure(_Model):
+    """A dated procedure (done, or ``planned: true``)."""
+
+    type: Literal["plasmapheresis", "immunoadsorption", "major_surgery", "other"]
+    date: Date | None = None
+    planned: StrictBool | None = None
+    note: str | None = None
+
+
+class Immunization(_Model):
+    vaccine: str
+    live: StrictBool
+    herpes_zoster: StrictBool | None = Field(default=None, description="Is it a herpes zoster vaccine")
+    date: Date | None = None
+    planned: StrictBool | None = None
+
+
+# ---------------------------------------------------------------- groups
+class Demographics(_Model):
+    birth_date: Date | None = None
+    age: Annotated[StrictCount, Field(ge=0, le=120)] | None = Field(
+        default=None, description="Age in completed years, when no birth date is recorded"
+    )
+    sex: Sex | None = None
+    weight: Quantity | None = None
+    height: Quantity | None = None
+
+    @field_validator("weight")
+    @classmethod
+    def _weight(cls, written: Quantity | None) -> Quantity | None:
+        return _checked_quantity(written, Measure("kg", "kg"), 1, 400, "weight")
+
+    @field_validator("height")
+    @classmethod
+    def _height(cls, written: Quantity | None) -> Quantity | None:
+        return _checked_quantity(written, Measure("cm", "cm"), 30, 250, "height")
+
+    @model_validator(mode="after")
+    def _one_age(self) -> Demographics:
+        if self.birth_date is not None and self.age is not None:
+            raise ValueError("give birth_date or age, not both (age is computed from birth_date)")
+        return self
+
+
+def _checked_quantity(
+    written: Quantity | None, measure: Measure, low: float, high: float, what: str
+) -> Quantity | None:
+    if written is None:
+        return None
+    try:
+        amount = convert(written, measure)
+    except UnitProblem as exc:
+        raise ValueError(str(exc)) from None
+    if not low <= amount <= high:
+        raise ValueError(f"{what} {written} is outside the possible range {low:g}-{high:g} {measure.display}")
+    return written
+
+
+ACR1997_CRITERIA = (
+    "malar_rash", "discoid_rash", "photosensitivity", "oral_ulcers", "arthritis", "serositis", "renal_disorder",
+    "neurologic_disorder", "hematologic_disorder", "immunologic_disorder", "antinuclear_antibody",
+)
+Acr1997Criterion = Literal[
+    "malar_rash", "discoid_rash", "photosensitivity", "oral_ulcers", "arthritis", "serositis", "renal_disorder",
+    "neurologic_disorder", "hematologic_disorder", "immunologic_disorder", "antinuclear_antibody",
+]
+
+
+class SLEDiagnosis(_Model):
+    present: StrictBool | None = None
+    acr1997_criteria_met: Annotated[StrictCount, Field(ge=0, le=11)] | None = Field(
+        default=None, description="How many of the 11 ACR 1997 classification criteria are met"
+    )
+    acr1997_criteria: list[Acr1997Criterion] | None = Field(
+        default=None, description="Which ACR 1997 criteria are met (the count is derived from it)"
+    )
+    ana_positive: StrictBool | None = None
+
+    @model_validator(mode="after")
+    def _count_agrees(self) -> SLEDiagnosis:
+        if self.acr1997_criteria is not None:
+            if len(set(self.acr1997_criteria)) != len(self.acr1997_criteria):
+                raise ValueError("acr1997_criteria lists a criterion twice")
+            if self.acr1997_criteria_met is not None and self.acr1997_criteria_met != len(self.acr1997_criteria):
+                raise ValueError(f"acr1997_criteria_met is {self.acr1997_criteria_met} but acr1997_criteria "
+                                 f"lists {len(self.acr1997_criteria)}")
+        return self
+
+
+class LupusNephritis(_Model):
+    present: StrictBool | None = None
+    biopsy_class: Literal["I", "II", "III", "IV", "V", "VI", "III+V", "IV+V"] | None = None
+    biopsy_date: Date | None = None
+
+
+class SjogrenDiagnosis(_Model):
+    present: StrictBool | None = None
+    aecg2002_fulfilled: StrictBool | None = Field(
+        default=None, description="Fulfils the 2002 American-European Consensus Group criteria for primary SS"
+    )
+
+
+class Diagnoses(_Model):
+    sle: SLEDiagnosis | None = None
+    lupus_nephritis: LupusNephritis | None = None
+    primary_sjogren: SjogrenDiagnosis | None = None
+
+
+class Pregnancy(_Model):
+    pregnant: StrictBool | None = None
+    breastfeeding: StrictBool | None = None
+    planning_pregnancy: StrictBool | None = Field(
+        default=None, description="Intends a pregnancy (self or partner) soon"
+    )
+    childbearing_potential: StrictBool | None = None
+    tests: list[PregnancyTest] | None = None
+
+
+class Renal(_Model):
+    dialysis: StrictBool | None = None
+    kidney_transplant: StrictBool | None = None
+
+
+class Consent(_Model):
+    signed: StrictBool | None = None
+    date: Date | None = None
+
+
+class Administrative(_Model):
+    in_other_trial: StrictBool | None = Field(default=None, description="Currently enrolled in another study")
+    social_security_affiliation: StrictBool | None = None
+    legal_protection: StrictBool | None = Field(default=None, description="Under guardianship or legal protection")
+
+
+#: the lists of history a query can range over, which may be recorded as partial (``partial_lists``)
+PartialList = Literal["medications", "infections", "malignancies", "procedures", "immunizations"]
+
+
+class PatientProfile(_Model):
+    """Everything known about one patient. See the module docstring for conventions."""
+
+    id: str
+    screening_date: Date | None = Field(
+        default=None, description="Date the patient is screened on; --as-of overrides it, else today"
+    )
+    demographics: Demographics | None = None
+    diagnoses: Diagnoses | None = None
+    disease_activity: list[ActivityScore] | None = None
+    labs: list[LabResult] | None = None
+    medications: list[MedicationExposure] | None = None
+    pregnancy: Pregnancy | None = None
+    infections: list[Infection] | None = None
+    malignancies: list[Malignancy] | None = None
+    procedures: list[Procedure] | None = None
+    immunizations: list[Immunization] | None = None
+    renal: Renal | None = None
+    consent: Consent | None = None
+    administrative: Administrative | None = None
+    #: lists whose entries are recorded but which may not be complete (e.g. read from a record that does not
+    #: say so): an entry that matches a question still answers "yes", but "none matches" is only "unknown"
+    partial_lists: list[PartialList] | None = Field(
+        default=None, description="Lists recorded with the entries known so far, not known to be complete")
+    notes: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id_not_empty(cls, value: str) -> str:
+        if not value:
+            raise ValueError("id must not be empty")
+        return value
+
+    @model_validator(mode="after")
+    def _no_conflicts(self) -> PatientProfile:
+        """Two different values of one thing on one day would be decided by file order: refuse them."""
+        seen: dict[tuple[str, dt.date], float] = {}
+        for score in self.disease_activity or []:
+            key: tuple[str, dt.date] = (score.index, score.date)
+            if key in seen and seen[key] != score.score:
+                raise ValueError(f"disease_activity has two different {score.index} scores on {score.date} "
+                                 f"({seen[key]:g} and {score.score:g}): keep the one that counts")
+            seen[key] = score.score
+        for result in self.labs or []:
+            key = (result.test, result.date)
+            if key in seen and seen[key] != result.amount:
+                raise ValueError(f"labs has two different {result.test} results on {result.date}: keep the one "
+                                 "that counts")
+            seen[key] = result.amount
+        partial = self.partial_lists or []
+        for name in partial:
+            if getattr(self, name) is None:
+                raise ValueError(f"partial_lists names {name}, but there is no {name} list: record the entries "
+                                 f"known so far (an unrecorded list is unknown already)")
+        if len(set(partial)) != len(partial):
+            raise ValueError("partial_lists names a list twice")
+        sex = self.demographics.sex if self.demographics else None
+        if sex == "male" and self.pregnancy and (self.pregnancy.pregnant or self.pregnancy.breastfeeding):
+            raise ValueError("pregnancy: a patient recorded as male is recorded as pregnant or breastfeeding")
+        return self

@@ -1,0 +1,455 @@
+"""Stage 5: turn an engine evaluation into explained, typed results.
+
+Everything a result says comes from our own criterion objects and the
+readings the facts were built from; the engine only supplies which nodes were
+true, false or unknown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Literal, NamedTuple
+
+from matcher.engine.evaluate import Evaluation, ItemEvaluation, QueryEvaluation, Truth
+from matcher.model.fields import LISTS, PATIENT_FIELDS, Absence, FieldSpec, ListSpec, Observation
+from matcher.model.fields import Reading as FieldReading
+from matcher.rules.compile import PATIENT_KIND, CompiledTrial
+from matcher.rules.language import (
+    OPERATORS,
+    Comparison,
+    Criterion,
+    ManualPart,
+    Not,
+    Query,
+    QueryRef,
+    Reading,
+    Trial,
+    walk,
+)
+
+Outcome = Literal["met", "not_met", "unknown", "manual"]
+Verdict = Literal["eligible", "ineligible", "undetermined"]
+
+
+@dataclass(frozen=True)
+class ValueUsed:
+    """One patient value an outcome rests on."""
+
+    field: str
+    label: str
+    value: str
+    source: str
+    date: dt.date | None = None
+    derivation: str | None = None
+
+
+@dataclass(frozen=True)
+class CriterionResult:
+    id: str
+    kind: Literal["inclusion", "exclusion"]
+    text: str
+    outcome: Outcome
+    #: one line: the deciding values, thresholds and verdict of this criterion
+    reason: str
+    #: one line per comparison or query, in rule order
+    details: tuple[str, ...]
+    values: tuple[ValueUsed, ...]
+    #: data to collect (only when the outcome is unknown)
+    missing: tuple[str, ...]
+    #: how the registry text was read (from the rule file)
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    trial: str
+    title: str
+    verdict: Verdict
+    as_of: dt.date
+    as_of_source: str
+    patient: str
+    criteria: tuple[CriterionResult, ...]
+    #: ids of the criteria that decide an ineligible verdict, or leave it undetermined
+    deciding: tuple[str, ...]
+    #: data items to collect to settle the unknown criteria
+    to_collect: tuple[str, ...]
+    #: criteria left to the clinician
+    pending_manual: tuple[str, ...]
+    rules_file: str
+    rules_sha256: str
+    trial_notes: tuple[str, ...] = field(default=())
+
+    @property
+    def summary(self) -> str:
+        if self.verdict == "ineligible":
+            reasons = {c.id: c.reason for c in self.criteria}
+            return "ineligible: " + "; ".join(f"{cid} ({reasons[cid]})" for cid in self.deciding)
+        if self.verdict == "undetermined":
+            return "undetermined: collect " + "; ".join(self.to_collect)
+        pending = f" (clinician to confirm {', '.join(self.pending_manual)})" if self.pending_manual else ""
+        return "eligible" + pending
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def _threshold_text(node: Reading, spec: FieldSpec) -> str:
+    op = OPERATORS[node.op]
+    if node.op == "in":
+        return f"in {{{', '.join(str(v) for v in node.value)}}}"
+    if isinstance(node.value, bool):
+        return f"{op.symbol} {'yes' if node.value else 'no'}"
+    written = node.written
+    if spec.measure is not None:
+        canonical = f"{_fmt(node.value)} {spec.unit_display}"
+        if written.replace(" ", "") != canonical.replace(" ", ""):
+            written = f"{written} (= {canonical})"
+    elif spec.suffix:
+        written = f"{written} {spec.suffix}"
+    return f"{op.symbol} {written}"
+
+
+_TRUTH_WORDS: dict[Truth, str] = {True: "true", False: "false", None: "unknown"}
+_ANSWER_WORDS: dict[Truth, str] = {True: "yes", False: "no", None: "unknown"}
+
+
+def _truth_word(truth: Truth) -> str:
+    return _TRUTH_WORDS[truth]
+
+
+# ------------------------------------------------------------------ what depends on the rule file only
+_LEAF, _NOT, _BRANCH = 0, 1, 2
+
+
+class _NodePlan(NamedTuple):
+    """A compiled node as explanations need it, worked out once per trial."""
+
+    #: _LEAF (comparison, query, manual part), _NOT, or _BRANCH (all/any)
+    shape: int
+    children: tuple[int, ...]
+    #: comparisons, queries and manual parts under the node, in rule order (itself for a leaf)
+    leaves: tuple[int, ...]
+    #: comparisons: the field read, its spec (patient or list entry), the label and threshold texts
+    field: str = ""
+    spec: FieldSpec | None = None
+    label: str = ""
+    thresholds: tuple[str, ...] = ()
+    threshold: str = ""
+    #: queries: the query's name; manual parts: the line that says so
+    query: str = ""
+    manual_line: str = ""
+
+
+class _QueryPlan(NamedTuple):
+    spec: Query
+    listed: ListSpec
+    root: int
+
+
+class _Plan(NamedTuple):
+    nodes: tuple[_NodePlan, ...]
+    queries: dict[str, _QueryPlan]
+    #: criterion id -> the criterion's notes and those of the queries it uses (see _readings)
+    notes: dict[str, tuple[str, ...]]
+
+
+def _plan(compiled: CompiledTrial) -> _Plan:
+    """Everything explanations need that depends only on the rule file, built on first use and kept."""
+    cached = compiled.derived.get("explain")
+    if isinstance(cached, _Plan):
+        return cached
+    nodes: list[_NodePlan] = []
+    for compiled_node in compiled.nodes:
+        node = compiled_node.node
+        if isinstance(node, Comparison):
+            scope = compiled_node.scope
+            spec = PATIENT_FIELDS[node.field] if scope == PATIENT_KIND else LISTS[scope].fields[node.field]
+            thresholds = tuple(_threshold_text(r, spec) for r in node.readings)
+            threshold = thresholds[0] if len(thresholds) == 1 else \
+                f"{thresholds[0]}, or as read otherwise {thresholds[1]}"
+            plan = _NodePlan(_LEAF, compiled_node.children, (compiled_node.index,), node.field, spec,
+                             node.label or spec.label, thresholds, threshold)
+        elif isinstance(node, QueryRef):
+            plan = _NodePlan(_LEAF, (), (compiled_node.index,), query=node.query)
+        elif isinstance(node, ManualPart):
+            plan = _NodePlan(_LEAF, (), (compiled_node.index,), manual_line=f"left to the clinician: {node.reason}")
+        else:
+            leaves = tuple(leaf for child in compiled_node.children for leaf in nodes[child].leaves)
+            plan = _NodePlan(_NOT if isinstance(node, Not) else _BRANCH, compiled_node.children, leaves)
+        nodes.append(plan)  # children come before their parent (compile.py numbers them so)
+    trial = compiled.trial
+    queries = {name: _QueryPlan(query, LISTS[query.over], compiled.query_roots[name])
+               for name, query in trial.queries.items()}
+    notes = {criterion.id: _readings(trial, criterion) for criterion in trial.criteria}
+    built = _Plan(tuple(nodes), queries, notes)
+    compiled.derived["explain"] = built
+    return built
+
+
+def _readings(trial: Trial, criterion: Criterion) -> tuple[str, ...]:
+    """The criterion's notes, then those of the queries it uses (each once): every reading behind it."""
+    notes = list(criterion.notes)
+    if criterion.condition is not None:
+        queries = trial.queries
+        used = dict.fromkeys(n.query for n in walk(criterion.condition) if isinstance(n, QueryRef))
+        for name in used:
+            notes += [f"({queries[name].label}) {note}" for note in queries[name].notes if note not in notes]
+    return tuple(notes)
+
+
+# ------------------------------------------------------------------ what depends on the patient
+#: what a leaf adds to a criterion's values (key -> value used) and to the data to collect, in order
+_Contribution = tuple[tuple[tuple[str, ValueUsed], ...], tuple[str, ...]]
+
+
+def _unknown_only_as_partial(query: QueryEvaluation, root: int) -> bool:
+    """No recorded entry matches, and the query is unknown only because the list is marked partial."""
+    return (query.partial and query.truth is None and query.items is not None
+            and all(item.truths[root] is False for item in query.items))
+
+
+class _Explainer:
+    """Builds explanation lines from the engine's node values and the readings facts were built from.
+
+    Patient-level nodes read ``evaluation.truths`` and ``evaluation.readings``; the nodes of a
+    query read the same from each list entry (``ItemEvaluation``). One explainer serves every
+    criterion of an evaluation, so a line or a query's entries are worked out once even where
+    several criteria (or a criterion's details and its reason) show them.
+    """
+
+    def __init__(self, evaluation: Evaluation) -> None:
+        self.ev = evaluation
+        self.plan = _plan(evaluation.compiled)
+        self.nodes = self.plan.nodes
+        self._lines: dict[int, str] = {}
+        self._query_lines: dict[tuple[str, bool], str] = {}
+        self._contributions: dict[int, _Contribution] = {}
+        self._entry_leaf_memo: dict[tuple[str, int], list[int]] = {}
+
+    # -------------------------------------------------------------- comparisons
+    def comparison_line(self, index: int, truths: dict[int, Truth], reading: FieldReading) -> str:
+        plan = self.nodes[index]
+        if isinstance(reading, Absence):
+            return f"{plan.label}: unknown, {reading.reason} (needs {plan.threshold})"
+        when = ""
+        if reading.date and reading.source.startswith(("labs", "disease", "pregnancy.tests")):
+            days = (self.ev.as_of - reading.date).days
+            when = f" on {reading.date} ({days} day{'s' if days != 1 else ''} before the as-of date)"
+        if plan.children:  # the two readings of a disputed boundary
+            first, second = truths[plan.children[0]], truths[plan.children[1]]
+            if first != second:
+                return (f"{plan.label}: {reading.display}{when} (disputed boundary: {plan.thresholds[0]}: "
+                        f"{_TRUTH_WORDS[first]}, but as read otherwise {plan.thresholds[1]}: "
+                        f"{_TRUTH_WORDS[second]}; the clinician decides)")
+        return f"{plan.label}: {reading.display}{when} ({plan.threshold}: {_TRUTH_WORDS[truths[index]]})"
+
+    def deciding(self, index: int, truths: dict[int, Truth]) -> list[int]:
+        """The leaves (comparisons, queries, manual parts) that decide node ``index``'s value."""
+        plan = self.nodes[index]
+        if plan.shape == _LEAF:
+            return [index]
+        if plan.shape == _NOT:
+            return self.deciding(plan.children[0], truths)
+        # all/any are decided by the children that share their value (Kleene logic)
+        value = truths[index]
+        chosen = [c for c in plan.children if truths[c] == value]
+        result: list[int] = []
+        for child in chosen or plan.children:
+            result.extend(self.deciding(child, truths))
+        return result
+
+    # -------------------------------------------------------------- list entries
+    def _entry_leaves(self, query: QueryEvaluation, item: ItemEvaluation) -> list[int]:
+        key = (query.name, item.index)
+        found = self._entry_leaf_memo.get(key)
+        if found is None:
+            found = self._entry_leaf_memo[key] = self.deciding(self.plan.queries[query.name].root, item.truths)
+        return found
+
+    def _entry_line(self, query: QueryEvaluation, item: ItemEvaluation) -> str:
+        over = self.plan.queries[query.name].spec.over
+        parts = [self.comparison_line(leaf, item.truths, item.readings[self.nodes[leaf].field])
+                 for leaf in self._entry_leaves(query, item)]
+        return f"{over}[{item.index}] {item.description}: " + "; ".join(parts)
+
+    def query_line(self, query: QueryEvaluation, brief: bool = False) -> str:
+        """The query's answer with every entry that decided it (``brief``: the answer and the entries named)."""
+        plan = self.plan.queries[query.name]
+        spec, listed, root = plan.spec, plan.listed, plan.root
+        if query.items is None:
+            return f"{spec.label}: unknown ({listed.label} not recorded)"
+        if query.truth is False and not query.items:
+            return f"{spec.label}: no ({listed.label} recorded as empty)"
+        if _unknown_only_as_partial(query, root):
+            return (f"{spec.label}: unknown (none of the {len(query.items)} recorded entries of the {listed.label} "
+                    "matches, but the list is recorded as possibly incomplete)")
+        shown = [item for item in query.items if item.truths[root] == query.truth]
+        if brief and query.truth is False:
+            return f"{spec.label}: no (none of the {len(shown)} entries of the {listed.label} matches)"
+        if brief and query.truth is True:
+            return f"{spec.label}: yes, " + "; ".join(f"{spec.over}[{i.index}] {i.description}" for i in shown)
+        return f"{spec.label}: {_ANSWER_WORDS[query.truth]}, " + \
+            " | ".join(self._entry_line(query, item) for item in shown)
+
+    def _query_values(self, query: QueryEvaluation) -> _Contribution:
+        """The entries' values that decided the query, and (when unknown) what would settle it."""
+        plan = self.plan.queries[query.name]
+        listed, root, over = plan.listed, plan.root, plan.spec.over
+        if query.items is None:
+            return (), (listed.collect,)
+        if _unknown_only_as_partial(query, root):
+            return (), (f"{listed.collect}: the recorded list may be incomplete",)
+        values: list[tuple[str, ValueUsed]] = []
+        missing: list[str] = []
+        for item in query.items:
+            if item.truths[root] != query.truth:
+                continue
+            for leaf in self._entry_leaves(query, item):
+                field_name = self.nodes[leaf].field
+                reading = item.readings[field_name]
+                key = f"{over}[{item.index}].{field_name}"
+                if isinstance(reading, Observation):
+                    values.append((key, ValueUsed(key, listed.fields[field_name].label, reading.display,
+                                                  reading.source, reading.date, reading.derivation)))
+                else:
+                    missing.append(reading.collect)
+        return tuple(values), tuple(missing)
+
+    # -------------------------------------------------------------- criteria
+    def contribution(self, leaf: int) -> _Contribution:
+        """What leaf ``leaf`` adds to a criterion's values and data to collect."""
+        found = self._contributions.get(leaf)
+        if found is not None:
+            return found
+        plan = self.nodes[leaf]
+        if plan.spec is not None:
+            reading = self.ev.readings[plan.field]
+            if isinstance(reading, Observation):
+                found = (((plan.field, ValueUsed(plan.field, PATIENT_FIELDS[plan.field].label, reading.display,
+                                                 reading.source, reading.date, reading.derivation)),), ())
+            else:
+                found = ((), (reading.collect,))
+        elif plan.query:
+            found = self._query_values(self.ev.queries[plan.query])
+        else:
+            found = ((), ())
+        self._contributions[leaf] = found
+        return found
+
+    def collect(self, leaves: tuple[int, ...] | list[int], values: dict[str, ValueUsed], missing: list[str]) -> None:
+        """Add the values and the data to collect of ``leaves``, in order, each item of missing once."""
+        for leaf in leaves:
+            pairs, wanted = self.contribution(leaf)
+            for key, value in pairs:
+                values[key] = value
+            for item in wanted:
+                if item not in missing:
+                    missing.append(item)
+
+    def leaf_line(self, index: int, brief: bool = False) -> str:
+        plan = self.nodes[index]
+        if plan.query:  # several criteria may use one query: its lines are worked out once
+            key = (plan.query, brief)
+            line = self._query_lines.get(key)
+            if line is None:
+                line = self._query_lines[key] = self.query_line(self.ev.queries[plan.query], brief)
+            return line
+        line = self._lines.get(index)  # a comparison's line serves as detail and as reason
+        if line is None:
+            line = self._lines[index] = plan.manual_line if plan.spec is None else \
+                self.comparison_line(index, self.ev.truths, self.ev.readings[plan.field])
+        return line
+
+    def needs_data(self, index: int) -> bool:
+        """Is unknown leaf ``index`` unknown for want of data (rather than left to the clinician)?"""
+        plan = self.nodes[index]
+        if plan.spec is not None:
+            return isinstance(self.ev.readings[plan.field], Absence)
+        if plan.query:
+            query = self.ev.queries[plan.query]
+            if query.items is None or (query.partial and query.truth is None):
+                return True
+            root = self.plan.queries[plan.query].root
+            for item in query.items:
+                if item.truths[root] is None:
+                    for leaf in self._entry_leaves(query, item):
+                        if isinstance(item.readings[self.nodes[leaf].field], Absence):
+                            return True
+        return False
+
+    def criterion(self, criterion: Criterion) -> CriterionResult:
+        if criterion.condition is None:
+            assert criterion.manual is not None
+            return CriterionResult(criterion.id, criterion.kind, criterion.text, "manual",
+                                   f"left to the clinician: {criterion.manual}", (), (), (), criterion.notes)
+        evaluation = self.ev
+        root = evaluation.compiled.criterion_roots[criterion.id]
+        truth = evaluation.truths[root]
+        every_leaf = self.nodes[root].leaves
+        leaf_line = self.leaf_line
+        details = tuple([leaf_line(leaf) for leaf in every_leaf])
+        values: dict[str, ValueUsed] = {}
+        self.collect(every_leaf, values, [])
+        leaves = self.deciding(root, evaluation.truths)
+        reason = "; ".join([leaf_line(i, True) for i in leaves])
+        outcome = _OUTCOMES[truth]
+        missing: list[str] = []
+        if truth is None:
+            if any(self.needs_data(leaf) for leaf in leaves):
+                self.collect(leaves, {}, missing)  # only what is needed to settle the unknown parts
+            else:  # decided up to parts the registry leaves to clinical judgement
+                outcome = "manual"
+        return CriterionResult(criterion.id, criterion.kind, criterion.text, outcome, reason, details,
+                               tuple(values.values()), tuple(missing), self.plan.notes[criterion.id])
+
+
+_OUTCOMES: dict[Truth, Outcome] = {True: "met", False: "not_met", None: "unknown"}
+
+
+def _outcome(truth: Truth) -> Outcome:
+    return _OUTCOMES[truth]
+
+
+def explain_criterion(evaluation: Evaluation, criterion: Criterion) -> CriterionResult:
+    return _Explainer(evaluation).criterion(criterion)
+
+
+def verdict_of(results: tuple[CriterionResult, ...]) -> tuple[Verdict, tuple[str, ...], tuple[str, ...]]:
+    """The trial verdict, the criteria that decide it, and the data to collect."""
+    failing = [r.id for r in results if (r.kind == "inclusion" and r.outcome == "not_met")
+               or (r.kind == "exclusion" and r.outcome == "met")]
+    unknown = [r for r in results if r.outcome == "unknown"]
+    to_collect: list[str] = []
+    for result in unknown:
+        for item in result.missing:
+            if item not in to_collect:
+                to_collect.append(item)
+    if failing:
+        return "ineligible", tuple(failing), tuple(to_collect)
+    if unknown:
+        return "undetermined", tuple(r.id for r in unknown), tuple(to_collect)
+    return "eligible", (), ()
+
+
+def explain(evaluation: Evaluation, as_of_source: str) -> TrialResult:
+    trial = evaluation.compiled.trial
+    explainer = _Explainer(evaluation)
+    results = tuple(explainer.criterion(criterion) for criterion in trial.criteria)
+    verdict, deciding, to_collect = verdict_of(results)
+    return TrialResult(
+        trial=trial.id,
+        title=trial.title,
+        verdict=verdict,
+        as_of=evaluation.as_of,
+        as_of_source=as_of_source,
+        patient=evaluation.profile.id,
+        criteria=results,
+        deciding=deciding,
+        to_collect=to_collect,
+        pending_manual=tuple(r.id for r in results if r.outcome == "manual"),
+        rules_file=trial.path,
+        rules_sha256=trial.content_hash,
+        trial_notes=trial.notes,
+    )

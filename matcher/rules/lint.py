@@ -1,0 +1,226 @@
+"""``matcher lint``: check rule files beyond loading them, and report their coverage.
+
+Loading already rejects malformed files, unknown fields, operators, queries and
+values, and wrong units (:mod:`matcher.rules.language`). Lint adds:
+
+* **verbatim text**: every criterion's ``text`` appears word for word in the trial's
+  registry copy (``rules/registry/<trial>.txt``, one registry bullet per line);
+* **coverage**: every registry bullet is encoded by the texts of the criteria
+  (a bullet may be split across several criteria); lines ending with ``:`` are
+  headings and need not be;
+* **contradictions it can detect**: a conjunction of comparisons on one field
+  that no value can satisfy (``age >= 70`` and ``age <= 15``, ``eq`` two values);
+* a **coverage summary** per trial: criteria computable, partly manual, manual,
+  disputed boundaries, and every interpretation note.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from matcher.errors import MatcherError, RuleFileError
+from matcher.rules.language import AllOf, AnyOf, Comparison, Criterion, ManualPart, Node, Not, Trial, load_trial, walk
+
+_STOPWORDS = {"and", "or", "of", "the", "a", "an", "to", "in", "for", "with", "at", "as", "by", "on", "is", "are"}
+
+
+@dataclass
+class TrialReport:
+    path: str
+    trial: Trial | None = None
+    errors: list[str] = field(default_factory=list)
+    bullets: int = 0
+    uncovered: list[str] = field(default_factory=list)
+    registry_copy: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def normalise(text: str) -> str:
+    """Text compared for verbatim-ness: bullets, escapes and spacing do not count."""
+    text = text.replace("\\", "").replace("•", " ")
+    return " ".join(text.split())
+
+
+def registry_copy_path(rule_file: Path, trial_id: str) -> Path:
+    return rule_file.parent / "registry" / f"{trial_id}.txt"
+
+
+def registry_lines(path: Path) -> list[str]:
+    lines = []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            lines.append(normalise(line))
+    return lines
+
+
+def lint_file(path: Path) -> TrialReport:
+    report = TrialReport(str(path))
+    try:
+        trial = load_trial(path)
+    except MatcherError as exc:
+        report.errors.append(str(exc))
+        return report
+    report.trial = trial
+    for criterion in trial.criteria:
+        if criterion.condition is not None:
+            for problem in _contradictions(criterion.condition):
+                report.errors.append(_at(criterion, problem))
+    copy = registry_copy_path(Path(path), trial.id)
+    if not copy.exists():
+        report.errors.append(f"{path}: no registry copy at {copy}: verbatim texts and coverage cannot be checked")
+        return report
+    report.registry_copy = str(copy)
+    _check_registry(report, trial, registry_lines(copy))
+    return report
+
+
+def _at(criterion: Criterion, problem: str) -> str:
+    where = criterion.location
+    return str(RuleFileError(problem, file=where.file, line=where.line, column=where.column,
+                             criterion=criterion.id))
+
+
+def _check_registry(report: TrialReport, trial: Trial, lines: list[str]) -> None:
+    whole = " ".join(lines)
+    covered = [False] * len(whole)
+    for criterion in trial.criteria:
+        text = normalise(criterion.text)
+        start = whole.find(text)
+        if start < 0:
+            report.errors.append(_at(criterion, f"text is not verbatim in the registry copy {report.registry_copy}"))
+            continue
+        while start >= 0:
+            for i in range(start, start + len(text)):
+                covered[i] = True
+            start = whole.find(text, start + 1)
+    offset = 0
+    for line in lines:
+        span = range(offset, offset + len(line))
+        offset += len(line) + 1
+        if line.endswith(":"):
+            continue
+        report.bullets += 1
+        left = "".join(whole[i] if not covered[i] else " " for i in span)
+        words = [w for w in re.findall(r"[A-Za-z0-9]+", left) if w.lower() not in _STOPWORDS]
+        if words:
+            fragment = " ".join(left.split())
+            report.uncovered.append(fragment)
+            report.errors.append(f"{report.path}: registry text not encoded by any criterion: {fragment!r}")
+
+
+def _contradictions(node: Node) -> list[str]:
+    problems: list[str] = []
+    for part in walk(node):
+        if isinstance(part, AllOf):
+            problems += _unsatisfiable(_conjuncts(part))
+    return problems
+
+
+def _conjuncts(node: AllOf) -> list[Comparison]:
+    found: list[Comparison] = []
+    for child in node.children:
+        if isinstance(child, AllOf):
+            found += _conjuncts(child)
+        elif isinstance(child, Comparison) and child.alternative is None:
+            found.append(child)
+    return found
+
+
+def _unsatisfiable(comparisons: list[Comparison]) -> list[str]:
+    by_field: dict[str, list[Comparison]] = {}
+    for comparison in comparisons:
+        by_field.setdefault(comparison.field, []).append(comparison)
+    return [
+        "no value can satisfy " + " and ".join(f"{c.field} {c.op} {c.written}" for c in group)
+        for group in by_field.values()
+        if _empty(group)
+    ]
+
+
+def _empty(group: list[Comparison]) -> bool:
+    """Is the conjunction of these comparisons on one field satisfied by no value at all?"""
+    low, low_strict, high, high_strict = -math.inf, False, math.inf, False
+    equal: set[object] = set()
+    allowed: set[object] | None = None
+    for c in group:
+        if c.op == "eq":
+            equal.add(c.value)
+        elif c.op == "in":
+            allowed = set(c.value) if allowed is None else allowed & set(c.value)
+        elif c.op in ("gt", "gte") and (c.value > low or (c.value == low and c.op == "gt")):
+            low, low_strict = c.value, c.op == "gt"
+        elif c.op in ("lt", "lte") and (c.value < high or (c.value == high and c.op == "lt")):
+            high, high_strict = c.value, c.op == "lt"
+    if len(equal) > 1:
+        return True
+    if allowed is not None and (not allowed or (equal and not equal <= allowed)):
+        return True
+    if low > high or (low == high and (low_strict or high_strict)):
+        return True
+    value = next(iter(equal), None)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        above = value > low or (value == low and not low_strict)
+        below = value < high or (value == high and not high_strict)
+        return not (above and below)
+    return False
+
+
+# ------------------------------------------------------------------ coverage
+@dataclass(frozen=True)
+class Coverage:
+    inclusion: int
+    exclusion: int
+    computable: int
+    partly_manual: int
+    manual: int
+    disputed_boundaries: int
+    notes: int
+    registry_errors: int
+
+
+def coverage(trial: Trial) -> Coverage:
+    computable = partly = manual = disputed = 0
+    for criterion in trial.criteria:
+        if criterion.condition is None:
+            manual += 1
+            continue
+        nodes = list(walk(criterion.condition))
+        if any(isinstance(n, ManualPart) for n in nodes):
+            partly += 1
+        else:
+            computable += 1
+        disputed += sum(1 for n in nodes if isinstance(n, Comparison) and n.alternative is not None)
+    for query in trial.queries.values():
+        disputed += sum(1 for n in walk(query.where) if isinstance(n, Comparison) and n.alternative is not None)
+    notes = list(all_notes(trial))
+    return Coverage(
+        inclusion=sum(1 for c in trial.criteria if c.kind == "inclusion"),
+        exclusion=sum(1 for c in trial.criteria if c.kind == "exclusion"),
+        computable=computable, partly_manual=partly, manual=manual, disputed_boundaries=disputed,
+        notes=len(notes), registry_errors=sum(1 for _, note in notes if "REGISTRY ERROR" in note),
+    )
+
+
+def all_notes(trial: Trial) -> list[tuple[str, str]]:
+    """(where, note) for every interpretation note of the trial, its queries and criteria."""
+    found = [("trial", note) for note in trial.notes]
+    found += [(f"query {q.name}", note) for q in trial.queries.values() for note in q.notes]
+    for criterion in trial.criteria:
+        found += [(criterion.id, note) for note in criterion.notes]
+        if criterion.manual:
+            found.append((criterion.id, f"manual: {criterion.manual}"))
+        if criterion.condition is not None:
+            found += [(criterion.id, f"manual part: {n.reason}") for n in walk(criterion.condition)
+                      if isinstance(n, ManualPart)]
+    return found
+
+
+__all__ = ["Coverage", "TrialReport", "all_notes", "coverage", "lint_file", "normalise"]
+_ = (AnyOf, Not)  # node types lint walks through without special handling

@@ -1,0 +1,183 @@
+"""Writing a screening's results: JSON Lines, CSV or the HTML report, chosen by the file's extension.
+
+Every output is written to a temporary file beside the target and renamed
+over it only when the run has finished, so an interrupted or failed run never
+leaves a truncated file that looks complete (the temporary file is removed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from matcher.errors import MatcherError
+from matcher.screening.screen import ScreenedRecord
+
+OUTPUT_SUFFIXES = (".jsonl", ".csv", ".html")
+
+#: the CSV output's columns (README, "matcher screen")
+CSV_COLUMNS = ("patient", "trial", "verdict", "criteria_not_met", "criteria_unknown", "data_to_collect",
+               "clinician_to_confirm", "as_of", "rules_sha256", "location", "problem", "fhir_import")
+
+
+class Output(Protocol):
+    path: Path
+    #: whether it writes each result's JSON (TrialRow.json)
+    needs_json: bool
+
+    def add(self, record: ScreenedRecord) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def discard(self) -> None: ...
+
+
+class AtomicFile:
+    """A text file written under a temporary name and renamed into place by :meth:`commit`."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        directory = self.path.parent
+        if not directory.is_dir():
+            raise MatcherError("the directory to write into does not exist", file=str(self.path), field="--out")
+        try:
+            descriptor, temporary = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".partial",
+                                                     dir=directory)
+        except OSError as exc:
+            raise MatcherError(f"cannot write here: {exc.strerror}", file=str(self.path), field="--out") from None
+        self.temporary = Path(temporary)
+        self.handle: IO[str] = os.fdopen(descriptor, "w", encoding="utf-8", newline="")
+
+    def commit(self) -> None:
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+        self.handle.close()
+        self.publish()
+
+    def publish(self) -> None:
+        """Rename the finished temporary file into place (for a writer that wrote and closed it itself)."""
+        with contextlib.suppress(OSError):  # mkstemp makes the file private; give it the usual permissions
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(self.temporary, 0o666 & ~umask)
+        os.replace(self.temporary, self.path)
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError):
+            self.handle.close()
+        with contextlib.suppress(FileNotFoundError):
+            self.temporary.unlink()
+
+
+class JsonlOutput:
+    """One line per patient and trial: the object of ``matcher check --format json`` for that trial, plus
+    ``patient``, ``location``, ``as_of`` and ``as_of_source``; one line per unreadable record with
+    ``location`` and ``problem``."""
+
+    needs_json = True
+
+    def __init__(self, path: str | Path) -> None:
+        self.file = AtomicFile(path)
+        self.path = self.file.path
+
+    def add(self, record: ScreenedRecord) -> None:
+        write = self.file.handle.write
+        if record.problem is not None:
+            write(json.dumps({"patient": record.patient, "location": record.location, "problem": record.problem,
+                              "problem_kind": record.problem_kind}, ensure_ascii=False) + "\n")
+            return
+        for row in record.rows:
+            if row.json is None:
+                raise ValueError("screen_records was run without render_json")
+            write(row.json)
+            write("\n")
+
+    def commit(self) -> None:
+        self.file.commit()
+
+    def discard(self) -> None:
+        self.file.discard()
+
+
+class CsvOutput:
+    """One row per patient and trial (:data:`CSV_COLUMNS`; lists joined with ``; ``), and one row per
+    unreadable record with its ``problem``."""
+
+    needs_json = False
+
+    def __init__(self, path: str | Path) -> None:
+        self.file = AtomicFile(path)
+        self.path = self.file.path
+        self.writer = csv.writer(self.file.handle, lineterminator="\n")
+        self.writer.writerow(CSV_COLUMNS)
+
+    def add(self, record: ScreenedRecord) -> None:
+        if record.problem is not None:
+            self.writer.writerow([record.patient or "", "", "not screened", "", "", "", "", "", "",
+                                  record.location, record.problem, ""])
+            return
+        fhir = ""
+        if record.fhir_unused or record.fhir_unknown:
+            fhir = (f"{record.fhir_unused} resources or codes not used; {record.fhir_unknown} fields left unknown "
+                    "(listed in matcher check or the .jsonl output)")
+        for row in record.rows:
+            self.writer.writerow([record.patient, row.trial, row.verdict, "; ".join(row.not_met),
+                                  "; ".join(row.unknown), "; ".join(row.to_collect), "; ".join(row.manual),
+                                  record.as_of, row.rules_sha256, record.location, "", fhir])
+
+    def commit(self) -> None:
+        self.file.commit()
+
+    def discard(self) -> None:
+        self.file.discard()
+
+
+class HtmlOutput:
+    """The report page (matcher.screening.report): a patient x trial matrix, explanations, charts, records not read."""
+
+    needs_json = True
+
+    def __init__(self, path: str | Path, meta: dict[str, Any]) -> None:
+        import datetime as dt
+
+        from matcher.screening.report import HtmlReport
+
+        self.file = AtomicFile(path)
+        self.path = self.file.path
+        self.file.handle.close()  # the report writes the temporary file itself
+        shown = {"source": meta["source"], "as_of": meta["as_of"] or "each patient's screening date (else the day "
+                 "of the run)", "matcher_version": meta["matcher_version"], "engine": meta["engine"],
+                 "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+        self.report = HtmlReport(self.file.temporary, meta["trials"], shown)
+
+    def add(self, record: ScreenedRecord) -> None:
+        if record.problem is not None:
+            self.report.add_error(record.location, record.problem)
+            return
+        self.report.add(record.patient or "", [json.loads(row.json or "null") for row in record.rows])
+
+    def commit(self) -> None:
+        self.report.close()
+        self.file.publish()
+
+    def discard(self) -> None:
+        self.report.abandon()
+        self.file.discard()
+
+
+def open_output(path: str | Path, meta: dict[str, Any]) -> Output:
+    """The output for ``path``'s extension (.jsonl, .csv or .html)."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".jsonl":
+        return JsonlOutput(path)
+    if suffix == ".csv":
+        return CsvOutput(path)
+    if suffix == ".html":
+        return HtmlOutput(path, meta)
+    raise MatcherError(f"unsupported output type {suffix or '(none)'!r}: use {', '.join(OUTPUT_SUFFIXES)}",
+                       file=str(path), field="--out")

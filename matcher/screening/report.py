@@ -1,0 +1,408 @@
+"""A self-contained HTML screening report for a cohort, written while the cohort is screened.
+
+One file, no network: inline CSS and JavaScript, the data in ``<script type="application/json">``
+elements that the page's script reads after load. Written as a stream, so memory stays bounded
+however many patients are screened::
+
+    report = HtmlReport(tmp_path, trials=[{"id": "NCT00698191", "title": "..."}], meta={"as_of": "..."})
+    for patient_id, results in screened:        # results: render.trial_json dicts, one per trial
+        report.add(patient_id, results)
+    report.add_error("cohort.jsonl:17", "birth date is after the as-of date")
+    report.close()
+
+What is kept in memory: counters for the totals and charts, each trial's constant text, and one
+block of at most ``block_size`` patients (their explanations) until it is written.
+
+Layout of the file, in order:
+
+* the page head, the page skeleton and ``#report-meta`` (the metadata and the declared trials);
+* ``script.trial-definition`` once per trial, when the trial is first seen: the text that is the
+  same for every patient (title, notes, rule file, and per criterion its kind, verbatim text and
+  notes), so a patient's explanation refers to criteria by id instead of repeating it;
+* per block of patients, ``script.patients`` (ids and one verdict letter per declared trial:
+  plain JSON, read at load to draw the matrix) and ``#details-N`` (the block's explanations,
+  gzip-compressed and base64-encoded, inflated by the page only when a cell is opened);
+* ``script.unreadable`` blocks: records that could not be read (location, message);
+* at :meth:`HtmlReport.close`: ``#report-summary`` (totals and chart counts) and the page's script.
+
+The explanations of a block are stored column-wise (per trial, per criterion, one entry per
+patient) before compression: similar sentences then sit side by side, which makes deflate's
+32 KiB window find them and the file several times smaller than patient-by-patient storage.
+The page needs a browser with ``DecompressionStream`` (Chromium 80, Firefox 113, Safari 16.4)
+to show explanations; the matrix, filters and charts work without it.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import html
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from matcher.results.render import status_of
+from matcher.screening.report_page import PAGE_SCRIPT, PAGE_STYLE
+
+#: patients per block: the explanations of one block are held in memory until it is written
+BLOCK_SIZE = 128
+#: unreadable records per written block
+ERROR_BLOCK_SIZE = 256
+#: chart rows per trial (the commonest excluding criteria, the commonest missing data items)
+CHART_ROWS = 10
+#: distinct missing-data items counted per trial; further ones are counted together, keeping memory bounded
+MAX_MISSING_ITEMS = 1000
+VERDICT_LETTERS = {"eligible": "E", "ineligible": "I", "undetermined": "U"}
+#: the letter of a declared trial for which a patient has no result
+NOT_SCREENED = "-"
+#: gzip level: 6 gives nearly the size of 9 on this text at about half the time
+_GZIP_LEVEL = 6
+
+META_LABELS = {
+    "as_of": "As-of date",
+    "matcher_version": "Matcher version",
+    "engine": "Engine",
+    "source": "Source",
+    "generated": "Generated",
+}
+
+
+def script_json(data: Any) -> str:
+    """JSON that is safe inside a ``<script>`` element: no ``<``, ``>`` or ``&`` can end it or start a comment."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def trial_definition(result: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a trial result that is the same for every patient screened with the same rule file."""
+    return {
+        "trial": result["trial"],
+        "title": result["title"],
+        "notes": list(result["notes"]),
+        "rules": dict(result["rules"]),
+        "criteria": [{"id": c["id"], "kind": c["kind"], "text": c["text"], "notes": list(c["notes"])}
+                     for c in result["criteria"]],
+    }
+
+
+def criterion_entry(criterion: Mapping[str, Any]) -> list[Any]:
+    """The patient-specific part of a criterion result: ``[status, outcome, reason, details, values, missing]``.
+
+    ``reason`` is null when it is the details joined by "; " (about half the criteria); each value
+    is ``[field, label, value, source, date, derivation]``.
+    """
+    details = list(criterion["details"])
+    reason = None if criterion["reason"] == "; ".join(details) else criterion["reason"]
+    values = [[v["field"], v["label"], v["value"], v["source"], v["date"], v["derivation"]]
+              for v in criterion["values"]]
+    return [status_of(criterion["kind"], criterion["outcome"]), criterion["outcome"], reason, details, values,
+            list(criterion["missing"])]
+
+
+@dataclass
+class TrialCounts:
+    """What the totals and the charts of one trial need."""
+
+    verdicts: Counter[str] = field(default_factory=Counter)
+    not_screened: int = 0
+    #: criterion id -> ineligible patients for whom it is FAIL
+    excluding: Counter[str] = field(default_factory=Counter)
+    #: to_collect item -> undetermined patients who lack it
+    missing: Counter[str] = field(default_factory=Counter)
+    #: undetermined patients' items beyond MAX_MISSING_ITEMS distinct ones
+    missing_other: int = 0
+
+    def count(self, result: Mapping[str, Any]) -> None:
+        verdict = result["verdict"]
+        self.verdicts[verdict] += 1
+        if verdict == "ineligible":
+            failed = {c["id"] for c in result["criteria"] if status_of(c["kind"], c["outcome"]) == "FAIL"}
+            for criterion_id in failed:
+                self.excluding[criterion_id] += 1
+        elif verdict == "undetermined":
+            for item in dict.fromkeys(result["to_collect"]):
+                if item in self.missing or len(self.missing) < MAX_MISSING_ITEMS:
+                    self.missing[item] += 1
+                else:
+                    self.missing_other += 1
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "verdicts": {verdict: self.verdicts[verdict] for verdict in VERDICT_LETTERS},
+            "not_screened": self.not_screened,
+            "excluding": _commonest(self.excluding),
+            "excluding_distinct": len(self.excluding),
+            "missing": _commonest(self.missing),
+            "missing_distinct": len(self.missing),
+            "missing_other": self.missing_other,
+        }
+
+
+def _commonest(counts: Counter[str]) -> list[list[Any]]:
+    """The CHART_ROWS largest counts as ``[key, count]``, ties in key order (the same in every run)."""
+    return [[key, n] for key, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:CHART_ROWS]]
+
+
+@dataclass
+class _TrialEntry:
+    """The patient-specific part of one trial result, waiting in a block."""
+
+    summary: str
+    deciding: list[str]
+    to_collect: list[str]
+    pending_manual: list[str]
+    #: None: the trial's written definition applies
+    own_definition: dict[str, Any] | None
+    criteria: dict[str, list[Any]]  # criterion id -> criterion_entry
+
+
+@dataclass
+class _PendingPatient:
+    patient_id: str
+    verdicts: str
+    trials: dict[str, _TrialEntry]
+
+
+class HtmlReport:
+    """Writes the report to ``path`` as patients are added; :meth:`close` finishes the file.
+
+    ``trials`` are the screened trials in column order (``id`` and ``title``); ``meta`` is shown
+    at the top as given (``as_of``, ``matcher_version``, ``engine``, ``source``, ``generated``
+    get readable labels; other keys are shown by name).
+    """
+
+    def __init__(self, path: str | Path, trials: Sequence[Mapping[str, str]], meta: Mapping[str, Any],
+                 *, block_size: int = BLOCK_SIZE) -> None:
+        self.trial_ids = [str(trial["id"]) for trial in trials]
+        if len(set(self.trial_ids)) != len(self.trial_ids):
+            raise ValueError(f"a trial is declared twice: {self.trial_ids}")
+        if block_size < 1:
+            raise ValueError("block_size must be at least 1")
+        self.block_size = block_size
+        self.counts = {trial_id: TrialCounts() for trial_id in self.trial_ids}
+        self.patients = 0
+        self.errors = 0
+        self._definitions: dict[str, dict[str, Any]] = {}
+        self._pending: list[_PendingPatient] = []
+        self._pending_errors: list[list[str]] = []
+        self._blocks = 0
+        self._closed = False
+        self._out: TextIO = open(path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115 (closed by close())
+        self._write_head(trials, meta)
+
+    # ------------------------------------------------------------------ adding
+    def add(self, patient_id: str, results: Sequence[Mapping[str, Any]]) -> None:
+        """One screened patient: ``results`` are ``render.trial_json`` dicts, at most one per declared trial."""
+        self._check_open()
+        by_trial: dict[str, Mapping[str, Any]] = {}
+        for result in results:
+            trial_id = result["trial"]
+            if trial_id not in self.counts:
+                raise ValueError(f"patient {patient_id!r}: trial {trial_id!r} was not declared to the report")
+            if trial_id in by_trial:
+                raise ValueError(f"patient {patient_id!r}: two results for trial {trial_id!r}")
+            if result["verdict"] not in VERDICT_LETTERS:
+                raise ValueError(f"patient {patient_id!r}, trial {trial_id!r}: unknown verdict {result['verdict']!r}")
+            by_trial[trial_id] = result
+        pending = _PendingPatient(str(patient_id), "", {})
+        letters = []
+        for trial_id in self.trial_ids:
+            if trial_id not in by_trial:
+                letters.append(NOT_SCREENED)
+                self.counts[trial_id].not_screened += 1
+                continue
+            result = by_trial[trial_id]
+            letters.append(VERDICT_LETTERS[result["verdict"]])
+            self.counts[trial_id].count(result)
+            pending.trials[trial_id] = _TrialEntry(
+                result["summary"], list(result["deciding"]), list(result["to_collect"]),
+                list(result["pending_manual"]), self._own_definition(result),
+                {c["id"]: criterion_entry(c) for c in result["criteria"]},
+            )
+        pending.verdicts = "".join(letters)
+        self._pending.append(pending)
+        self.patients += 1
+        if len(self._pending) >= self.block_size:
+            self._write_block()
+
+    def add_error(self, location: str, message: str) -> None:
+        """A patient record that could not be read: where it is (file, line) and why."""
+        self._check_open()
+        self._pending_errors.append([str(location), str(message)])
+        self.errors += 1
+        if len(self._pending_errors) >= ERROR_BLOCK_SIZE:
+            self._write_errors()
+
+    def close(self) -> None:
+        """Write what is pending, the totals and the page's script, and close the file (again: nothing)."""
+        if self._closed:
+            return
+        self._write_block()
+        self._write_errors()
+        summary = {
+            "patients": self.patients,
+            "unreadable": self.errors,
+            "trials": {trial_id: counts.summary() for trial_id, counts in self.counts.items()},
+        }
+        self._out.write(f'<script type="application/json" id="report-summary">{script_json(summary)}</script>\n')
+        self._out.write(f"<script>{PAGE_SCRIPT}</script>\n</body>\n</html>\n")
+        self._out.close()
+        self._closed = True
+
+    def __enter__(self) -> HtmlReport:
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abandon()
+
+    def abandon(self) -> None:
+        """Close the file unfinished (the caller removes its temporary file)."""
+        self._out.close()
+        self._closed = True
+
+    # ------------------------------------------------------------------ writing
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ValueError("the report is closed")
+
+    def _own_definition(self, result: Mapping[str, Any]) -> dict[str, Any] | None:
+        """None when the trial's constant text is the one already written; else this result's own.
+
+        The first result of a trial writes its definition. Every patient screened with the same rule
+        file has the same one; a different one (rule file changed mid-run) is kept with the patient.
+        """
+        definition = trial_definition(result)
+        known = self._definitions.get(result["trial"])
+        if known is None:
+            self._definitions[result["trial"]] = definition
+            self._out.write(f'<script type="application/json" class="trial-definition">'
+                            f"{script_json(definition)}</script>\n")
+            return None
+        return None if definition == known else definition
+
+    def _write_head(self, trials: Sequence[Mapping[str, str]], meta: Mapping[str, Any]) -> None:
+        labelled = [[META_LABELS.get(key, key), "" if value is None else str(value)] for key, value in meta.items()]
+        head = {"trials": [{"id": str(t["id"]), "title": str(t.get("title", ""))} for t in trials], "meta": labelled}
+        title = "Screening report"
+        if meta.get("as_of"):
+            title += f" as of {meta['as_of']}"
+        self._out.write(_HEAD.format(title=html.escape(title), style=PAGE_STYLE))
+        self._out.write(f'<script type="application/json" id="report-meta">{script_json(head)}</script>\n')
+
+    def _write_block(self) -> None:
+        if not self._pending:
+            return
+        index = {"ids": [p.patient_id for p in self._pending], "verdicts": [p.verdicts for p in self._pending]}
+        # base64 needs no escaping inside <script>, so the compressed JSON is written plainly
+        details_json = json.dumps(self._block_details(), ensure_ascii=False, separators=(",", ":"))
+        details = gzip.compress(details_json.encode(), _GZIP_LEVEL, mtime=0)
+        self._out.write(f'<script type="application/json" class="patients">{script_json(index)}</script>\n'
+                        f'<script type="application/gzip-base64" id="details-{self._blocks}">'
+                        f"{base64.b64encode(details).decode('ascii')}</script>\n")
+        self._out.flush()  # a block is complete in the file once written (cheap: once per block)
+        self._blocks += 1
+        self._pending.clear()
+
+    def _block_details(self) -> dict[str, Any]:
+        """The pending patients' explanations, column-wise: per trial, each field a list aligned with ``rows``.
+
+        ``rows`` are the positions in the block of the patients with a result for the trial;
+        ``criteria`` maps a criterion id to one entry per row (null if that result lacks it).
+        """
+        trials: dict[str, Any] = {}
+        for trial_id in self.trial_ids:
+            positions = [position for position, p in enumerate(self._pending) if trial_id in p.trials]
+            if not positions:
+                continue
+            entries = [self._pending[position].trials[trial_id] for position in positions]
+            criterion_ids = dict.fromkeys(cid for entry in entries for cid in entry.criteria)
+            trials[trial_id] = {
+                "rows": positions,
+                "summary": [entry.summary for entry in entries],
+                "deciding": [entry.deciding for entry in entries],
+                "to_collect": [entry.to_collect for entry in entries],
+                "pending_manual": [entry.pending_manual for entry in entries],
+                "definition": [entry.own_definition for entry in entries],
+                "criteria": {cid: [entry.criteria.get(cid) for entry in entries] for cid in criterion_ids},
+            }
+        return {"trials": trials}
+
+    def _write_errors(self) -> None:
+        if self._pending_errors:
+            self._out.write(f'<script type="application/json" class="unreadable">'
+                            f"{script_json(self._pending_errors)}</script>\n")
+            self._pending_errors.clear()
+
+
+_HEAD = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; \
+style-src 'unsafe-inline'">
+<title>{title}</title>
+<style>{style}</style>
+</head>
+<body>
+<header>
+<h1>{title}</h1>
+<dl id="meta"></dl>
+<noscript><p>This report draws its tables with JavaScript; please allow scripts for this file.</p></noscript>
+</header>
+<main>
+<section aria-labelledby="trials-heading">
+<h2 id="trials-heading">Trials</h2>
+<div class="scroll"><table id="trials-table">
+<caption>Trials screened, their rule files, and the patients' verdicts</caption>
+<thead><tr><th scope="col">Trial</th><th scope="col">Title</th><th scope="col">Rule file (sha256)</th>
+<th scope="col">Eligible</th><th scope="col">Ineligible</th><th scope="col">Undetermined</th>
+<th scope="col">Not screened</th></tr></thead>
+<tbody></tbody>
+</table></div>
+</section>
+<section aria-labelledby="matrix-heading">
+<h2 id="matrix-heading">Patients &times; trials</h2>
+<p class="legend" id="legend">Legend:
+<span class="cell v-E" aria-hidden="true">E</span> eligible
+<span class="cell v-I" aria-hidden="true">I</span> ineligible
+<span class="cell v-U" aria-hidden="true">U</span> undetermined
+<span class="cell v-none" aria-hidden="true">&ndash;</span> not screened.
+Select a cell (click, or Enter) for its criterion-by-criterion explanation.</p>
+<form id="filters" role="search" aria-label="Filter patients">
+<label>Patient id contains <input type="search" id="search" autocomplete="off"></label>
+<span id="verdict-filters"></span>
+<label>Rows per page <select id="page-size"><option>25</option><option selected>100</option>\
+<option>500</option></select></label>
+</form>
+<nav class="pager" aria-label="Pages of patients">
+<button type="button" id="previous-page">Previous</button>
+<span id="page-status" role="status" aria-live="polite"></span>
+<button type="button" id="next-page">Next</button>
+</nav>
+<div class="scroll"><table id="matrix">
+<caption class="visually-hidden">Verdict of each patient for each trial</caption>
+<thead></thead><tbody></tbody>
+</table></div>
+</section>
+<section aria-labelledby="charts-heading">
+<h2 id="charts-heading">Why patients are not eligible</h2>
+<div id="charts"></div>
+</section>
+<section aria-labelledby="unreadable-heading">
+<h2 id="unreadable-heading">Records that could not be read</h2>
+<div id="unreadable"></div>
+</section>
+</main>
+<dialog id="explanation" aria-labelledby="explanation-title">
+<div class="dialog-bar"><h2 id="explanation-title">Explanation</h2>
+<button type="button" id="close-explanation">Close</button></div>
+<div id="explanation-body"></div>
+</dialog>
+"""

@@ -1,0 +1,210 @@
+"""Screening a cohort: every patient record of a source against the trials, in one or more processes.
+
+The stages are those of ``matcher check`` (read -> validate -> evaluate ->
+explain -> render), run per record by :func:`screen_batch`: in this process
+for one worker, or in worker processes for several. durable-rules holds the
+GIL, so threads would not help; each worker compiles the trials into its own
+engine once. Batches come back in input order, so the results do not depend
+on the number of workers, and at most a few batches per worker are in flight,
+so memory stays bounded however large the source.
+
+A record that cannot be read (or that the engine refuses) becomes a
+:class:`ScreenedRecord` with its problem and location: it is reported and
+counted, and the run goes on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import multiprocessing
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from matcher.errors import EvaluationError, MatcherError, one_line
+from matcher.results.explain import CriterionResult, TrialResult
+
+#: records per task sent to a worker: large enough to amortise the pickling, small enough to keep order cheap
+BATCH_SIZE = 64
+#: batches in flight per worker
+WINDOW_PER_WORKER = 4
+
+
+@dataclass(frozen=True, slots=True)
+class TrialRow:
+    """One patient-trial evaluation, as the outputs and the screening log need it."""
+
+    trial: str
+    verdict: str
+    #: criteria that exclude the patient (inclusion not met, exclusion met)
+    not_met: tuple[str, ...]
+    #: criteria whose data is missing
+    unknown: tuple[str, ...]
+    to_collect: tuple[str, ...]
+    #: criteria left to the clinician
+    manual: tuple[str, ...]
+    rules_file: str
+    rules_sha256: str
+    #: the per-trial object of ``matcher check --format json`` with the patient's id, as one line of JSON
+    #: (None when no output needs it: rendering it is a good part of the cost of an evaluation)
+    json: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenedRecord:
+    """The outcome of one record of the source: its rows, or why it could not be screened."""
+
+    location: str
+    patient: str | None
+    as_of: str | None
+    as_of_source: str | None
+    rows: tuple[TrialRow, ...]
+    #: for a FHIR bundle: how many resources or codes were not used, and how many fields were left unknown
+    fhir_unused: int = 0
+    fhir_unknown: int = 0
+    #: the one-line problem when the record was not screened
+    problem: str | None = None
+    #: ``input`` (the record could not be read) or ``engine`` (the engine refused or contradicted itself)
+    problem_kind: str | None = None
+
+
+def excluding(criterion: CriterionResult) -> bool:
+    """Whether this criterion's outcome makes the patient ineligible."""
+    return (criterion.kind == "inclusion" and criterion.outcome == "not_met") or (
+        criterion.kind == "exclusion" and criterion.outcome == "met")
+
+
+def trial_row(result: TrialResult, location: str, render_json: bool = True,
+              fhir_import: dict[str, object] | None = None) -> TrialRow:
+    from matcher.results.render import trial_json
+
+    text = None
+    if render_json:
+        document = {"patient": result.patient, "location": location, "as_of": result.as_of.isoformat(),
+                    "as_of_source": result.as_of_source, **trial_json(result)}
+        if fhir_import is not None:  # read from a FHIR bundle: what it did not give, as in matcher check
+            document["fhir_import"] = fhir_import
+        text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    return TrialRow(
+        trial=result.trial,
+        verdict=result.verdict,
+        not_met=tuple(c.id for c in result.criteria if excluding(c)),
+        unknown=tuple(c.id for c in result.criteria if c.outcome == "unknown"),
+        to_collect=result.to_collect,
+        manual=result.pending_manual,
+        rules_file=result.rules_file,
+        rules_sha256=result.rules_sha256,
+        json=text,
+    )
+
+
+# ------------------------------------------------------------------ the work of one process
+@dataclass
+class _WorkerState:
+    matcher: object
+    as_of: dt.date | None
+    render_json: bool
+
+
+_STATE: _WorkerState | None = None
+
+
+def init_worker(rules_dir: str | None, trial_ids: Sequence[str] | None, as_of: dt.date | None,
+                render_json: bool = True) -> None:
+    """Compile the trials into this process's engine (run once per worker process)."""
+    global _STATE  # noqa: PLW0603 - one engine per worker process, built once by the pool's initializer
+    import signal
+
+    from matcher import api
+    if multiprocessing.parent_process() is not None:  # a worker: Ctrl-C is the main process's to handle
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    trials = api.load_trials(rules_dir, trial_ids)
+    _STATE = _WorkerState(api.Matcher(trials), as_of, render_json)
+
+
+def screen_batch(records: Sequence[object]) -> list[ScreenedRecord]:
+    """Read, evaluate and explain each record; a record's problem is captured, not raised."""
+    from matcher.api import Matcher, resolve_as_of
+    from matcher.intake.sources import RawRecord, read_record
+
+    if _STATE is None:
+        raise RuntimeError("init_worker was not called in this process")
+    matcher = _STATE.matcher
+    assert isinstance(matcher, Matcher)
+    screened = []
+    for record in records:
+        assert isinstance(record, RawRecord)
+        location = record.location
+        patient_id = None
+        try:
+            loaded = read_record(record)
+            profile = loaded.profile
+            patient_id = profile.id
+            as_of, source = resolve_as_of(profile, _STATE.as_of)
+            results = matcher.evaluate(profile, as_of, source)
+        except EvaluationError as exc:
+            screened.append(ScreenedRecord(location, patient_id, None, None, (), problem=one_line(str(exc)),
+                                           problem_kind="engine"))
+            continue
+        except MatcherError as exc:
+            if exc.file is None:
+                exc.file = record.file
+                exc.line = exc.line or (record.line or None)
+            screened.append(ScreenedRecord(location, patient_id, None, None, (), problem=one_line(str(exc)),
+                                           problem_kind="input"))
+            continue
+        report = loaded.fhir.report() if loaded.fhir is not None else None
+        rows = tuple(trial_row(result, location, _STATE.render_json, report) for result in results)
+        screened.append(ScreenedRecord(location, profile.id, as_of.isoformat(), source, rows,
+                                       len(loaded.fhir.unused) if loaded.fhir else 0,
+                                       len(loaded.fhir.unknown) if loaded.fhir else 0))
+    return screened
+
+
+# ------------------------------------------------------------------ ordering and parallelism
+def _batches(records: Iterable[object], size: int) -> Iterator[list[object]]:
+    batch: list[object] = []
+    for record in records:
+        batch.append(record)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def screen_records(records: Iterable[object], *, rules_dir: str | Path | None = None,
+                   trial_ids: Sequence[str] | None = None, as_of: dt.date | None = None, workers: int = 1,
+                   render_json: bool = True, batch_size: int = BATCH_SIZE) -> Iterator[ScreenedRecord]:
+    """Screen ``records`` (from :func:`matcher.intake.sources.iter_records`) in input order, with ``workers``
+    processes; ``render_json`` fills :attr:`TrialRow.json`. The trials are loaded (and a bad rule file
+    reported) before the first record is read."""
+    from matcher import api
+    rules = str(rules_dir) if rules_dir is not None else None
+    trials = list(trial_ids) if trial_ids else None
+    api.load_trials(rules, trials)  # fail early, in this process, on a bad rules directory or trial id
+    if workers <= 1:
+        init_worker(rules, trials, as_of, render_json)
+        for batch in _batches(records, batch_size):
+            yield from screen_batch(batch)
+        return
+    # forkserver: workers start from a clean interpreter, not a copy of this one (threads, open files)
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker,
+                             initargs=(rules, trials, as_of, render_json)) as pool:
+        pending: deque[Future[list[ScreenedRecord]]] = deque()
+        try:
+            for batch in _batches(records, batch_size):
+                pending.append(pool.submit(screen_batch, batch))
+                if len(pending) >= workers * WINDOW_PER_WORKER:
+                    yield from pending.popleft().result()
+            while pending:
+                yield from pending.popleft().result()
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
