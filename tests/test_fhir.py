@@ -90,7 +90,7 @@ LOINC = "http://loinc.org"
 
 
 def test_a_bundle_built_from_the_loinc_and_rxnorm_code_lists_is_read_correctly() -> None:
-    """Codes written here from LOINC and RxNorm, not taken from matcher.intake.fhir_codes."""
+    """Codes written here from LOINC and RxNorm, not taken from matcher.intake.fhir.codes."""
     obj = bundle(
         observation("upr", LOINC, "2889-4", "Protein [Mass/time] in 24 hour Urine",
                     valueQuantity=quantity(1800, "mg/(24.h)")),
