@@ -1,5 +1,8 @@
 """Every NCT05631717 criterion, each threshold and time window at, just below and just above its boundary.
 
+Over 500 lines on purpose: most of it is one table of hand-worked cases for its 20 criteria and their time windows;
+split, a trial's cases would no longer be read in one place against its rule file.
+
 Expected outcomes come from the registry text and the readings written in
 rules/NCT05631717.yaml, worked out by hand. The base patient is
 patients/NCT05631717-eligible-active-lupus-nephritis.yaml (screened 2026-09-14); each case
