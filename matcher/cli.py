@@ -43,6 +43,9 @@ EXIT_INELIGIBLE = 10
 EXIT_UNDETERMINED = 11
 
 
+_RULES_HELP = "rules directory (default: $MATCHER_RULES, else the trials installed with the matcher)"
+
+
 class _ArgumentError(Exception):
     pass
 
@@ -77,12 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     detail = check.add_mutually_exclusive_group()
     detail.add_argument("--explain", action="store_true", help="full explanation for every trial")
     detail.add_argument("--brief", action="store_true", help="one line per trial")
-    check.add_argument("--rules", metavar="DIR", help="rules directory (default: $MATCHER_RULES or ./rules)")
+    check.add_argument("--rules", metavar="DIR", help=_RULES_HELP)
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                        help="colour the text output (default: when writing to a terminal)")
     trials = commands.add_parser("trials", help="list the encoded trials",
                                  description="List the encoded trials with their registry dates and criteria counts.")
-    trials.add_argument("--rules", metavar="DIR", help="rules directory (default: $MATCHER_RULES or ./rules)")
+    trials.add_argument("--rules", metavar="DIR", help=_RULES_HELP)
     trials.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
     lint = commands.add_parser("lint", help="check rule files and report their coverage",
                                description="Check rule files (schema, fields, operators, units, verbatim registry "
@@ -151,7 +154,7 @@ def _screen_parser(commands: Any) -> None:
     logging.add_argument("--log", default="screening.db", metavar="DB",
                          help="screening log to append to (SQLite; default screening.db)")
     logging.add_argument("--no-log", action="store_true", help="do not write a screening log")
-    screen.add_argument("--rules", metavar="DIR", help="rules directory (default: $MATCHER_RULES or ./rules)")
+    screen.add_argument("--rules", metavar="DIR", help=_RULES_HELP)
     screen.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
                         help="progress bar on stderr (default: when stderr is a terminal)")
 
