@@ -201,7 +201,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         print(f"matcher: error: {one_line(str(exc))}", file=err)
         return EXIT_ENGINE
     except MatcherError as exc:
-        print(f"matcher: error: {one_line(str(exc))}", file=err)
+        for problem in exc.problems():
+            print(f"matcher: error: {one_line(problem)}", file=err)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("matcher: interrupted; no output file was written", file=err)

@@ -31,6 +31,12 @@ class MatcherError(Exception):
         self.column = column
         self.field = field
         self.criterion = criterion
+        #: further problems found in the same input (a patient file with three mistakes reports all three)
+        self.also: list[MatcherError] = []
+
+    def problems(self) -> list[str]:
+        """This problem and every further one, each as ``str()`` renders it: one line each for the CLI."""
+        return [str(self), *(str(other) for other in self.also)]
 
     def __str__(self) -> str:
         where = ""
