@@ -47,14 +47,47 @@ _RULES_HELP = "rules directory (default: $MATCHER_RULES, else the trials install
 
 
 class _ArgumentError(Exception):
-    pass
+    def __init__(self, message: str, prog: str) -> None:
+        super().__init__(message)
+        self.prog = prog  # the (sub)command whose arguments were wrong: "matcher log summary"
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse that raises instead of printing and exiting, so main() owns the output."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise _ArgumentError(message)
+        raise _ArgumentError(message, self.prog)
+
+
+def _command_named(argv: Sequence[str], parser: argparse.ArgumentParser) -> str:
+    """``matcher`` and the subcommands written in ``argv`` ("matcher log summary"), for a usage error that the
+    top-level parser reports (an unrecognised argument after a subcommand)."""
+    words = ["matcher"]
+    current: argparse.ArgumentParser | None = parser
+    for token in argv:
+        if current is None or token.startswith("-"):
+            continue
+        choices = next((action.choices for action in current._actions
+                        if isinstance(action, argparse._SubParsersAction)), None)
+        if not choices or token not in choices:
+            break
+        words.append(token)
+        current = choices[token]
+    return " ".join(words)
+
+
+def _trial_ids(text: str) -> list[str]:
+    ids = [part.strip() for part in text.split(",") if part.strip()]
+    if not ids:
+        raise argparse.ArgumentTypeError(f"{text!r} names no trial")
+    return ids
+
+
+def _add_trial_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--trial`` in check and screen alike; ``--trials`` is kept as another name for it (screen's old one)."""
+    parser.add_argument("--trial", "--trials", dest="trial", action="extend", type=_trial_ids, metavar="NCT_ID",
+                        help=f"{what} only this trial (repeatable, or comma-separated: --trial A,B); "
+                             "default: every trial in the rules directory")
 
 
 def _date(text: str) -> dt.date:
@@ -68,12 +101,12 @@ def _date(text: str) -> dt.date:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="matcher", description="Does a patient qualify for a clinical trial, and why?")
+    parser.add_argument("--version", action="store_true", help="print the matcher's and the engine's versions")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     check = commands.add_parser("check", help="evaluate one patient file against the encoded trials",
                                 description="Evaluate one patient file (YAML or JSON) and explain every criterion.")
     check.add_argument("patient", metavar="PATIENT", help="patient file (.yaml, .yml or .json)")
-    check.add_argument("--trial", action="append", metavar="NCT_ID",
-                       help="evaluate only this trial (repeatable); default: every trial in the rules directory")
+    _add_trial_option(check, "evaluate")
     check.add_argument("--as-of", type=_date, metavar="DATE",
                        help="screening date YYYY-MM-DD (default: the patient's screening_date, else today)")
     check.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
@@ -142,7 +175,7 @@ def _screen_parser(commands: Any) -> None:
                     "against the trials; write results by the extension of --out (.jsonl, .csv, .html) and "
                     "append every evaluation to the screening log.")
     screen.add_argument("source", metavar="SOURCE", help="directory of patient files, .jsonl, .csv or one file")
-    screen.add_argument("--trials", nargs="+", metavar="NCT_ID", help="only these trials (default: every trial)")
+    _add_trial_option(screen, "screen for")
     screen.add_argument("--as-of", type=_date, metavar="DATE",
                         help="screening date YYYY-MM-DD for everyone (default: each patient's "
                              "screening_date, else today)")
@@ -171,11 +204,16 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     parser = build_parser()
+    arguments = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+        args = parser.parse_args(arguments)
     except _ArgumentError as exc:
-        print(f"matcher: {exc} (see matcher check --help)", file=err)
+        command = exc.prog if exc.prog != parser.prog else _command_named(arguments, parser)
+        print(f"matcher: {exc} (see {command} --help)", file=err)
         return EXIT_BAD_INPUT
+    if args.version:
+        print(_versions(), file=out)
+        return 0
     if args.command is None:
         parser.print_help(out)
         return EXIT_BAD_INPUT
@@ -209,6 +247,20 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         return EXIT_INTERRUPTED
 
 
+def _versions() -> str:
+    """``matcher 0.1.0 (durable-rules 2.0.28, Python 3.11.7)``, without starting the engine."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    from matcher.results.render import matcher_version
+
+    try:
+        engine = f"durable-rules {version('durable-rules')}"
+    except PackageNotFoundError:
+        engine = "durable-rules not installed"
+    return f"matcher {matcher_version()} ({engine}, Python {platform.python_version()})"
+
+
 def _screen(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import signal
     import time
@@ -220,7 +272,7 @@ def _screen(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from matcher.screening.log import ScreeningLog
     from matcher.screening.outputs import Output, open_output
 
-    trials = api.load_trials(args.rules, dict.fromkeys(args.trials) if args.trials else None)
+    trials = api.load_trials(args.rules, dict.fromkeys(args.trial) if args.trial else None)
     records = iter_records(args.source)  # a bad source is reported before anything is written
     meta = {"source": args.source, "as_of": args.as_of.isoformat() if args.as_of else None,
             "matcher_version": matcher_version(), "engine": engine_version(),
@@ -444,7 +496,8 @@ def _lint(args: argparse.Namespace, out: TextIO) -> int:
         path = Path(display_path(found))
         report = lint_file(path)
         status = "ok" if report.ok else f"{len(report.errors)} problem{'s' if len(report.errors) != 1 else ''}"
-        print(f"{path}: {status}", file=out)
+        if not (report.ok and args.quiet):  # --quiet: only the files with problems
+            print(f"{path}: {status}", file=out)
         for error in report.errors:
             print(f"  error: {error}", file=out)
         failed += not report.ok
@@ -459,7 +512,8 @@ def _lint(args: argparse.Namespace, out: TextIO) -> int:
               f"({c.registry_errors} registry errors)", file=out)
         for where, note in all_notes(report.trial):
             print(f"    {where}: {' '.join(note.split())}", file=out)
-    print(f"{len(files) - failed} of {len(files)} rule files clean", file=out)
+    if failed or not args.quiet:
+        print(f"{len(files) - failed} of {len(files)} rule files clean", file=out)
     return 1 if failed else 0
 
 

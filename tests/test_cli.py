@@ -134,3 +134,44 @@ def test_no_command_prints_help() -> None:
     code, out, _ = cli()
     assert code == EXIT_BAD_INPUT
     assert "check" in out
+
+
+def test_version_names_the_matcher_and_the_engine() -> None:
+    from importlib.metadata import version
+
+    code, out, err = cli("--version")
+    assert code == 0 and err == ""
+    assert out.startswith(f"matcher {version('trial-matcher')} (durable-rules {version('durable-rules')}, Python ")
+
+
+@pytest.mark.parametrize(("argv", "command"), [
+    (["log", "summary"], "matcher log summary"),
+    (["log", "summary", "a.db", "extra"], "matcher log summary"),
+    (["log"], "matcher log"),
+    (["lint", "--bogus"], "matcher lint"),
+    (["trials", "--format", "xml"], "matcher trials"),
+    (["screen", "patients"], "matcher screen"),
+    (["synthetic", "0", "--out", "x.csv"], "matcher synthetic"),
+    (["bench", "--patients", "x"], "matcher bench"),
+    (["import"], "matcher import"),
+    (["check"], "matcher check"),
+    (["nonsense"], "matcher"),
+])
+def test_a_usage_error_points_to_the_help_of_its_own_command(argv: list[str], command: str) -> None:
+    code, out, err = cli(*argv)
+    assert code == EXIT_BAD_INPUT and out == ""
+    assert err.startswith("matcher: ") and err.rstrip().endswith(f"(see {command} --help)"), err
+
+
+def test_check_and_screen_choose_trials_with_the_same_option(tmp_path: Path) -> None:
+    """``--trial`` in both (repeatable or comma-separated), ``--trials`` another name for it; SOURCE after
+    the option is still the source."""
+    for option in ("--trial", "--trials"):
+        code, out, err = cli("check", str(BASE_PATIENT), option, "NCT00698191,NCT00953485", "--format", "json")
+        assert code == EXIT_ELIGIBLE, err
+        assert [r["trial"] for r in json.loads(out)["results"]] == ["NCT00698191", "NCT00953485"]
+        target = tmp_path / f"{option.strip('-')}.csv"
+        code, out, err = cli("screen", "--no-log", option, "NCT00698191", option, "NCT00953485",
+                             str(BASE_PATIENT), "--out", str(target))
+        assert code == 0, err
+        assert "screened 1 patient against 2 trials" in out
