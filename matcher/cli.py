@@ -438,9 +438,20 @@ def _print_fhir_report(imported: object, out: TextIO) -> None:
 
 
 def _import(args: argparse.Namespace, out: TextIO) -> int:
-    from matcher.intake.fhir import read_bundle, to_yaml
+    from matcher.intake.load import read_document
 
-    out.write(to_yaml(read_bundle(args.bundle)))
+    document = read_document(args.bundle, PatientFileError)
+    if isinstance(document.data, dict) and "resourceType" not in document.data:
+        raise PatientFileError("not a FHIR Bundle: it has no \"resourceType\" (a Bundle has \"resourceType\": "
+                               "\"Bundle\"). matcher import reads a FHIR R4 Bundle in JSON; a patient file in the "
+                               "matcher's own format needs no import: give it to matcher check", file=args.bundle)
+    if not isinstance(document.data, dict):
+        found = "an empty file" if document.data is None else f"a {type(document.data).__name__}"
+        raise PatientFileError(f"not a FHIR Bundle: found {found}, expected a JSON object with \"resourceType\": "
+                               "\"Bundle\"", file=args.bundle)
+    from matcher.intake.fhir import import_document, to_yaml
+
+    out.write(to_yaml(import_document(document)))
     return 0
 
 

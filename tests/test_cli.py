@@ -175,3 +175,25 @@ def test_check_and_screen_choose_trials_with_the_same_option(tmp_path: Path) -> 
                              str(BASE_PATIENT), "--out", str(target))
         assert code == 0, err
         assert "screened 1 patient against 2 trials" in out
+
+
+def test_a_patient_file_given_to_import_is_said_not_to_be_a_bundle(tmp_path: Path) -> None:
+    code, out, err = cli("import", str(BASE_PATIENT))
+    assert code == EXIT_BAD_INPUT and out == ""
+    assert err.strip() == (f"matcher: error: {BASE_PATIENT}: not a FHIR Bundle: it has no \"resourceType\" (a Bundle "
+                           "has \"resourceType\": \"Bundle\"). matcher import reads a FHIR R4 Bundle in JSON; a "
+                           "patient file in the matcher's own format needs no import: give it to matcher check")
+    listed = tmp_path / "list.json"
+    listed.write_text("[1, 2]")
+    code, _, err = cli("import", str(listed))
+    assert code == EXIT_BAD_INPUT
+    assert err.strip() == (f"matcher: error: {listed}: not a FHIR Bundle: found a list, expected a JSON object "
+                           "with \"resourceType\": \"Bundle\"")
+
+
+def test_a_patient_file_key_with_another_system_s_name_gets_a_did_you_mean(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(BASE_PATIENT.read_text().replace("  sex:", "  gender:"))
+    code, _, err = cli("check", str(path))
+    assert code == EXIT_BAD_INPUT
+    assert "demographics.gender: unknown field (did you mean 'sex'?)" in err

@@ -325,3 +325,14 @@ def test_a_synthetic_cohort_as_jsonl_and_as_csv_screens_alike_with_any_number_of
     assert results[(".jsonl", "1")] == results[(".jsonl", "2")] == results[(".csv", "2")]
     verdicts = {row["verdict"] for row in results[(".jsonl", "1")]}
     assert verdicts == {"eligible", "ineligible", "undetermined"}
+
+
+@pytest.mark.parametrize(("header", "meant"), [("demographics.gender", "sex"), ("demographics.dob", "birth_date"),
+                                              ("drugs.1.drug", "medications")])
+def test_a_csv_header_with_another_system_s_name_gets_a_did_you_mean(tmp_path: Path, header: str,
+                                                                      meant: str) -> None:
+    table = tmp_path / "other-names.csv"
+    table.write_text(f"id,{header}\nx,female\n", encoding="utf-8")
+    code, _, err = cli("screen", str(table), "--out", str(tmp_path / "r.csv"), "--no-log")
+    assert code == EXIT_BAD_INPUT
+    assert f"other-names.csv:1:2: column {header!r}" in err and f"(did you mean {meant!r}?)" in err
