@@ -1,4 +1,5 @@
-"""The command line: ``matcher check``, ``screen``, ``log summary``, ``trials``, ``lint``, ``bench``.
+"""The command line: ``matcher check``, ``screen``, ``log summary``, ``trials``, ``lint``, ``bench``,
+``schema``, ``template``.
 
 ``main(argv, stdout, stderr) -> int`` is the whole CLI; tests call it with
 captured streams, and ``python -m matcher`` / the ``matcher`` script only call it.
@@ -129,6 +130,13 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("--quiet", action="store_true", help="print only problems, not coverage and notes")
     _screen_parser(commands)
     _add_import_parser(commands)
+    commands.add_parser("schema", help="print the JSON Schema of a patient file",
+                        description="Print the JSON Schema of a patient file, for editors that check YAML and JSON "
+                                    "as you type (see docs/patient-files.md).")
+    template = commands.add_parser("template", help="write a commented starting patient file",
+                                   description="Write a starting patient file: every field commented out with how "
+                                               "it is written; uncomment only what is known. It validates as is.")
+    template.add_argument("--out", metavar="FILE", help="write it to FILE (never overwritten) instead of stdout")
     log = commands.add_parser("log", help="read a screening log", description="Read a screening log (SQLite).")
     log_commands = log.add_subparsers(dest="log_command", metavar="ACTION", parser_class=_Parser, required=True)
     summary = log_commands.add_parser("summary", help="CONSORT-style counts per trial",
@@ -230,6 +238,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
             return _import(args, out)
         if args.command == "synthetic":
             return _synthetic(args, out)
+        if args.command in ("schema", "template"):
+            return _reference(args, out)
         if args.command == "bench":
             from matcher.tools.bench import run_bench
 
@@ -379,6 +389,29 @@ def _synthetic(args: argparse.Namespace, out: TextIO) -> int:
         raise
     file.publish()
     print(f"wrote {args.patients} synthetic patients (seed {args.seed}, as of {args.as_of}) to {target}", file=out)
+    return 0
+
+
+def _reference(args: argparse.Namespace, out: TextIO) -> int:
+    from pathlib import Path
+
+    from matcher.model.reference import json_schema, template
+
+    if args.command == "schema":
+        print(json_schema(), file=out)
+        return 0
+    if args.out is None:
+        out.write(template())
+        return 0
+    try:
+        with Path(args.out).open("x", encoding="utf-8") as handle:
+            handle.write(template())
+    except FileExistsError:
+        raise MatcherError("already exists; the template never overwrites a file", file=args.out,
+                           field="--out") from None
+    except OSError as exc:
+        raise MatcherError(f"cannot write: {exc.strerror}", file=args.out, field="--out") from None
+    print(f"wrote {args.out}: uncomment and fill in what is known, then: matcher check {args.out}", file=out)
     return 0
 
 
