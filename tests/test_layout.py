@@ -110,3 +110,17 @@ def test_the_cycles_found_before_are_gone(module: str) -> None:
     """units <-> fields <-> profile and fhir <-> validate were cycles until the layout of this round."""
     graph = _graph()
     assert not any(module in graph[target] for target in graph[module])
+
+
+def test_nothing_a_user_reads_points_outside_the_project() -> None:
+    """The README, docs, rule files (their notes are printed), examples and messages never send a reader to
+    ../shared or the development notes: the project holds what a user needs."""
+    root = PACKAGE.parent
+    read_by_users = [root / "README.md", root / "setup.py", *sorted((root / "docs").rglob("*.md")),
+                     *sorted((root / "rules").rglob("*")), *sorted((root / "patients").rglob("*")),
+                     *sorted(PACKAGE.rglob("*.py"))]
+    for path in read_by_users:
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            for outside in ("../shared", "shared/seeds", "ENGINE_NOTES", "CLINICAL.md"):
+                assert outside not in text, f"{path.relative_to(root)} points to {outside}"
