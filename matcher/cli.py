@@ -155,11 +155,15 @@ def build_parser() -> argparse.ArgumentParser:
                            help="screening date the patients are made for (default 2026-11-01)")
     bench = commands.add_parser("bench", help="measure speed and memory on a synthetic cohort",
                                 description="Build a seeded synthetic cohort and print measured throughput, "
-                                            "engine overhead, check start-up time and peak memory.")
-    bench.add_argument("--patients", type=_positive, default=2000, metavar="N",
-                       help="synthetic patients for the throughput figures (default 2000)")
-    bench.add_argument("--memory-patients", type=_positive, default=1_000_000, metavar="N",
-                       help="patients streamed from a file for the peak-memory figure (default 1,000,000)")
+                                            "engine overhead, check start-up time and peak memory. Quick by "
+                                            "default (about a minute); --full is the long run (about two hours).")
+    bench.add_argument("--full", action="store_true",
+                       help="the long run: 2,000 patients for throughput and 1,000,000 streamed for memory")
+    bench.add_argument("--patients", type=_positive, default=None, metavar="N",
+                       help="synthetic patients for the throughput figures (default 1,000; 2,000 with --full)")
+    bench.add_argument("--memory-patients", type=_positive, default=None, metavar="N",
+                       help="patients streamed from a file for the peak-memory figure (default 5,000; "
+                            "1,000,000 with --full)")
     bench.add_argument("--seed", type=int, default=0, help="cohort seed (default 0)")
     bench.add_argument("--workers", type=_positive, default=None, metavar="N",
                        help="processes for the all-cores figures (default: the number of CPUs)")
