@@ -113,7 +113,7 @@ def test_an_ndjson_of_fhir_bundles_gives_the_verdicts_of_the_yaml_twins(
     code, _, err = cli("screen", str(source), "--as-of", AS_OF, "--out", str(out), "--no-log")
     assert code == 0, err
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert len(lines) == len(BUNDLES) * 5
+    assert len(lines) == len(BUNDLES) * TRIALS
     for line in lines:
         assert expected[line["patient"]][line["trial"]] == line["verdict"]
         assert set(line["fhir_import"]) >= {"unused", "unknown", "resources"}
@@ -322,7 +322,7 @@ def test_a_synthetic_cohort_as_jsonl_and_as_csv_screens_alike_with_any_number_of
                            "--no-log")
         assert code == 0, err
         rows = read_csv(out)
-        assert len(rows) == 120 * 5
+        assert len(rows) == 120 * TRIALS
         results[(source.suffix, workers)] = [{k: v for k, v in row.items() if k != "location"} for row in rows]
     assert results[(".jsonl", "1")] == results[(".jsonl", "2")] == results[(".csv", "2")]
     verdicts = {row["verdict"] for row in results[(".jsonl", "1")]}
