@@ -163,7 +163,7 @@ def _spark_parser(commands: Any) -> None:
         description="Screen SOURCE (a .jsonl of profiles or FHIR bundles, or a Parquet file or directory with a "
                     "'profile' JSON column) on Apache Spark, one engine per partition; append the results to the "
                     "Parquet table TABLE_DIR (partitioned by run_date) and print the CONSORT summary. Runs on "
-                    "local[N] unless Spark's own configuration (spark-submit, --master) names a cluster. "
+                    "local[*] unless Spark's own configuration (spark-submit, --master) names a cluster. "
                     "See docs/spark.md.")
     spark.add_argument("source", metavar="SOURCE", help=".jsonl/.ndjson file, or .parquet file or directory")
     spark.add_argument("--out", required=True, metavar="TABLE_DIR", help="Parquet table to append the results to")
@@ -174,7 +174,7 @@ def _spark_parser(commands: Any) -> None:
     spark.add_argument("--partitions", type=_positive, metavar="N", help="repartition the input into N partitions")
     spark.add_argument("--explanations", action="store_true",
                        help="store each result's full explanation JSON (~1.5 KB a row; off by default)")
-    spark.add_argument("--master", metavar="URL", help="Spark master (default: Spark's configuration, else local[N])")
+    spark.add_argument("--master", metavar="URL", help="Spark master (default: Spark's configuration, else local[*])")
     spark.add_argument("--rules", metavar="DIR", help="rules directory (default: $MATCHER_RULES or ./rules)")
 
 

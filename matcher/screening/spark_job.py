@@ -3,7 +3,7 @@ run by ``mapInArrow`` on every partition, results appended to a Parquet table pa
 
 The rules are read once, on the driver, and shipped to the executors as data; each partition builds its own
 engine. The master is Spark's own configuration (``spark-submit --master``, ``spark-defaults.conf``,
-``--master``), ``local[N]`` (N = the CPUs of this machine) when none is set. pyspark is imported only here.
+``--master``), ``local[*]`` (every CPU of this machine) when none is set. pyspark is imported only here.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from matcher.errors import MatcherError
+from matcher.errors import MatcherError, one_line
 from matcher.screening.distributed import RESULT_DDL, RulesData, screen_arrow
 from matcher.screening.log import LogSummary, TrialFlow, render_summary
 
@@ -46,27 +46,30 @@ def require_pyspark() -> Any:
 
 
 def spark_session(master: str | None, app_name: str = "matcher") -> Any:
-    """The SparkSession: ``master`` if given, else Spark's own configuration, else ``local[N]``."""
+    """The SparkSession: ``master`` if given, else Spark's own configuration, else ``local[*]`` (every CPU)."""
     require_pyspark()
-    from pyspark import SparkConf
+    from pyspark import SparkConf, SparkContext
     from pyspark.sql import SparkSession
 
-    # executors of a local master run this interpreter (the one with durable-rules installed)
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    builder = SparkSession.builder.appName(app_name)
-    if master:
-        builder = builder.master(master)
-    elif not SparkConf().contains("spark.master"):  # not set by spark-submit or spark-defaults.conf
-        builder = builder.master(f"local[{os.cpu_count() or 1}]")
-    return builder.getOrCreate()
+    try:
+        SparkContext._ensure_initialized()  # the JVM, with spark-submit's options and spark-defaults.conf
+        builder = SparkSession.builder.appName(app_name)
+        if master:
+            builder = builder.master(master)
+        chosen = master or SparkConf().get("spark.master", "local[*]")  # Spark's default: local[*], every CPU
+        if chosen.startswith("local"):  # executors of a local master run this interpreter (it has durable-rules)
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        return builder.getOrCreate()
+    except Exception as exc:  # Java missing or too old, a master that does not answer: Spark's own words
+        raise MatcherError(f"cannot start Spark: {one_line(str(exc))} (Spark needs Java 17 or later)") from None
 
 
 def read_source(spark: Any, source: str) -> Any:
     """The input DataFrame (profile, source_file, source_line) of a JSON Lines file or a Parquet table.
 
     A ``.jsonl``/``.ndjson`` file gives one profile or FHIR Bundle per line, numbered as ``matcher screen``
-    numbers them; a ``.parquet`` file or directory needs a string column ``profile`` (JSON) and may have
-    ``patient_id``; its rows are numbered in file order."""
+    numbers them; a ``.parquet`` file or directory (or any other URI) needs a column ``profile`` (JSON text, or
+    a struct written out as JSON) and may have ``patient_id``; its rows are numbered in file order."""
     from pyspark.sql import types as T
 
     path = check_source(source)
@@ -77,7 +80,7 @@ def read_source(spark: Any, source: str) -> Any:
         rows = lines.filter(lambda pair: pair[0].strip()).map(
             lambda pair: (pair[0], None, source, pair[1] + 1))
         return spark.createDataFrame(rows, schema)
-    if path.suffix.lower() == ".parquet" or (path.is_dir() and any(path.glob("*.parquet"))):
+    if path.suffix.lower() == ".parquet" or _is_uri(source) or (path.is_dir() and any(path.glob("*.parquet"))):
         from pyspark.sql import functions as F
 
         table = spark.read.parquet(source)
@@ -97,10 +100,15 @@ def read_source(spark: Any, source: str) -> Any:
 
 
 def check_source(source: str) -> Path:
+    """``source`` as a path, checked to exist when it is local (a URI such as ``s3a://`` is Spark's to read)."""
     path = Path(source)
-    if not path.exists():
+    if not _is_uri(source) and not path.exists():
         raise MatcherError("no such file or directory", file=source)
     return path
+
+
+def _is_uri(source: str) -> bool:
+    return "://" in source
 
 
 def run_spark(spark: Any, source: str, out: str, rules: RulesData, *, as_of: dt.date | None = None,
