@@ -120,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--seed", type=int, default=0, help="cohort seed (default 0)")
     bench.add_argument("--workers", type=_positive, default=None, metavar="N",
                        help="processes for the all-cores figures (default: the number of CPUs)")
+    bench.add_argument("--spark", action="store_true",
+                       help="only compare matcher spark with matcher screen --workers N (CPU-seconds; needs pyspark)")
     return parser
 
 
@@ -215,8 +217,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
             return _synthetic(args, out)
         if args.command == "bench":
             from matcher.tools.bench import run_bench
+            from matcher.tools.spark_bench import run_spark_bench
 
-            return run_bench(args, out)
+            return run_spark_bench(args, out) if args.spark else run_bench(args, out)
         return _check(args, out)
     except EvaluationError as exc:
         print(f"matcher: error: {one_line(str(exc))}", file=err)

@@ -223,7 +223,7 @@ def _records(batch: pa.RecordBatch, position: int) -> tuple[list[object], list[s
     profiles = columns["profile"]
     files = columns.get("source_file", [None] * size)
     lines = columns.get("source_line", [None] * size)
-    claimed = columns.get("patient_id", [None] * size)
+    claimed = [None if value is None else str(value) for value in columns.get("patient_id", [None] * size)]
     records: list[object] = []
     for index in range(size):
         text = profiles[index]
