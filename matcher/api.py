@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from matcher.engine.adapter import HoldsEngineHandles
 from matcher.engine.evaluate import Evaluator
 from matcher.errors import MatcherError, PatientFileError
 from matcher.model.dates import completed_years
@@ -91,8 +92,9 @@ def _check_dates(patient: PatientProfile, as_of: dt.date) -> None:
                                field="demographics.birth_date")
 
 
-class Matcher:
-    """Trials compiled into durable-rules once, for evaluating many patients."""
+class Matcher(HoldsEngineHandles):
+    """Trials compiled into durable-rules once, for evaluating many patients. It cannot be pickled or copied
+    into another process: build one per worker (or Spark partition), and close it."""
 
     def __init__(self, trials: Sequence[Trial]) -> None:
         self.trials = list(trials)

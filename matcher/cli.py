@@ -132,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="rule files or directories (default: the rules directory)")
     lint.add_argument("--quiet", action="store_true", help="print only problems, not coverage and notes")
     _screen_parser(commands)
+    _spark_parser(commands)
     _add_import_parser(commands)
     commands.add_parser("schema", help="print the JSON Schema of a patient file",
                         description="Print the JSON Schema of a patient file, for editors that check YAML and JSON "
@@ -170,6 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--seed", type=int, default=0, help="cohort seed (default 0)")
     bench.add_argument("--workers", type=_positive, default=None, metavar="N",
                        help="processes for the all-cores figures (default: the number of CPUs)")
+    bench.add_argument("--spark", action="store_true",
+                       help="only compare matcher spark with matcher screen --workers N (CPU-seconds; needs pyspark)")
     return parser
 
 
@@ -205,6 +208,27 @@ def _screen_parser(commands: Any) -> None:
     screen.add_argument("--rules", metavar="DIR", help=_RULES_HELP)
     screen.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
                         help="progress bar on stderr (default: when stderr is a terminal)")
+
+
+def _spark_parser(commands: Any) -> None:
+    spark = commands.add_parser(
+        "spark", help="screen a cohort on Apache Spark (pip install 'trial-matcher[spark]')",
+        description="Screen SOURCE (a .jsonl of profiles or FHIR bundles, or a Parquet file or directory with a "
+                    "'profile' JSON column) on Apache Spark, one engine per partition; append the results to the "
+                    "Parquet table TABLE_DIR (partitioned by run_date) and print the CONSORT summary. Runs on "
+                    "local[*] unless Spark's own configuration (spark-submit, --master) names a cluster. "
+                    "See docs/spark.md.")
+    spark.add_argument("source", metavar="SOURCE", help=".jsonl/.ndjson file, or .parquet file or directory")
+    spark.add_argument("--out", required=True, metavar="TABLE_DIR", help="Parquet table to append the results to")
+    spark.add_argument("--trial", action="append", metavar="NCT_ID", help="only this trial (repeatable)")
+    spark.add_argument("--as-of", type=_date, metavar="DATE",
+                       help="screening date YYYY-MM-DD for everyone (default: each patient's screening_date, "
+                            "else today)")
+    spark.add_argument("--partitions", type=_positive, metavar="N", help="repartition the input into N partitions")
+    spark.add_argument("--explanations", action="store_true",
+                       help="store each result's full explanation JSON (~1.5 KB a row; off by default)")
+    spark.add_argument("--master", metavar="URL", help="Spark master (default: Spark's configuration, else local[*])")
+    spark.add_argument("--rules", metavar="DIR", help="rules directory (default: $MATCHER_RULES or ./rules)")
 
 
 def _add_import_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -243,14 +267,17 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
             return _log_summary(args, out)
         if args.command == "import":
             return _import(args, out)
+        if args.command == "spark":
+            return _spark(args, out)
         if args.command == "synthetic":
             return _synthetic(args, out)
         if args.command in ("schema", "template"):
             return _reference(args, out)
         if args.command == "bench":
             from matcher.tools.bench import run_bench
+            from matcher.tools.spark_bench import run_spark_bench
 
-            return run_bench(args, out)
+            return run_spark_bench(args, out) if args.spark else run_bench(args, out)
         return _check(args, out)
     except EvaluationError as exc:
         print(f"matcher: error: {one_line(str(exc))}", file=err)
@@ -374,6 +401,24 @@ def _screen_loop(args: argparse.Namespace, records: Iterable[object], trial_ids:
         if progress is not None:
             progress.close()
     return tally
+
+
+def _spark(args: argparse.Namespace, out: TextIO) -> int:
+    from matcher.screening.distributed import load_rules_data
+    from matcher.screening.spark_job import check_source, render_run, run_spark, spark_session
+
+    rules = load_rules_data(args.rules, list(dict.fromkeys(args.trial)) if args.trial else None)
+    check_source(args.source)  # problems with the rules or the source are reported before Spark starts (~20 s)
+    spark = spark_session(args.master)
+    try:
+        run = run_spark(spark, args.source, args.out, rules, as_of=args.as_of, partitions=args.partitions,
+                        explanations=args.explanations)
+    finally:
+        spark.stop()
+    print(render_run(run, args.out), file=out)
+    if run.engine_problems:
+        return EXIT_ENGINE
+    return EXIT_SOME_NOT_SCREENED if run.summary.not_screened else 0
 
 
 def _synthetic(args: argparse.Namespace, out: TextIO) -> int:
