@@ -31,6 +31,8 @@ from matcher.results.explain import CriterionResult, TrialResult
 BATCH_SIZE = 64
 #: batches in flight per worker
 WINDOW_PER_WORKER = 4
+#: the longest problem message kept for a record (well within a CSV cell's limit)
+MAX_PROBLEM_CHARACTERS = 2_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,15 +149,15 @@ def screen_batch(records: Sequence[object]) -> list[ScreenedRecord]:
             as_of, source = resolve_as_of(profile, _STATE.as_of)
             results = matcher.evaluate(profile, as_of, source)
         except EvaluationError as exc:
-            screened.append(ScreenedRecord(location, patient_id, None, None, (), problem=one_line(str(exc)),
-                                           problem_kind="engine"))
+            screened.append(ScreenedRecord(location, patient_id, None, None, (),
+                                           problem=one_line(str(exc), MAX_PROBLEM_CHARACTERS), problem_kind="engine"))
             continue
         except MatcherError as exc:
             if exc.file is None:
                 exc.file = record.file
                 exc.line = exc.line or (record.line or None)
-            screened.append(ScreenedRecord(location, patient_id, None, None, (), problem=one_line(str(exc)),
-                                           problem_kind="input"))
+            screened.append(ScreenedRecord(location, patient_id, None, None, (),
+                                           problem=one_line(str(exc), MAX_PROBLEM_CHARACTERS), problem_kind="input"))
             continue
         report = loaded.fhir.report() if loaded.fhir is not None else None
         rows = tuple(trial_row(result, location, _STATE.render_json, report) for result in results)

@@ -1,0 +1,162 @@
+"""Hostile input and interrupted runs (issue: robust input and runs): one bad record never aborts a screen,
+input limits give one clear line, the screening log survives locks and interruptions."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from matcher.cli import EXIT_BAD_INPUT, EXIT_SOME_NOT_SCREENED, main
+from matcher.intake.load import MAX_ALIAS_EXPANSION, MAX_ALIASES, MAX_DEPTH, MAX_TEXT_CHARACTERS
+
+from .helpers import PATIENTS, ROOT, base_patient
+
+
+def cli(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def one_error_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+# ------------------------------------------------------------------ one bad JSON Lines record
+@pytest.mark.parametrize("suffix", [".jsonl", ".ndjson"])
+def test_a_duplicate_key_in_one_json_line_skips_that_record_only(tmp_path: Path, suffix: str) -> None:
+    good = json.dumps(base_patient(), default=str)
+    source = tmp_path / f"cohort{suffix}"
+    source.write_text('{"id":"a","id":"b"}\n' + good + "\n", encoding="utf-8")
+    code, _, err = cli("screen", str(source), "--out", str(tmp_path / "r.csv"), "--no-log")
+    assert code == EXIT_SOME_NOT_SCREENED, err
+    line = one_error_line(err)
+    assert f"cohort{suffix}:1:11: key 'id' appears twice" in line
+    rows = list(csv.DictReader((tmp_path / "r.csv").open(encoding="utf-8")))
+    assert {row["patient"] for row in rows if row["verdict"] != "not screened"} == {"example-eligible"}
+
+
+def test_a_duplicate_key_in_a_json_file_names_its_line_and_column(tmp_path: Path) -> None:
+    patient = tmp_path / "p.json"
+    patient.write_text('{\n  "id": "a",\n  "demographics": {},\n  "id": "b"\n}\n', encoding="utf-8")
+    code, _, err = cli("check", str(patient))
+    assert code == EXIT_BAD_INPUT
+    assert one_error_line(err).endswith("p.json:4:3: key 'id' appears twice in the same object")
+
+
+# ------------------------------------------------------------------ input limits
+def _alias_bomb(wide: int = 9, deep: int = 7) -> str:
+    lines = [f"a0: &a0 [{', '.join(['x'] * wide).replace(' ', '')}]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * wide).replace(' ', '')}]" for i in range(1, deep + 1)]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_yaml_alias_bomb_fails_fast_with_one_line(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(_alias_bomb(), encoding="utf-8")
+    assert len(bomb.read_bytes()) < 400
+    code, _, err = cli("check", str(bomb))
+    assert code == EXIT_BAD_INPUT
+    assert f"YAML aliases expand to more than {MAX_ALIAS_EXPANSION:,} values" in one_error_line(err)
+
+
+def test_too_many_yaml_aliases_are_refused(tmp_path: Path) -> None:
+    many = tmp_path / "many.yaml"
+    count = MAX_ALIASES + 1
+    many.write_text("\n".join([f"k{i}: &a{i} 1" for i in range(count)] + [f"r{i}: *a{i}" for i in range(count)]),
+                    encoding="utf-8")
+    code, _, err = cli("check", str(many))
+    assert code == EXIT_BAD_INPUT
+    assert f"more than {MAX_ALIASES} YAML aliases" in one_error_line(err)
+
+
+def test_a_rule_directory_with_an_alias_bomb_fails_lint_and_check(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    (rules / "registry").mkdir(parents=True)
+    shutil.copy(ROOT / "rules" / "registry" / "NCT00953485.txt", rules / "registry")
+    (rules / "NCT00953485.yaml").write_text(_alias_bomb(), encoding="utf-8")
+    code, out, _ = cli("lint", "--quiet", str(rules))
+    assert code == 1 and "YAML aliases expand" in out
+    code, _, err = cli("check", "--rules", str(rules), str(PATIENTS / "NCT00698191-eligible-lupus-nephritis.yaml"))
+    assert code == EXIT_BAD_INPUT and "YAML aliases expand" in one_error_line(err)
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("id: x\ndemographics: !!python/object:os.system {a: 1}\n",
+     "YAML tag 'tag:yaml.org,2002:python/object:os.system' on a mapping"),
+    ("id: x\nlabs: !!set {a, b}\n", "YAML tag 'tag:yaml.org,2002:set' on a mapping"),
+    ("id: x\nlabs: !custom [1]\n", "YAML tag '!custom' on a list"),
+    ("id: x\ndemographics: {weight_kg: " + "9" * 400 + "}\n", "is out of range"),
+    ("id: x\ndemographics: {weight_kg: 1e400}\n", "the number inf is out of range"),
+    ("id: " + "x" * (MAX_TEXT_CHARACTERS + 1) + "\n", f"more than the limit of {MAX_TEXT_CHARACTERS:,}"),
+    ("id: x\nz: " + "[" * (MAX_DEPTH + 2) + "]" * (MAX_DEPTH + 2) + "\n",
+     f"nested too deeply (more than {MAX_DEPTH} levels"),
+])
+def test_input_limits_give_one_line_naming_the_place(tmp_path: Path, text: str, problem: str) -> None:
+    patient = tmp_path / "p.yaml"
+    patient.write_text(text, encoding="utf-8")
+    code, _, err = cli("check", str(patient))
+    assert code == EXIT_BAD_INPUT
+    line = one_error_line(err)
+    assert problem in line
+    assert "p.yaml:" in line and len(line) < 400
+
+
+@pytest.mark.parametrize("value", ["9" * 400, "1e400", "-1e400"])
+def test_a_huge_number_in_json_is_refused(tmp_path: Path, value: str) -> None:
+    patient = tmp_path / "p.json"
+    patient.write_text('{"id": "x", "demographics": {"weight_kg": ' + value + "}}", encoding="utf-8")
+    code, _, err = cli("check", str(patient))
+    assert code == EXIT_BAD_INPUT
+    assert "p.json:1:" in one_error_line(err) and "demographics.weight_kg" in err and "out of range" in err
+
+
+def test_a_400_digit_threshold_fails_lint_and_check_without_a_crash(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    (rules / "registry").mkdir(parents=True)
+    shutil.copy(ROOT / "rules" / "registry" / "NCT00953485.txt", rules / "registry")
+    text = (ROOT / "rules" / "NCT00953485.yaml").read_text(encoding="utf-8")
+    assert "{field: age_years, gte: 15}" in text
+    (rules / "NCT00953485.yaml").write_text(text.replace("{field: age_years, gte: 15}",
+                                                         "{field: age_years, gte: " + "9" * 400 + "}"))
+    code, out, _ = cli("lint", "--quiet", str(rules))
+    assert code == 1 and "out of range" in out and "Traceback" not in out
+    code, _, err = cli("check", "--rules", str(rules), str(PATIENTS / "NCT00698191-eligible-lupus-nephritis.yaml"))
+    assert code == EXIT_BAD_INPUT and "out of range" in one_error_line(err)
+
+
+def test_a_10_mb_value_is_not_echoed_and_the_problem_cell_stays_within_csv_limits(tmp_path: Path) -> None:
+    huge = "x" * 10_000_000
+    source = tmp_path / "cohort.jsonl"
+    source.write_text(json.dumps({"id": "p", "demographics": {"sex": huge}}) + "\n"
+                      + json.dumps({"id": "q", "demographics": {"sex": "y" * 50_000}}) + "\n", encoding="utf-8")
+    code, _, err = cli("screen", str(source), "--out", str(tmp_path / "r.csv"), "--no-log")
+    assert code == EXIT_SOME_NOT_SCREENED
+    assert len(err) < 2_000, err[:300]
+    with (tmp_path / "r.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))  # the default field size limit: a huge cell would raise here
+    assert [row["verdict"] for row in rows] == ["not screened", "not screened"]
+    assert all(len(row["problem"]) < 1_000 for row in rows)
+
+
+def test_a_csv_row_error_names_its_line_and_column(tmp_path: Path) -> None:
+    source = tmp_path / "cohort.csv"
+    source.write_text("id,demographics.sex\np1,female\np2,xx\n", encoding="utf-8")
+    code, _, err = cli("screen", str(source), "--out", str(tmp_path / "r.csv"), "--no-log")
+    assert code == EXIT_SOME_NOT_SCREENED
+    assert "cohort.csv:3:2: column demographics.sex:" in one_error_line(err)
+
+
+def test_brief_gives_each_reason_once() -> None:
+    _, out, _ = cli("check", "--brief", str(PATIENTS / "NCT00698191-ineligible-not-refractory.yaml"))
+    line = next(line for line in out.splitlines() if line.startswith("NCT00698191"))
+    reasons = line.split("inc-3 (", 1)[1].rstrip(")").split("; ")
+    assert len(reasons) == len(set(reasons)) > 1
