@@ -3,18 +3,27 @@ input limits give one clear line, the screening log survives locks and interrupt
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from matcher.cli import EXIT_BAD_INPUT, EXIT_SOME_NOT_SCREENED, main
 from matcher.intake.load import MAX_ALIAS_EXPANSION, MAX_ALIASES, MAX_DEPTH, MAX_TEXT_CHARACTERS
+from matcher.screening import log as screening_log
 
 from .helpers import PATIENTS, ROOT, base_patient
+from .test_screen import example_data
 
 
 def cli(*argv: str) -> tuple[int, str, str]:
@@ -160,3 +169,158 @@ def test_brief_gives_each_reason_once() -> None:
     line = next(line for line in out.splitlines() if line.startswith("NCT00698191"))
     reasons = line.split("inc-3 (", 1)[1].rstrip(")").split("; ")
     assert len(reasons) == len(set(reasons)) > 1
+
+
+# ------------------------------------------------------------------ the screening log: locks, interruptions, resume
+def _cohort(tmp_path: Path, copies: int, bad_every: int = 0) -> tuple[Path, int]:
+    """A JSON Lines cohort of ``copies`` x the examples (ids made unique), with a bad line every ``bad_every``
+    records; the path and the number of good records."""
+    examples = example_data()
+    lines, good = [], 0
+    for n in range(copies):
+        for record in examples:
+            lines.append(json.dumps({**record, "id": f"{record['id']}-{n}"}, default=str))
+            good += 1
+            if bad_every and good % bad_every == 0:
+                lines.append('{"id": "bad", "id": "twice"}')
+    path = tmp_path / "cohort.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path, good
+
+
+def _log_rows(log: Path) -> tuple[list[tuple[str, ...]], list[tuple[int, str]]]:
+    with sqlite3.connect(log) as connection:
+        pairs = connection.execute("SELECT run_id, patient_id, trial_id FROM evaluations").fetchall()
+        runs = connection.execute("SELECT run_id, status FROM runs ORDER BY run_id").fetchall()
+    return pairs, runs
+
+
+def _assert_every_good_record_logged_once(log: Path, good: int, trials: int = 5) -> None:
+    pairs, runs = _log_rows(log)
+    assert runs[-1][1] == "complete"
+    last = [pair for pair in pairs if pair[0] == runs[-1][0]]
+    assert len(last) == len(set(last)) == good * trials  # no pair twice, none missing
+
+
+@pytest.fixture
+def short_busy_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(screening_log, "BUSY_TIMEOUT_SECONDS", 0.2)
+
+
+def test_a_log_locked_from_the_start_fails_with_one_line_and_writes_nothing(tmp_path: Path,
+                                                                           short_busy_timeout: None) -> None:
+    log = tmp_path / "log.db"
+    assert cli("screen", str(PATIENTS), "--out", str(tmp_path / "first.csv"), "--log", str(log))[0] == 0
+    holder = sqlite3.connect(log, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        code, _, err = cli("screen", str(PATIENTS), "--out", str(tmp_path / "r.csv"), "--log", str(log))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert code == EXIT_BAD_INPUT
+    assert "the screening log is locked by another process" in one_error_line(err)
+    assert not (tmp_path / "r.csv").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")] == []
+
+
+def test_a_log_locked_during_the_run_keeps_the_outputs_and_the_run_can_be_resumed(
+        tmp_path: Path, short_busy_timeout: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    source, good = _cohort(tmp_path, 1)
+    log = tmp_path / "log.db"
+    holders: list[sqlite3.Connection] = []
+    original_init = screening_log.ScreeningLog.__init__
+
+    def init_then_lock(self: screening_log.ScreeningLog, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        holder = sqlite3.connect(log, isolation_level=None)  # another process takes the lock mid-run
+        holder.execute("BEGIN EXCLUSIVE")
+        holders.append(holder)
+
+    monkeypatch.setattr(screening_log.ScreeningLog, "__init__", init_then_lock)
+    try:
+        code, _, err = cli("screen", str(source), "--out", str(tmp_path / "r.csv"), "--log", str(log))
+    finally:
+        for holder in holders:
+            holder.execute("ROLLBACK")
+            holder.close()
+    monkeypatch.setattr(screening_log.ScreeningLog, "__init__", original_init)
+    assert code == EXIT_BAD_INPUT
+    assert "are in the output files but not in the log" in one_error_line(err)
+    rows = list(csv.DictReader((tmp_path / "r.csv").open(encoding="utf-8")))
+    assert len(rows) == good * 5  # the outputs were written in full
+    code, summary, _ = cli("log", "summary", str(log))
+    assert code == 0 and "NOT FINISHED: run 1" in summary and "0 evaluations," in summary
+    code, _, err = cli("screen", str(source), "--out", str(tmp_path / "r.csv"), "--log", str(log), "--resume")
+    assert code == 0, err
+    _assert_every_good_record_logged_once(log, good)
+
+
+def test_log_summary_flags_an_unfinished_run_and_does_not_count_it(tmp_path: Path) -> None:
+    log = tmp_path / "log.db"
+    assert cli("screen", str(PATIENTS), "--out", str(tmp_path / "r.csv"), "--log", str(log))[0] == 0
+    with sqlite3.connect(log) as connection:  # as a run killed half-way leaves it
+        connection.execute("UPDATE runs SET status = 'running'")
+    code, summary, _ = cli("log", "summary", str(log))
+    assert code == 0
+    assert "NOT FINISHED: run 1" in summary and "still running or killed" in summary
+    assert "0 evaluations, 0 records not screened" in summary
+    assert "screened" not in summary.split("--resume", 1)[1]
+
+
+def test_resuming_a_finished_run_says_so(tmp_path: Path) -> None:
+    log = tmp_path / "log.db"
+    assert cli("screen", str(PATIENTS), "--out", str(tmp_path / "r.csv"), "--log", str(log))[0] == 0
+    code, out, _ = cli("screen", str(PATIENTS), "--out", str(tmp_path / "r.csv"), "--log", str(log), "--resume")
+    assert code == 0 and "run 1 of" in out and "already finished" in out
+    assert len(_log_rows(log)[1]) == 1
+
+
+def _evaluations(log: Path) -> int:
+    with contextlib.suppress(sqlite3.Error), sqlite3.connect(log) as connection:
+        return int(connection.execute("SELECT count(*) FROM evaluations").fetchone()[0])
+    return 0
+
+
+def _start_and_wait_for_rows(command: list[str], log: Path) -> subprocess.Popen[str]:
+    """Start ``command`` and return once it has logged evaluations (more than the log held before)."""
+    before = _evaluations(log) if log.exists() else 0
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # wait until evaluations are being logged: the run is under way
+        time.sleep(0.1)
+        if log.exists() and _evaluations(log) > before:
+            return process
+        if process.poll() is not None:
+            break
+    process.kill()
+    pytest.fail("the run logged nothing")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
+def test_an_interrupted_screen_resumed_screens_every_good_record_exactly_once(tmp_path: Path,
+                                                                             sig: signal.Signals) -> None:
+    source, good = _cohort(tmp_path, 60, bad_every=97)
+    out, log = tmp_path / "r.csv", tmp_path / "log.db"
+    command = [sys.executable, "-m", "matcher", "screen", str(source), "--out", str(out), "--log", str(log),
+               "--workers", "2", "--progress", "never"]
+    for _ in range(2):  # interrupted twice: the second time while resuming
+        process = _start_and_wait_for_rows([*command, "--resume"] if log.exists() else command, log)
+        process.send_signal(sig)
+        _, err = process.communicate(timeout=120)  # returns: nothing left holds the pipes
+        assert "Traceback" not in err
+    partials = [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
+    assert bool(partials) == (sig == signal.SIGKILL)  # a killed run cannot clean up...
+    code, stdout, err = cli("screen", str(source), "--out", str(out), "--log", str(log), "--workers", "2",
+                            "--resume")
+    assert code == EXIT_SOME_NOT_SCREENED, err
+    assert "resumed" in stdout
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]  # ...the next run does
+    _assert_every_good_record_logged_once(log, good)
+    pairs, runs = _log_rows(log)
+    assert len(runs) == 1 and {pair[0] for pair in pairs} == {1}
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    screened = [(row["patient"], row["trial"]) for row in rows if row["trial"]]
+    assert len(screened) == len(set(screened)) == good * 5
+    code, stdout, _ = cli("screen", str(source), "--out", str(out), "--log", str(log), "--resume")
+    assert code == 0 and "already finished" in stdout

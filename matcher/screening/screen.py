@@ -123,6 +123,9 @@ def init_worker(rules_dir: str | None, trial_ids: Sequence[str] | None, as_of: d
     from matcher import api
     if multiprocessing.parent_process() is not None:  # a worker: Ctrl-C is the main process's to handle
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        from matcher.screening.lifeline import die_with_parent
+
+        die_with_parent()  # and it dies with the forkserver, which dies with the main process
 
     trials = api.load_trials(rules_dir, trial_ids)
     _STATE = _WorkerState(api.Matcher(trials), as_of, render_json)
@@ -196,6 +199,9 @@ def screen_records(records: Iterable[object], *, rules_dir: str | Path | None = 
         return
     # forkserver: workers start from a clean interpreter, not a copy of this one (threads, open files)
     context = multiprocessing.get_context("forkserver")
+    from matcher.screening.lifeline import start_helpers
+
+    start_helpers(context)
     with ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker,
                              initargs=(rules, trials, as_of, render_json)) as pool:
         pending: deque[Future[list[ScreenedRecord]]] = deque()
