@@ -459,6 +459,8 @@ def _lint(args: argparse.Namespace, out: TextIO) -> int:
         print(f"{path}: {status}", file=out)
         for error in report.errors:
             print(f"  error: {error}", file=out)
+        for warning in report.warnings:
+            print(f"  warning: {warning}", file=out)
         failed += not report.ok
         if report.trial is None or args.quiet:
             continue

@@ -20,6 +20,7 @@ import pytest
 
 from matcher.cli import EXIT_BAD_INPUT, EXIT_SOME_NOT_SCREENED, main
 from matcher.intake.load import MAX_ALIAS_EXPANSION, MAX_ALIASES, MAX_DEPTH, MAX_TEXT_CHARACTERS
+from matcher.rules.lint import text_direction
 from matcher.screening import log as screening_log
 
 from .helpers import PATIENTS, ROOT, base_patient
@@ -324,3 +325,49 @@ def test_an_interrupted_screen_resumed_screens_every_good_record_exactly_once(tm
     assert len(screened) == len(set(screened)) == good * 5
     code, stdout, _ = cli("screen", str(source), "--out", str(out), "--log", str(log), "--resume")
     assert code == 0 and "already finished" in stdout
+
+
+# ------------------------------------------------------------------ lint: impossible thresholds, inverted operators
+def _mutated_rules(tmp_path: Path, trial: str, old: str, new: str) -> Path:
+    rules = tmp_path / "rules"
+    (rules / "registry").mkdir(parents=True)
+    shutil.copy(ROOT / "rules" / "registry" / f"{trial}.txt", rules / "registry")
+    text = (ROOT / "rules" / f"{trial}.yaml").read_text(encoding="utf-8")
+    assert old in text
+    (rules / f"{trial}.yaml").write_text(text.replace(old, new, 1), encoding="utf-8")
+    return rules
+
+
+@pytest.mark.parametrize(("trial", "old", "new", "problem"), [
+    ("NCT00953485", "{field: age_years, gte: 15}", "{field: age_years, gte: -15}",
+     "threshold -15 of age_years is outside the possible range (0-120)"),
+    ("NCT00698191", "{field: duration_months, gte: 3}", "{field: duration_months, gte: -3}",
+     "threshold -3 of duration_months is outside the possible range (at least 0)"),
+    ("NCT03219801", "{field: lvef, gte: 50 %}", "{field: lvef, gte: 150 %}",
+     "threshold 150 % of lvef is outside the possible range (1-95)"),
+    ("NCT00953485", "{field: ssdai, gte: 8}", "{field: ssdai, gte: 30}",
+     "threshold 30 of ssdai is outside the possible range (0-21)"),
+])
+def test_lint_refuses_a_threshold_outside_the_fields_possible_range(tmp_path: Path, trial: str, old: str, new: str,
+                                                                    problem: str) -> None:
+    code, out, _ = cli("lint", "--quiet", str(_mutated_rules(tmp_path, trial, old, new)))
+    assert code == 1, out
+    assert problem in out
+
+
+def test_lint_warns_where_the_operator_contradicts_the_texts_wording(tmp_path: Path) -> None:
+    rules = _mutated_rules(tmp_path, "NCT03219801", "{field: lvef, gte: 50 %}", "{field: lvef, lte: 50 %}")
+    code, out, _ = cli("lint", "--quiet", str(rules))
+    assert code == 0, out  # a warning: the wording may be a registry error the rule file corrects in a note
+    assert "warning:" in out and "criterion inc-4: lvef lte 50 %: the criterion's text bounds it from below" in out
+    code, out, _ = cli("lint", "--quiet", str(ROOT / "rules"))
+    assert code == 0 and "warning" not in out
+
+
+@pytest.mark.parametrize(("text", "number", "direction"), [
+    ("age less than 30 years", "30", "upper"), ("eGFR ≥ 60", "60", "lower"), ("no more than 2 g", "2", "upper"),
+    ("greater than or equal to 18", "18", "lower"), ("aged 15-70", "15", None), ("<30 mL/min", "30", "upper"),
+    ("at least 6 months", "6", "lower"), ("more than 120 days", "20", None),
+])
+def test_the_direction_a_text_gives_a_number(text: str, number: str, direction: str | None) -> None:
+    assert text_direction(text, number) == direction
