@@ -52,6 +52,8 @@ if _PROFILE == "default" and hasattr(_hypothesis_engine, "MAX_SHRINKING_SECONDS"
 def pytest_configure(config: pytest.Config) -> None:
     # registered here, not in pyproject.toml: tests/test_report.py's tests that need Chromium
     config.addinivalue_line("markers", "browser: opens a page in headless Chromium (pytest -m 'not browser' skips)")
+    config.addinivalue_line("markers", "fuzz: mutated inputs never crash, hang or print a traceback (CI runs them; "
+                                       "pytest -m 'not fuzz' skips)")
 
 
 @pytest.fixture(scope="session")
