@@ -206,6 +206,8 @@ def _screen_parser(commands: Any) -> None:
                          help="screening log to append to (SQLite; default screening.db)")
     logging.add_argument("--no-log", action="store_true", help="do not write a screening log")
     screen.add_argument("--rules", metavar="DIR", help=_RULES_HELP)
+    screen.add_argument("--resume", action="store_true",
+                        help="continue the latest unfinished run of SOURCE in the log (docs/limits.md)")
     screen.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
                         help="progress bar on stderr (default: when stderr is a terminal)")
 
@@ -313,11 +315,24 @@ def _screen(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from matcher.engine.adapter import engine_version
     from matcher.intake.sources import iter_records
     from matcher.results.render import matcher_version
-    from matcher.screening.log import ScreeningLog
+    from matcher.screening.log import FinishedRunError, ScreeningLog, find_resumable
     from matcher.screening.outputs import Output, open_output
 
     trials = api.load_trials(args.rules, dict.fromkeys(args.trial) if args.trial else None)
     records = iter_records(args.source)  # a bad source is reported before anything is written
+    resume = None
+    if args.resume:
+        if args.no_log:
+            raise MatcherError("--resume continues a run from its screening log: give --log, not --no-log")
+        try:
+            resume = find_resumable(args.log, args.source, [t.id for t in trials])
+        except FinishedRunError as exc:
+            print(f"matcher: {one_line(str(exc))}", file=out)
+            return 0
+        if args.as_of is not None and resume.as_of is not None and args.as_of != resume.as_of:
+            raise MatcherError(f"run {resume.run_id} was screened --as-of {resume.as_of}: resume it with the same "
+                               "date", field="--as-of")
+        args.as_of = args.as_of or resume.as_of
     meta = {"source": args.source, "as_of": args.as_of.isoformat() if args.as_of else None,
             "matcher_version": matcher_version(), "engine": engine_version(),
             "trials": [{"id": t.id, "title": t.title, "rules_file": t.path, "sha256": t.content_hash}
@@ -337,7 +352,7 @@ def _screen(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if not args.no_log:
             log = ScreeningLog(args.log, source=args.source, as_of=args.as_of, trials=trials,
                                matcher_version=meta["matcher_version"], engine=meta["engine"],
-                               command=" ".join(["matcher", *sys.argv[1:]]))
+                               command=" ".join(["matcher", *sys.argv[1:]]), resume=resume)
         tally = _screen_loop(args, records, [t.id for t in trials], outputs, log, err)
         for output in outputs:
             output.commit()
@@ -357,7 +372,8 @@ def _screen(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for output in outputs:
         print(f"wrote {output.path}", file=out)
     if log is not None:
-        print(f"logged to {log.path} (run {log.run_id})", file=out)
+        resumed = f"; resumed: {len(log.done)} records logged before it was interrupted" if log.done else ""
+        print(f"logged to {log.path} (run {log.run_id}{resumed})", file=out)
     if engine_problems:
         return EXIT_ENGINE
     return EXIT_SOME_NOT_SCREENED if problems else 0
@@ -596,6 +612,8 @@ def _lint(args: argparse.Namespace, out: TextIO) -> int:
             print(f"{path}: {status}", file=out)
         for error in report.errors:
             print(f"  error: {error}", file=out)
+        for warning in report.warnings:
+            print(f"  warning: {warning}", file=out)
         failed += not report.ok
         if report.trial is None or args.quiet:
             continue

@@ -88,6 +88,22 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     return " (did you mean " + " or ".join(repr(c) for c in close) + "?)"
 
 
-def one_line(message: str) -> str:
-    """The message with newlines and other control characters escaped, so an error is always one line."""
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
+def one_line(message: str, limit: int | None = None) -> str:
+    """The message with newlines and other control characters escaped, so an error is always one line;
+    cut to ``limit`` characters (with a note of how much was cut) when given."""
+    text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
+    if limit is not None and len(text) > limit:
+        text = f"{text[:limit]}... ({len(text) - limit:,} more characters)"
+    return text
+
+
+#: how many characters of a value an error message shows
+SHOWN_VALUE_CHARACTERS = 80
+
+
+def shown(value: object) -> str:
+    """``repr(value)`` for an error message, cut to :data:`SHOWN_VALUE_CHARACTERS` (a 10 MB value is not echoed)."""
+    text = repr(value)
+    if len(text) <= SHOWN_VALUE_CHARACTERS:
+        return text
+    return f"{text[:SHOWN_VALUE_CHARACTERS]}... ({len(text):,} characters)"

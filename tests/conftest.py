@@ -56,6 +56,8 @@ def pytest_configure(config: pytest.Config) -> None:
                                        "(pytest -m 'not slow' skips it while working)")
     config.addinivalue_line("markers", "spark: starts Apache Spark on local[2] (needs pyspark and Java 17; "
                                        "pytest -m 'not spark' skips)")
+    config.addinivalue_line("markers", "fuzz: mutated inputs never crash, hang or print a traceback (CI runs them; "
+                                       "pytest -m 'not fuzz' skips)")
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from matcher.errors import PatientFileError, did_you_mean
+from matcher.errors import PatientFileError, did_you_mean, shown
 from matcher.intake.load import Document, dotted_path
 
 
@@ -94,20 +94,20 @@ def _message(problem: Any, loc: tuple[Any, ...], root: type[BaseModel]) -> str:
         got = problem.get("input")
         options = [part.strip().strip("'") for part in str(expected).replace(" or ", ",").split(",") if part.strip()]
         hint = did_you_mean(str(got), options) if isinstance(got, str) else ""
-        return f"{got!r} is not allowed{hint}; expected one of {expected}"
+        return f"{shown(got)} is not allowed{hint}; expected one of {expected}"
     if problem.get("input", "") is None and kind.endswith("_type"):
         return "empty (null) value: leave the key out when the value is not known"
     if kind in ("bool_type", "bool_parsing"):
-        return f"expected true or false, got {problem.get('input')!r}"
+        return f"expected true or false, got {shown(problem.get('input'))}"
     if kind.startswith(("date_", "datetime_")) and isinstance(problem.get("input"), str):
-        return f"{problem['input']!r} is not a date: write dates as YYYY-MM-DD (e.g. 2026-11-02)"
+        return f"{shown(problem['input'])} is not a date: write dates as YYYY-MM-DD (e.g. 2026-11-02)"
     text = str(problem["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         if text.startswith(prefix):
             text = text[len(prefix):]
     got = problem.get("input")
     if kind not in ("value_error", "assertion_error") and not isinstance(got, (dict, list)):
-        text += f" (got {got!r})"
+        text += f" (got {shown(got)})"
     return text
 
 

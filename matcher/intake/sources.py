@@ -42,8 +42,18 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from matcher.errors import MatcherError, PatientFileError, did_you_mean
-from matcher.intake.load import Document, _reject_constant, _StrictLoader, _unique_keys, dotted_path, parse_json
+from matcher.errors import MatcherError, PatientFileError, did_you_mean, shown
+from matcher.intake.load import (
+    Document,
+    _reject_constant,
+    _StrictLoader,
+    _unique_keys,
+    check_limits,
+    check_size,
+    dotted_path,
+    limit_problem,
+    parse_json,
+)
 from matcher.intake.validate import LoadedPatient, read_patient, validate_patient
 from matcher.model.profile import PatientProfile
 
@@ -212,11 +222,12 @@ def _read_json_line(record: RawRecord) -> LoadedPatient:
     except UnicodeDecodeError as exc:
         raise PatientFileError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=record.file,
                                line=record.line) from None
+    check_size(text, record.file, PatientFileError)
     try:
         data = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
-        if isinstance(data, dict) and "resourceType" not in data:
+        if isinstance(data, dict) and "resourceType" not in data and check_limits(data) is None:
             return LoadedPatient(PatientProfile.model_validate(data))
-    except (ValueError, ValidationError, RecursionError):
+    except (ValueError, ValidationError, RecursionError):  # a duplicate key is a ValueError
         pass  # fall through: the slow path below finds the place and words the message
     try:
         document = parse_json(text, record.file, PatientFileError)
@@ -333,8 +344,12 @@ def _read_csv_row(record: RawRecord) -> PatientProfile:
         try:
             value = cell_value(cell)
         except (yaml.YAMLError, ValueError) as exc:
-            raise PatientFileError(f"cannot read {cell!r}: {exc}", file=record.file, line=record.line,
+            raise PatientFileError(f"cannot read {shown(cell)}: {exc}", file=record.file, line=record.line,
                                    column=index, field=f"column {header}") from None
+        problem = limit_problem(value)
+        if problem is not None:
+            raise PatientFileError(problem, file=record.file, line=record.line, column=index,
+                                   field=f"column {header}")
         _put(data, column.path, value, record, header, index)
         positions[column.path] = place
         headers[dotted_path(column.path)] = header

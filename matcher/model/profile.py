@@ -63,6 +63,11 @@ def _date_not_number(value: Any) -> Any:
 
 Date = Annotated[dt.date, BeforeValidator(_date_not_number)]
 
+#: the possible range of an age in years, and of weight (kg) and height (cm): what a patient file may give
+#: (and what ``matcher lint`` holds thresholds to)
+AGE_RANGE = (0, 120)
+BODY_RANGES: dict[str, tuple[float, float]] = {"weight": (1, 400), "height": (30, 250)}
+
 # ---------------------------------------------------------------- scores
 #: Each disease-activity index and its possible range. SLEDAI-2K and SELENA-SLEDAI
 #: share items and weights (0-105); ESSDAI is 0-123; the SSDAI of Vitali et al.
@@ -367,7 +372,7 @@ class Immunization(_Model):
 # ---------------------------------------------------------------- groups
 class Demographics(_Model):
     birth_date: Date | None = None
-    age: Annotated[StrictCount, Field(ge=0, le=120)] | None = Field(
+    age: Annotated[StrictCount, Field(ge=AGE_RANGE[0], le=AGE_RANGE[1])] | None = Field(
         default=None, description="Age in completed years, when no birth date is recorded"
     )
     sex: Sex | None = None
@@ -377,12 +382,12 @@ class Demographics(_Model):
     @field_validator("weight")
     @classmethod
     def _weight(cls, written: Quantity | None) -> Quantity | None:
-        return _checked_quantity(written, Measure("kg", "kg"), 1, 400, "weight")
+        return _checked_quantity(written, Measure("kg", "kg"), *BODY_RANGES["weight"], "weight")
 
     @field_validator("height")
     @classmethod
     def _height(cls, written: Quantity | None) -> Quantity | None:
-        return _checked_quantity(written, Measure("cm", "cm"), 30, 250, "height")
+        return _checked_quantity(written, Measure("cm", "cm"), *BODY_RANGES["height"], "height")
 
     @model_validator(mode="after")
     def _one_age(self) -> Demographics:

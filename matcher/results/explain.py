@@ -393,7 +393,7 @@ class _Explainer:
         values: dict[str, ValueUsed] = {}
         self.collect(every_leaf, values, [])
         leaves = self.deciding(root, evaluation.truths)
-        reason = "; ".join([leaf_line(i, True) for i in leaves])
+        reason = "; ".join(dict.fromkeys([leaf_line(i, True) for i in leaves]))  # a YAML alias repeats a subtree
         outcome = _OUTCOMES[truth]
         missing: list[str] = []
         if truth is None:

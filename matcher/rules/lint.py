@@ -10,6 +10,13 @@ values, and wrong units (:mod:`matcher.rules.language`). Lint adds:
   headings and need not be;
 * **contradictions it can detect**: a conjunction of comparisons on one field
   that no value can satisfy (``age >= 70`` and ``age <= 15``, ``eq`` two values);
+* **impossible thresholds**: a number outside the field's possible range (the
+  ranges patient values are checked against, :mod:`matcher.model.profile`; no
+  number field is negative), which makes a comparison always true or always
+  false (``age_years gte -15``);
+* **inverted operators** (a warning): an operator whose direction contradicts
+  the words before its number in the criterion's text ("less than 30" encoded
+  ``gte: 30``);
 * a **coverage summary** per trial: criteria computable, partly manual, manual,
   disputed boundaries, and every interpretation note.
 """
@@ -22,7 +29,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from matcher.errors import MatcherError, RuleFileError
-from matcher.rules.language import AllOf, AnyOf, Comparison, Criterion, ManualPart, Node, Not, Trial, load_trial, walk
+from matcher.model.fields import PATIENT_FIELDS
+from matcher.model.profile import ACTIVITY_INDICES, AGE_RANGE, BODY_RANGES, LAB_TESTS
+from matcher.rules.language import (
+    AllOf,
+    AnyOf,
+    Comparison,
+    Criterion,
+    ManualPart,
+    Node,
+    Not,
+    Trial,
+    children,
+    load_trial,
+    walk,
+)
 
 _STOPWORDS = {"and", "or", "of", "the", "a", "an", "to", "in", "for", "with", "at", "as", "by", "on", "is", "are"}
 
@@ -35,6 +56,8 @@ class TrialReport:
     bullets: int = 0
     uncovered: list[str] = field(default_factory=list)
     registry_copy: str | None = None
+    #: doubts that do not fail lint (an operator whose direction the text seems to contradict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -72,6 +95,15 @@ def lint_file(path: Path) -> TrialReport:
         if criterion.condition is not None:
             for problem in _contradictions(criterion.condition):
                 report.errors.append(_at(criterion, problem))
+            report.errors += [_at_comparison(criterion, c, problem) for c, problem in
+                              _impossible_thresholds(criterion.condition)]
+            report.warnings += [_at_comparison(criterion, c, problem) for c, problem in
+                                _inverted_operators(criterion.condition, criterion.text)]
+    for query in trial.queries.values():
+        for part in walk(query.where):
+            if isinstance(part, Comparison) and (impossible := _impossible_threshold(part)):
+                report.errors.append(str(RuleFileError(impossible, file=part.where.file, line=part.where.line,
+                                                       column=part.where.column, field=f"query {query.name}")))
     copy = registry_copy_path(Path(path), trial.id)
     if not copy.exists():
         report.errors.append(f"{path}: no registry copy at {copy}: verbatim texts and coverage cannot be checked")
@@ -85,6 +117,89 @@ def _at(criterion: Criterion, problem: str) -> str:
     where = criterion.location
     return str(RuleFileError(problem, file=where.file, line=where.line, column=where.column,
                              criterion=criterion.id))
+
+
+def _at_comparison(criterion: Criterion, comparison: Comparison, problem: str) -> str:
+    where = comparison.where
+    return str(RuleFileError(problem, file=where.file, line=where.line, column=where.column,
+                             criterion=criterion.id))
+
+
+# ------------------------------------------------------------------ thresholds
+def possible_range(field_name: str) -> tuple[float, float]:
+    """The values a number field can take, from the ranges a patient file is checked against; every other number
+    field (doses, durations, counts, ratios to the ULN) is at least zero."""
+    if field_name in LAB_TESTS:
+        return LAB_TESTS[field_name].low, LAB_TESTS[field_name].high
+    if field_name == "age_years":
+        return AGE_RANGE
+    if field_name in BODY_RANGES:
+        return BODY_RANGES[field_name]
+    spec = PATIENT_FIELDS.get(field_name)
+    if spec is not None and spec.label in ACTIVITY_INDICES:
+        return ACTIVITY_INDICES[spec.label]
+    return 0, math.inf
+
+
+def _impossible_threshold(comparison: Comparison) -> str | None:
+    if comparison.op not in ("gt", "gte", "lt", "lte", "eq"):
+        return None
+    for reading in comparison.readings:
+        value = reading.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        low, high = possible_range(comparison.field)
+        if not low <= value <= high:
+            shown_high = "" if math.isinf(high) else f"-{high:g}"
+            possible = f"{low:g}{shown_high}" if shown_high else f"at least {low:g}"
+            return (f"threshold {reading.written} of {comparison.field} is outside the possible range ({possible}): "
+                    f"{comparison.field} {reading.op} {reading.written} is always true or always false")
+    return None
+
+
+def _impossible_thresholds(node: Node) -> list[tuple[Comparison, str]]:
+    return [(part, problem) for part in walk(node)
+            if isinstance(part, Comparison) and (problem := _impossible_threshold(part))]
+
+
+#: words before a number in a registry text that bound it from above or below (longest first where one
+#: contains another: "no more than" is an upper bound)
+_UPPER_WORDS = ("no more than", "not more than", "not exceeding", "not greater than", "not above", "no greater than",
+                "less than", "lower than", "fewer than", "at most", "up to", "below", "under", "<=", "≤", "<")
+_LOWER_WORDS = ("no less than", "not less than", "not below", "no fewer than", "more than", "greater than",
+                "higher than", "at least", "exceeding", "above", "over", ">=", "≥", ">")
+
+
+def text_direction(text: str, number: str) -> str | None:
+    """``upper`` or ``lower`` when the words just before ``number`` in ``text`` bound it from above or below
+    (the first place it appears); None when they say neither, or it does not appear."""
+    found = re.search(r"(?<![\d.])" + re.escape(number) + r"(?![\d])", text)
+    if found is None:
+        return None
+    before = " ".join(text[max(0, found.start() - 40):found.start()].lower().split()).rstrip(" :(")
+    before = before.removesuffix(" or equal to").removesuffix(" or equal")
+    matches = [(len(words), direction) for words, direction in
+               [(w, "upper") for w in _UPPER_WORDS] + [(w, "lower") for w in _LOWER_WORDS]
+               if before.endswith(words) and (not words[0].isalpha() or before[:-len(words)][-1:] in ("", " "))]
+    return max(matches)[1] if matches else None
+
+
+def _inverted_operators(node: Node, text: str, negated: bool = False) -> list[tuple[Comparison, str]]:
+    found: list[tuple[Comparison, str]] = []
+    if isinstance(node, Comparison) and node.op in ("gt", "gte", "lt", "lte"):
+        number = re.match(r"\s*([-+]?\d+(?:\.\d+)?)", node.written)
+        said = text_direction(text, number.group(1)) if number else None
+        encoded = "lower" if node.op in ("gt", "gte") else "upper"
+        if negated:
+            encoded = "upper" if encoded == "lower" else "lower"
+        if said is not None and said != encoded:
+            wording = "bounds it from above" if said == "upper" else "bounds it from below"
+            found.append((node, f"{node.field} {node.op} {node.written}: the criterion's text {wording} "
+                                f"(an inverted operator?)"))
+        return found
+    for child in children(node):
+        found += _inverted_operators(child, text, negated ^ isinstance(node, Not))
+    return found
 
 
 def _check_registry(report: TrialReport, trial: Trial, lines: list[str]) -> None:

@@ -10,7 +10,16 @@ patient adds rows, and the summary counts each patient's latest evaluation.
 Each run has a row in ``runs`` with its status: ``running`` until it ends,
 then ``complete`` or ``interrupted`` (a run whose process was killed stays
 ``running``). Evaluations are committed batch by batch, so what is in the log
-was really evaluated, even when the run did not finish.
+was really evaluated, even when the run did not finish; a record's rows are
+committed together. ``matcher screen --resume`` continues the latest
+unfinished run of a source under the same run id, skipping the records it
+already logged, so a run never holds two rows for one patient-trial pair. The
+summary counts only runs that completed and lists the unfinished ones.
+
+Several processes may share a log: a writer waits up to
+:data:`BUSY_TIMEOUT_SECONDS` for another's lock, and past it the run goes on
+(its outputs are written) while the log keeps its rows in memory and retries;
+if the log is still locked at the end, one line says what was not logged.
 """
 
 from __future__ import annotations
@@ -27,6 +36,8 @@ from matcher.errors import MatcherError
 from matcher.screening.screen import ScreenedRecord
 
 SCHEMA_VERSION = 1
+#: how long a writer waits for another process's lock on the log before giving up
+BUSY_TIMEOUT_SECONDS = 30.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -86,7 +97,7 @@ def _connect(path: str | Path, create: bool) -> sqlite3.Connection:
     if not create and not target.is_file():
         raise MatcherError("no such screening log", file=str(path))
     try:
-        connection = sqlite3.connect(target)
+        connection = sqlite3.connect(target, timeout=BUSY_TIMEOUT_SECONDS)
         connection.execute("PRAGMA foreign_keys = ON")
         if create:
             connection.executescript(_SCHEMA)
@@ -99,37 +110,116 @@ def _connect(path: str | Path, create: bool) -> sqlite3.Connection:
                                    f"{SCHEMA_VERSION}", file=str(path))
         else:
             connection.execute("SELECT 1 FROM evaluations LIMIT 1")
+    except sqlite3.OperationalError as exc:
+        if _locked(exc):
+            raise _locked_error(path) from None
+        raise MatcherError(f"not a screening log ({exc})", file=str(path)) from None
     except sqlite3.DatabaseError as exc:
         raise MatcherError(f"not a screening log ({exc})", file=str(path)) from None
     return connection
+
+
+def _locked(exc: sqlite3.Error) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def _locked_error(path: str | Path, what: str = "nothing was screened") -> MatcherError:
+    return MatcherError(f"the screening log is locked by another process (waited {BUSY_TIMEOUT_SECONDS:g} s); "
+                        f"{what}", file=str(path))
+
+
+class FinishedRunError(MatcherError):
+    """``--resume`` of a source whose latest run completed: there is nothing to continue."""
+
+
+@dataclass(frozen=True)
+class Resumable:
+    """An unfinished run to continue: its id and the locations it already logged."""
+
+    run_id: int
+    done: frozenset[str]
+    #: the --as-of the run was given (None: each patient's screening date)
+    as_of: dt.date | None = None
+
+
+def find_resumable(path: str | Path, source: str, trial_ids: list[str]) -> Resumable:
+    """The latest run of ``source`` in the log, if it did not complete (a FinishedRunError if it did; a
+    MatcherError if there is none, or it screened other trials)."""
+    if not Path(path).is_file():
+        raise MatcherError("no screening log to resume from", file=str(path), field="--resume")
+    connection = _connect(path, create=False)
+    try:
+        found = connection.execute("SELECT run_id, status, trials, finished_at, as_of_given FROM runs WHERE "
+                                   "source = ? ORDER BY run_id DESC LIMIT 1", (source,)).fetchone()
+        if found is None:
+            raise MatcherError(f"no run of {source} in this log to resume", file=str(path), field="--resume")
+        run_id, status, trials, finished_at, as_of_given = found
+        if status == "complete":
+            raise FinishedRunError(f"run {run_id} of {source} already finished (complete at {finished_at}); "
+                                   "nothing to resume", file=str(path), field="--resume")
+        if json.loads(trials) != trial_ids:
+            raise MatcherError(f"run {run_id} screened the trials {', '.join(json.loads(trials))}: resume it with "
+                               "the same --trials", file=str(path), field="--resume")
+        done = {row[0] for row in connection.execute(
+            "SELECT location FROM evaluations WHERE run_id = ? UNION SELECT location FROM not_screened "
+            "WHERE run_id = ?", (run_id, run_id))}
+    except sqlite3.OperationalError as exc:
+        if _locked(exc):
+            raise _locked_error(path) from None
+        raise MatcherError(f"cannot read the screening log ({exc})", file=str(path)) from None
+    finally:
+        connection.close()
+    return Resumable(run_id, frozenset(done), dt.date.fromisoformat(as_of_given) if as_of_given else None)
 
 
 class ScreeningLog:
     """Appends one run's evaluations to the log at ``path`` (created if missing)."""
 
     def __init__(self, path: str | Path, *, source: str, as_of: dt.date | None, trials: list[Any],
-                 matcher_version: str, engine: str, command: str) -> None:
+                 matcher_version: str, engine: str, command: str, resume: Resumable | None = None) -> None:
         self.path = Path(path)
         self.connection = _connect(self.path, create=True)
         self.matcher_version = matcher_version
         self.engine = engine
-        with self.connection:
-            for trial in trials:
-                content = Path(trial.path).read_text(encoding="utf-8") if Path(trial.path).is_file() else ""
-                self.connection.execute("INSERT OR IGNORE INTO rule_files VALUES (?, ?, ?, ?)",
-                                        (trial.content_hash, trial.id, trial.path, content))
-            cursor = self.connection.execute(
-                "INSERT INTO runs (started_at, status, source, as_of_given, trials, matcher_version, engine, command)"
-                " VALUES (?, 'running', ?, ?, ?, ?, ?, ?)",
-                (_now(), source, as_of.isoformat() if as_of else None, json.dumps([t.id for t in trials]),
-                 matcher_version, engine, command))
-        self.run_id = cursor.lastrowid
+        #: locations this run had already logged before it was resumed (they are not logged again)
+        self.done: frozenset[str] = resume.done if resume else frozenset()
+        #: evaluations not written because the log stayed locked
+        self.unwritten = 0
+        try:
+            with self.connection:
+                for trial in trials:
+                    content = Path(trial.path).read_text(encoding="utf-8") if Path(trial.path).is_file() else ""
+                    self.connection.execute("INSERT OR IGNORE INTO rule_files VALUES (?, ?, ?, ?)",
+                                            (trial.content_hash, trial.id, trial.path, content))
+                if resume is not None:
+                    self.connection.execute("UPDATE runs SET status = 'running', finished_at = NULL "
+                                            "WHERE run_id = ?", (resume.run_id,))
+                    self.run_id: int | None = resume.run_id
+                else:
+                    cursor = self.connection.execute(
+                        "INSERT INTO runs (started_at, status, source, as_of_given, trials, matcher_version, engine,"
+                        " command) VALUES (?, 'running', ?, ?, ?, ?, ?, ?)",
+                        (_now(), source, as_of.isoformat() if as_of else None, json.dumps([t.id for t in trials]),
+                         matcher_version, engine, command))
+                    self.run_id = cursor.lastrowid
+        except sqlite3.OperationalError as exc:
+            self.connection.close()
+            if _locked(exc):
+                raise _locked_error(path) from None
+            raise MatcherError(f"cannot write the screening log ({exc})", file=str(path)) from None
         self._pending: list[ScreenedRecord] = []
 
     def add(self, record: ScreenedRecord) -> None:
+        if record.location in self.done:
+            return  # logged by this run before it was interrupted
         self._pending.append(record)
-        if len(self._pending) >= 500:
-            self.flush()
+        if len(self._pending) >= 500 and len(self._pending) % 500 == 0:
+            try:
+                self.flush()
+            except sqlite3.OperationalError as exc:
+                if not _locked(exc):
+                    raise
+                # locked past the busy timeout: keep the rows and retry at the next batch or the end
 
     def flush(self) -> None:
         now = _now()
@@ -155,12 +245,22 @@ class ScreeningLog:
         self._pending.clear()
 
     def finish(self, status: str) -> None:
-        """Write what is pending and mark the run ``complete`` or ``interrupted``."""
-        self.flush()
-        with self.connection:
-            self.connection.execute("UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?",
-                                    (status, _now(), self.run_id))
-        self.connection.close()
+        """Write what is pending and mark the run ``complete`` or ``interrupted``; a MatcherError of one line
+        when the log stayed locked (the run's outputs are not affected)."""
+        try:
+            self.flush()
+            with self.connection:
+                self.connection.execute("UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?",
+                                        (status, _now(), self.run_id))
+        except sqlite3.OperationalError as exc:
+            if not _locked(exc):
+                raise MatcherError(f"cannot write the screening log ({exc})", file=str(self.path)) from None
+            records = len(self._pending)
+            raise _locked_error(self.path, f"the results of the last {records} record{'s' if records != 1 else ''} "
+                                           f"are in the output files but not in the log, and run {self.run_id} "
+                                           f"stays unfinished (continue it with --resume)") from None
+        finally:
+            self.connection.close()
 
 
 # ------------------------------------------------------------------ summary
@@ -178,24 +278,41 @@ class TrialFlow:
     rule_versions: Counter[str] = field(default_factory=Counter)
 
 
+@dataclass(frozen=True)
+class UnfinishedRun:
+    """A run that did not complete (interrupted, killed, or still running): its rows are not counted."""
+
+    run_id: int
+    status: str
+    source: str
+    started_at: str
+    evaluations: int
+
+
 @dataclass
 class LogSummary:
     runs: int
     evaluations: int
     not_screened: int
     flows: list[TrialFlow]
+    unfinished: list[UnfinishedRun] = field(default_factory=list)
 
 
 def summarise(path: str | Path) -> LogSummary:
     connection = _connect(path, create=False)
     try:
         runs = connection.execute("SELECT count(*) FROM runs").fetchone()[0]
-        evaluations = connection.execute("SELECT count(*) FROM evaluations").fetchone()[0]
-        not_screened = connection.execute("SELECT count(*) FROM not_screened").fetchone()[0]
+        finished = "run_id IN (SELECT run_id FROM runs WHERE status = 'complete')"
+        evaluations = connection.execute(f"SELECT count(*) FROM evaluations WHERE {finished}").fetchone()[0]
+        not_screened = connection.execute(f"SELECT count(*) FROM not_screened WHERE {finished}").fetchone()[0]
+        unfinished = [UnfinishedRun(*row) for row in connection.execute(
+            "SELECT run_id, status, source, started_at, (SELECT count(*) FROM evaluations e WHERE e.run_id = r.run_id)"
+            " FROM runs r WHERE status != 'complete' ORDER BY run_id")]
         flows: dict[str, TrialFlow] = {}
         latest = connection.execute(
             "SELECT trial_id, verdict, criteria_not_met, data_to_collect, rules_sha256 FROM evaluations"
-            " WHERE id IN (SELECT max(id) FROM evaluations GROUP BY trial_id, patient_id) ORDER BY trial_id")
+            f" WHERE id IN (SELECT max(id) FROM evaluations WHERE {finished} GROUP BY trial_id, patient_id)"
+            " ORDER BY trial_id")
         for trial_id, verdict, not_met, to_collect, sha in latest:
             flow = flows.setdefault(trial_id, TrialFlow(trial_id))
             flow.screened += 1
@@ -205,16 +322,26 @@ def summarise(path: str | Path) -> LogSummary:
                 flow.not_met.update(json.loads(not_met))
             elif verdict == "undetermined":
                 flow.to_collect.update(json.loads(to_collect))
+    except sqlite3.OperationalError as exc:
+        if _locked(exc):
+            raise _locked_error(path, "try again when the screening writing it has committed") from None
+        raise MatcherError(f"cannot read the screening log ({exc})", file=str(path)) from None
     except sqlite3.DatabaseError as exc:
         raise MatcherError(f"cannot read the screening log ({exc})", file=str(path)) from None
     finally:
         connection.close()
-    return LogSummary(runs, evaluations, not_screened, list(flows.values()))
+    return LogSummary(runs, evaluations, not_screened, list(flows.values()), unfinished)
 
 
 def render_summary(summary: LogSummary) -> str:
     lines = [f"{summary.runs} run{'s' if summary.runs != 1 else ''}, {summary.evaluations} evaluations, "
-             f"{summary.not_screened} records not screened. Counts use each patient's latest evaluation per trial."]
+             f"{summary.not_screened} records not screened. Counts use each patient's latest evaluation per trial"
+             " in the runs that completed."]
+    for run in summary.unfinished:
+        state = "still running or killed" if run.status == "running" else run.status
+        lines.append(f"NOT FINISHED: run {run.run_id} of {run.source} (started {run.started_at}, {state}): "
+                     f"{run.evaluations} evaluations not counted; continue it with matcher screen {run.source} "
+                     "--resume")
     for flow in summary.flows:
         versions = ", ".join(f"{sha[:12]} ({n})" for sha, n in flow.rule_versions.most_common())
         lines += ["", f"{flow.trial}  (rule file sha256: {versions})",

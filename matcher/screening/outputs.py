@@ -3,12 +3,16 @@
 Every output is written to a temporary file beside the target and renamed
 over it only when the run has finished, so an interrupted or failed run never
 leaves a truncated file that looks complete (the temporary file is removed).
+A run killed outright (SIGKILL, a power cut) cannot remove its temporary file;
+the file's name holds the writing process's id, and the next run writing the
+same target removes those whose process is gone.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import glob
 import json
 import os
 import tempfile
@@ -45,8 +49,9 @@ class AtomicFile:
         directory = self.path.parent
         if not directory.is_dir():
             raise MatcherError("the directory to write into does not exist", file=str(self.path), field="--out")
+        remove_stale_partials(self.path)
         try:
-            descriptor, temporary = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".partial",
+            descriptor, temporary = tempfile.mkstemp(prefix=f".{self.path.name}.{os.getpid()}.", suffix=".partial",
                                                      dir=directory)
         except OSError as exc:
             raise MatcherError(f"cannot write here: {exc.strerror}", file=str(self.path), field="--out") from None
@@ -72,6 +77,29 @@ class AtomicFile:
             self.handle.close()
         with contextlib.suppress(FileNotFoundError):
             self.temporary.unlink()
+
+
+def remove_stale_partials(target: Path) -> list[Path]:
+    """Remove the temporary files of ``target`` left by a process that no longer runs; the removed files."""
+    removed = []
+    for partial in target.parent.glob(f".{glob.escape(target.name)}.*.partial"):
+        pid = partial.name[len(target.name) + 2:].split(".", 1)[0]
+        if not pid.isdigit() or _process_alive(int(pid)):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
+            removed.append(partial)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 class JsonlOutput:

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 BATCH_SIZE = 64
 #: batches in flight per worker
 WINDOW_PER_WORKER = 4
+#: the longest problem message kept for a record (well within a CSV cell's limit)
+MAX_PROBLEM_CHARACTERS = 2_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +130,9 @@ def init_worker(rules_dir: str | None, trial_ids: Sequence[str] | None, as_of: d
     from matcher import api
     if multiprocessing.parent_process() is not None:  # a worker: Ctrl-C is the main process's to handle
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        from matcher.screening.lifeline import die_with_parent
+
+        die_with_parent()  # and it dies with the forkserver, which dies with the main process
 
     trials = api.load_trials(rules_dir, trial_ids)
     _STATE = _WorkerState(api.Matcher(trials), as_of, render_json)
@@ -155,8 +160,8 @@ def screen_batch(records: Sequence[object], state: _WorkerState | None = None) -
             as_of, source = resolve_as_of(profile, state.as_of)
             results = matcher.evaluate(profile, as_of, source)
         except EvaluationError as exc:
-            screened.append(ScreenedRecord(location, patient_id, None, None, (), problem=one_line(str(exc)),
-                                           problem_kind="engine"))
+            screened.append(ScreenedRecord(location, patient_id, None, None, (),
+                                           problem=one_line(str(exc), MAX_PROBLEM_CHARACTERS), problem_kind="engine"))
             continue
         except MatcherError as exc:
             for problem in (exc, *exc.also):
@@ -164,7 +169,8 @@ def screen_batch(records: Sequence[object], state: _WorkerState | None = None) -
                     problem.file = record.file
                     problem.line = problem.line or (record.line or None)
             screened.append(ScreenedRecord(location, patient_id, None, None, (),
-                                           problem=one_line("; ".join(exc.problems())), problem_kind="input"))
+                                           problem=one_line("; ".join(exc.problems()), MAX_PROBLEM_CHARACTERS),
+                                           problem_kind="input"))
             continue
         report = loaded.fhir.report() if loaded.fhir is not None else None
         rows = tuple(trial_row(result, location, state.render_json, report) for result in results)
@@ -206,6 +212,9 @@ def screen_records(records: Iterable[object], *, rules_dir: str | Path | None = 
         return
     # forkserver: workers start from a clean interpreter, not a copy of this one (threads, open files)
     context = multiprocessing.get_context("forkserver")
+    from matcher.screening.lifeline import start_helpers
+
+    start_helpers(context)
     with ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker,
                              initargs=(rules, trials, as_of, render_json)) as pool:
         pending: deque[Future[list[ScreenedRecord]]] = deque()
