@@ -17,6 +17,7 @@ from matcher.model.fields import Reading as FieldReading
 from matcher.rules.compile import PATIENT_KIND, CompiledTrial
 from matcher.rules.language import (
     OPERATORS,
+    AllOf,
     Comparison,
     Criterion,
     ManualPart,
@@ -29,7 +30,7 @@ from matcher.rules.language import (
 )
 
 Outcome = Literal["met", "not_met", "unknown", "manual"]
-Verdict = Literal["eligible", "ineligible", "undetermined"]
+Verdict = Literal["eligible", "ineligible", "undetermined", "review"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,15 @@ class CriterionResult:
     missing: tuple[str, ...]
     #: how the registry text was read (from the rule file)
     notes: tuple[str, ...]
+    #: left to the clinician and the record already points against eligibility: the question to decide,
+    #: with the recorded values behind it (None otherwise)
+    question: str | None = None
+    #: a routine confirmation asked of every patient (consent, willingness), from the rule file
+    routine: bool = False
+    #: "decided by <who> on <date>: <outcome>" when a recorded clinician decision settled a manual outcome
+    decision: str | None = None
+    #: why a recorded decision on this criterion was not used (None when there is none or it was used)
+    decision_ignored: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,14 +91,42 @@ class TrialResult:
     trial_notes: tuple[str, ...] = field(default=())
 
     @property
+    def to_decide(self) -> tuple[str, ...]:
+        """The clinical questions the record argues against: one line each (what makes the verdict review)."""
+        return tuple(c.question for c in self.criteria if c.outcome == "manual" and c.question)
+
+    @property
+    def clinical_pending(self) -> tuple[str, ...]:
+        """Manual criteria that are clinical questions with nothing recorded against them."""
+        return tuple(c.id for c in self.criteria if c.outcome == "manual" and not c.question and not c.routine)
+
+    @property
+    def routine_pending(self) -> tuple[str, ...]:
+        """Routine confirmations (consent, willingness) still to be obtained."""
+        return tuple(c.id for c in self.criteria if c.outcome == "manual" and c.routine)
+
+    @property
+    def decided(self) -> tuple[str, ...]:
+        """"<id>: decided by <who> on <date>: ..." for every criterion a recorded decision settled."""
+        return tuple(f"{c.id}: {c.decision}" for c in self.criteria if c.decision)
+
+    @property
     def summary(self) -> str:
         if self.verdict == "ineligible":
             reasons = {c.id: c.reason for c in self.criteria}
             return "ineligible: " + "; ".join(f"{cid} ({reasons[cid]})" for cid in self.deciding)
         if self.verdict == "undetermined":
             return "undetermined: collect " + "; ".join(self.to_collect)
-        pending = f" (clinician to confirm {', '.join(self.pending_manual)})" if self.pending_manual else ""
-        return "eligible" + pending
+        if self.verdict == "review":
+            return "review: clinician to decide: " + " | ".join(self.to_decide)
+        pending = []
+        if self.clinical_pending:
+            pending.append(f"clinician to confirm {', '.join(self.clinical_pending)}")
+        if self.routine_pending:
+            pending.append(f"routine: {', '.join(self.routine_pending)}")
+        if self.decided:
+            pending.append("decided: " + ", ".join(c.id for c in self.criteria if c.decision))
+        return "eligible" + (f" ({'; '.join(pending)})" if pending else "")
 
 
 def _fmt(value: float) -> str:
@@ -379,11 +417,50 @@ class _Explainer:
                             return True
         return False
 
+    def evidence_against(self, index: int, against: bool, found: list[int], reasons: list[str]) -> None:
+        """Collect the decided leaves that push unknown node ``index`` towards ``against``, and the manual parts.
+
+        A node left unknown by a manual part points against eligibility when a decided part already
+        goes the way that would exclude: a true part of an ``all`` the exclusion needs true (ALT above
+        2 x ULN beside "not related to disease activity"), a false part of an ``any`` the inclusion
+        needs (no glucocorticoid course beside the NSAID left to the clinician). An ``any`` whose
+        other parts are merely false leaves the manual part alone, and points nowhere.
+        """
+        plan = self.nodes[index]
+        truths = self.ev.truths
+        if plan.shape == _LEAF:
+            if plan.manual_line:
+                reasons.append(plan.manual_line.removeprefix("left to the clinician: "))
+            return
+        if plan.shape == _NOT:
+            self.evidence_against(plan.children[0], not against, found, reasons)
+            return
+        is_all = isinstance(self.ev.compiled.nodes[index].node, AllOf)
+        for child in plan.children:
+            truth = truths[child]
+            if truth is None:
+                self.evidence_against(child, against, found, reasons)
+            elif truth is against and is_all == against:  # all(..) needing true, any(..) needing false
+                found.extend(self.deciding(child, truths))
+
+    def _question(self, criterion: Criterion, root: int) -> str | None:
+        """The clinician's question when the record already points against eligibility (else None)."""
+        if criterion.routine:
+            return None
+        found: list[int] = []
+        reasons: list[str] = []
+        self.evidence_against(root, criterion.kind == "exclusion", found, reasons)
+        if not found or not reasons:
+            return None
+        evidence = "; ".join(dict.fromkeys(self.leaf_line(leaf, True) for leaf in found))
+        return f"{criterion.id}, {evidence}: {' / '.join(dict.fromkeys(reasons))}"
+
     def criterion(self, criterion: Criterion) -> CriterionResult:
         if criterion.condition is None:
             assert criterion.manual is not None
             return CriterionResult(criterion.id, criterion.kind, criterion.text, "manual",
-                                   f"left to the clinician: {criterion.manual}", (), (), (), criterion.notes)
+                                   f"left to the clinician: {criterion.manual}", (), (), (), criterion.notes,
+                                   routine=bool(criterion.routine))
         evaluation = self.ev
         root = evaluation.compiled.criterion_roots[criterion.id]
         truth = evaluation.truths[root]
@@ -396,13 +473,16 @@ class _Explainer:
         reason = "; ".join([leaf_line(i, True) for i in leaves])
         outcome = _OUTCOMES[truth]
         missing: list[str] = []
+        question = None
         if truth is None:
             if any(self.needs_data(leaf) for leaf in leaves):
                 self.collect(leaves, {}, missing)  # only what is needed to settle the unknown parts
             else:  # decided up to parts the registry leaves to clinical judgement
                 outcome = "manual"
+                question = self._question(criterion, root)
         return CriterionResult(criterion.id, criterion.kind, criterion.text, outcome, reason, details,
-                               tuple(values.values()), tuple(missing), self.plan.notes[criterion.id])
+                               tuple(values.values()), tuple(missing), self.plan.notes[criterion.id],
+                               question, bool(criterion.routine))
 
 
 _OUTCOMES: dict[Truth, Outcome] = {True: "met", False: "not_met", None: "unknown"}
@@ -430,6 +510,9 @@ def verdict_of(results: tuple[CriterionResult, ...]) -> tuple[Verdict, tuple[str
         return "ineligible", tuple(failing), tuple(to_collect)
     if unknown:
         return "undetermined", tuple(r.id for r in unknown), tuple(to_collect)
+    review = [r.id for r in results if r.outcome == "manual" and r.question]
+    if review:
+        return "review", tuple(review), ()
     return "eligible", (), ()
 
 

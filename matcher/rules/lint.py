@@ -72,6 +72,9 @@ def lint_file(path: Path) -> TrialReport:
         if criterion.condition is not None:
             for problem in _contradictions(criterion.condition):
                 report.errors.append(_at(criterion, problem))
+        routine_problem = _routine_problem(criterion)
+        if routine_problem:
+            report.errors.append(_at(criterion, routine_problem))
     copy = registry_copy_path(Path(path), trial.id)
     if not copy.exists():
         report.errors.append(f"{path}: no registry copy at {copy}: verbatim texts and coverage cannot be checked")
@@ -79,6 +82,29 @@ def lint_file(path: Path) -> TrialReport:
     report.registry_copy = str(copy)
     _check_registry(report, trial, registry_lines(copy))
     return report
+
+
+#: words of a registry text that may make a left-to-the-clinician criterion a routine confirmation
+_ROUTINE_WORDS = re.compile(r"\b(consent|willing|contracepti)", re.IGNORECASE)
+
+
+def _routine_problem(criterion: Criterion) -> str | None:
+    """``routine: true`` only where something is left to the clinician; consent-like criteria say which they are.
+
+    A routine criterion never makes a verdict ``review``, so marking routine a criterion the record can
+    argue against would hide a clinical question; a consent or willingness criterion left unmarked would
+    list a question asked of every patient among the clinical ones. Texts that merely mention consent
+    (capacity to consent) are clinical: the rule file says so with ``routine: false``.
+    """
+    manual_parts = criterion.manual is not None or (
+        criterion.condition is not None and any(isinstance(n, ManualPart) for n in walk(criterion.condition)))
+    if criterion.routine and not manual_parts:
+        return "routine: true on a criterion with nothing left to the clinician (no manual reason or part)"
+    if manual_parts and criterion.routine is None and _ROUTINE_WORDS.search(criterion.text):
+        return ("the text speaks of consent, willingness or contraception: say whether what is left to the "
+                "clinician is a routine confirmation asked of every patient (routine: true) or a clinical "
+                "question (routine: false)")
+    return None
 
 
 def _at(criterion: Criterion, problem: str) -> str:

@@ -48,6 +48,8 @@ class TrialRow:
     manual: tuple[str, ...]
     rules_file: str
     rules_sha256: str
+    #: for a review verdict: the clinician's questions, each with the recorded evidence behind it
+    to_decide: tuple[str, ...]
     #: the per-trial object of ``matcher check --format json`` with the patient's id, as one line of JSON
     #: (None when no output needs it: rendering it is a good part of the cost of an evaluation)
     json: str | None
@@ -97,6 +99,7 @@ def trial_row(result: TrialResult, location: str, render_json: bool = True,
         manual=result.pending_manual,
         rules_file=result.rules_file,
         rules_sha256=result.rules_sha256,
+        to_decide=result.to_decide,
         json=text,
     )
 
