@@ -481,6 +481,25 @@ class Administrative(_Model):
     legal_protection: StrictBool | None = Field(default=None, description="Under guardianship or legal protection")
 
 
+class ClinicianDecision(_Model):
+    """A clinician's answer to a question the matcher leaves to the clinician, on one version of a rule file.
+
+    It settles a criterion whose computed outcome is ``manual`` (a judgement, or a disputed boundary)
+    and nothing else: a computed met, not met or unknown is never overridden. It is used only on the
+    rule file it was made on (``rules_sha256``, shown by ``matcher check``) and while it is recent
+    (``matcher.results.explain.DECISION_WINDOW_DAYS`` before the screening date).
+    """
+
+    trial: Annotated[str, Field(pattern=r"^NCT\d{8}$")]
+    criterion: Annotated[str, Field(min_length=1)]
+    outcome: Literal["met", "not_met"]
+    by: Annotated[str, Field(min_length=1, description="Who decided (name and role)")]
+    on: Date
+    rules_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$",
+                                       description="sha256 of the rule file the decision was made on")]
+    note: str | None = None
+
+
 #: the lists of history a query can range over, which may be recorded as partial (``partial_lists``)
 PartialList = Literal["medications", "infections", "malignancies", "procedures", "immunizations"]
 
@@ -509,6 +528,8 @@ class PatientProfile(_Model):
     #: say so): an entry that matches a question still answers "yes", but "none matches" is only "unknown"
     partial_lists: list[PartialList] | None = Field(
         default=None, description="Lists recorded with the entries known so far, not known to be complete")
+    #: the clinician's recorded answers to criteria left to the clinician (docs/patient-files.md)
+    decisions: list[ClinicianDecision] | None = None
     notes: str | None = None
 
     @field_validator("id")

@@ -21,6 +21,7 @@ JSON schema (``schema_version`` 1; fields are only ever added)::
           "clinical_pending": ["exc-2a"], # clinical questions with nothing recorded against them
           "routine_pending": ["inc-4"],   # routine confirmations (consent, willingness)
           "decided": ["exc-3: decided by ... on ...: not met (...)"],  # recorded decisions used
+          "decisions_not_used": ["..."],  # recorded decisions naming no criterion of the trial
           "rules": {"file": "rules/NCT00698191.yaml", "sha256": "..."},
           "notes": ["..."],
           "criteria": [
@@ -91,6 +92,7 @@ def trial_json(result: TrialResult) -> dict[str, Any]:
         "clinical_pending": list(result.clinical_pending),
         "routine_pending": list(result.routine_pending),
         "decided": list(result.decided),
+        "decisions_not_used": list(result.decisions_not_used),
         "rules": {"file": result.rules_file, "sha256": result.rules_sha256},
         "notes": list(result.trial_notes),
         "criteria": [_criterion_json(c) for c in result.criteria],
@@ -180,6 +182,7 @@ class TextRenderer:
             lines += [f"    - {item}" for item in result.to_collect]
         for heading, items in (("Clinician to decide (the record points against eligibility)", result.to_decide),
                                ("Decided by the clinician", result.decided),
+                               ("Recorded decisions not used", result.decisions_not_used),
                                ("Clinical questions (nothing recorded against)", result.clinical_pending),
                                ("Routine confirmations", result.routine_pending)):
             if items:
