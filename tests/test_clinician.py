@@ -212,3 +212,118 @@ def test_a_bad_decision_is_bad_input(tmp_path: Path) -> None:
     err = io.StringIO()
     assert main(["check", str(path), "--trial", TRIAL], io.StringIO(), err) == 2
     assert "decisions" in err.getvalue() and len(err.getvalue().strip().splitlines()) == 1
+
+
+# ------------------------------------------------------------------ prior treatment as clinicians read it
+def _course(drug: str, dose: str, start: str, end: str, response: str | None = None, frequency: str = "daily",
+            route: str = "oral", **extra: Any) -> dict[str, Any]:
+    course = {"drug": drug, "dose": dose, "frequency": frequency, "route": route, "start": start, "end": end, **extra}
+    if response:
+        course["response"] = response
+    return course
+
+
+def _with_courses(name: str, keep: tuple[str, ...], *courses: dict[str, Any]) -> dict[str, Any]:
+    """Example ``name`` with only its medication courses of the drugs in ``keep``, plus ``courses``."""
+    data = example(name)
+    data["medications"] = [c for c in data["medications"] if c["drug"] in keep] + list(courses)
+    return data
+
+
+STABLE = ("hydroxychloroquine",)
+
+
+def _stable_prednisone() -> dict[str, Any]:
+    return {"drug": "prednisone", "dose": "10 mg", "frequency": "daily", "route": "oral", "start": "2026-06-01",
+            "ongoing": True, "response": "responded"}
+
+
+MMF_FAILED = _course("mycophenolate mofetil", "1500 mg", "2025-01-06", "2025-07-31", "failed", "twice_daily")
+
+
+def test_a_taper_is_one_treatment(engine: Matcher) -> None:
+    result = run(engine, example("NCT03562065-eligible-tapered-prednisone.yaml"), TRIAL)
+    inc3a = criterion(result, "inc-3a")
+    assert inc3a.outcome == "met"
+    days = {v.field: v for v in inc3a.values if v.field.endswith("treatment_days")}
+    assert days["medications[1].treatment_days"].value == "42 days"  # the time at 30 mg/day or more
+    taper = days["medications[3].treatment_days"]  # at 15 mg/day or more: the whole taper
+    assert taper.value == "84 days"
+    assert taper.derivation is not None and taper.derivation.startswith(
+        "4 courses of prednisone (medications[0], medications[1], medications[2], medications[3]) at this dose or "
+        "above read as one treatment")
+    assert any("are one treatment" in note for note in inc3a.notes + result.trial_notes)
+
+
+@pytest.mark.parametrize(("courses", "outcome"), [
+    # 10 mg/day for 14 days then 5 mg/day for 60: only 14 days at 6 mg/day or more
+    ([("10 mg", "2025-01-06", "2025-01-19", None), ("5 mg", "2025-01-20", "2025-03-20", "failed")], "not_met"),
+    # 20 days, a 14-day gap, 20 days: one treatment of 54 days
+    ([("20 mg", "2025-01-01", "2025-01-20", None), ("20 mg", "2025-02-04", "2025-02-23", "failed")], "met"),
+    # a 15-day gap is two treatments of 20 days (the first one's response its own)
+    ([("20 mg", "2025-01-01", "2025-01-20", "responded"), ("20 mg", "2025-02-05", "2025-02-24", "failed")], "not_met"),
+    # a 40-day course tapered below 6 mg/day: still 40 days at 20 mg/day
+    ([("20 mg", "2025-01-01", "2025-02-09", None), ("2.5 mg", "2025-02-10", "2025-03-01", "failed")], "met"),
+])
+def test_glucocorticoid_courses_merge_at_the_dose_they_held(engine: Matcher, courses: list[Any],
+                                                            outcome: str) -> None:
+    written = (_course("prednisone", dose, start, end, response) for dose, start, end, response in courses)
+    data = _with_courses(ELIGIBLE, ("mycophenolate_mofetil", *STABLE), _stable_prednisone(), *written)
+    assert criterion(run(engine, data, TRIAL), "inc-3a").outcome == outcome
+
+
+def test_courses_of_another_drug_or_route_are_not_merged(engine: Matcher) -> None:
+    data = _with_courses(ELIGIBLE, ("prednisone", *STABLE),
+                         _course("mycophenolate mofetil", "1250 mg", "2025-01-06", "2025-03-06", "responded",
+                                 "twice_daily"),
+                         _course("mycophenolate sodium", "1080 mg", "2025-03-07", "2025-05-05", "failed",
+                                 "twice_daily"))
+    assert criterion(run(engine, data, TRIAL), "inc-3b").outcome == "not_met"
+
+
+def test_a_dose_increase_is_one_treatment(engine: Matcher) -> None:
+    result = run(engine, example("NCT03562065-eligible-mmf-dose-increase.yaml"), TRIAL)
+    assert criterion(result, "inc-3b").outcome == "met"
+
+
+@pytest.mark.parametrize(("response", "outcome"), [("not_tolerated", "met"), ("failed", "not_met")])
+def test_a_course_stopped_for_intolerance_counts_whatever_its_length(engine: Matcher, response: str,
+                                                                     outcome: str) -> None:
+    data = _with_courses(ELIGIBLE, ("prednisone", *STABLE), _course(
+        "mycophenolate mofetil", "1500 mg", "2025-01-06", "2025-02-04", response, "twice_daily"))
+    inc3b = criterion(run(engine, data, TRIAL), "inc-3b")
+    assert inc3b.outcome == outcome
+    assert any("adverse effects necessitating discontinuation" in note for note in inc3b.notes)
+
+
+def test_the_euro_lupus_regimen_is_left_to_the_clinician(engine: Matcher) -> None:
+    result = run(engine, example("NCT03562065-review-euro-lupus-cyclophosphamide.yaml"), TRIAL)
+    inc3b = criterion(result, "inc-3b")
+    assert inc3b.outcome == "manual" and result.verdict == "review"
+    assert inc3b.question is not None and "just short of the \"3 months minimum\"" in inc3b.question
+    assert any("Euro-Lupus" in note and "left to the clinician" in note for note in inc3b.notes)
+
+
+@pytest.mark.parametrize(("dose", "verdict"), [("25 mg", "review"), ("100 mg", "eligible")])
+def test_an_immunosuppressant_below_an_adequate_trial_goes_to_the_clinician(engine: Matcher, dose: str,
+                                                                            verdict: str) -> None:
+    data = example("NCT00698191-review-low-dose-azathioprine.yaml")
+    data["medications"][1]["dose"] = dose  # 58 kg: 0.43 or 1.72 mg/kg/day against 1.5
+    result = run(engine, data, "NCT00698191")
+    assert result.verdict == verdict, result.summary
+    if verdict == "review":
+        assert "adequate therapeutic trial" in result.to_decide[0]
+
+
+@pytest.mark.parametrize(("end", "verdict"), [("2024-03-05", "review"), ("2024-03-27", "review"),
+                                              ("2024-03-28", "eligible")])
+def test_a_short_corticosteroid_course_is_not_a_trial_outright(engine: Matcher, end: str, verdict: str) -> None:
+    data = example("NCT00698191-review-five-days-prednisone.yaml")
+    data["medications"][0]["end"] = end  # from 1 March: 5, 27 and 28 days
+    assert run(engine, data, "NCT00698191").verdict == verdict
+
+
+def test_the_adequacy_table_is_shown_in_the_explanation(engine: Matcher) -> None:
+    result = run(engine, example("NCT00698191-review-low-dose-azathioprine.yaml"), "NCT00698191")
+    details = " ".join(criterion(result, "inc-3").details)
+    assert "adequate therapeutic trial" in details or "ADEQUATE_TRIALS" in " ".join(criterion(result, "inc-3").notes)

@@ -420,14 +420,16 @@ class _Explainer:
                             return True
         return False
 
-    def evidence_against(self, index: int, against: bool, found: list[int], reasons: list[str]) -> None:
+    def evidence_against(self, index: int, against: bool, found: list[int], reasons: list[str],
+                         context: list[int]) -> None:
         """Collect the decided leaves that push unknown node ``index`` towards ``against``, and the manual parts.
 
         A node left unknown by a manual part points against eligibility when a decided part already
         goes the way that would exclude: a true part of an ``all`` the exclusion needs true (ALT above
         2 x ULN beside "not related to disease activity"), a false part of an ``any`` the inclusion
         needs (no glucocorticoid course beside the NSAID left to the clinician). An ``any`` whose
-        other parts are merely false leaves the manual part alone, and points nowhere.
+        other parts are merely false leaves the manual part alone, and points nowhere. ``context``
+        gets the decided-true parts beside each judgement (what the clinician is asked about).
         """
         plan = self.nodes[index]
         truths = self.ev.truths
@@ -436,15 +438,18 @@ class _Explainer:
                 reasons.append(plan.manual_line.removeprefix("left to the clinician: "))
             return
         if plan.shape == _NOT:
-            self.evidence_against(plan.children[0], not against, found, reasons)
+            self.evidence_against(plan.children[0], not against, found, reasons, context)
             return
         is_all = isinstance(self.ev.compiled.nodes[index].node, AllOf)
         for child in plan.children:
             truth = truths[child]
             if truth is None:
-                self.evidence_against(child, against, found, reasons)
-            elif truth is against and is_all == against:  # all(..) needing true, any(..) needing false
+                self.evidence_against(child, against, found, reasons, context)
+                continue
+            if truth is against and is_all == against:  # all(..) needing true, any(..) needing false
                 found.extend(self.deciding(child, truths))
+            if truth is True and is_all:
+                context.extend(self.deciding(child, truths))
 
     def _question(self, criterion: Criterion, root: int) -> str | None:
         """The clinician's question when the record already points against eligibility (else None)."""
@@ -452,10 +457,11 @@ class _Explainer:
             return None
         found: list[int] = []
         reasons: list[str] = []
-        self.evidence_against(root, criterion.kind == "exclusion", found, reasons)
+        context: list[int] = []
+        self.evidence_against(root, criterion.kind == "exclusion", found, reasons, context)
         if not found or not reasons:
             return None
-        evidence = "; ".join(dict.fromkeys(self.leaf_line(leaf, True) for leaf in found))
+        evidence = "; ".join(dict.fromkeys(self.leaf_line(leaf, True) for leaf in context or found))
         return f"{criterion.id}, {evidence}: {' / '.join(dict.fromkeys(reasons))}"
 
     def criterion(self, criterion: Criterion) -> CriterionResult:
