@@ -656,11 +656,23 @@ def _course_end(course: MedicationExposure, as_of: dt.date) -> tuple[dt.date, st
     return None
 
 
+def _unbroken_end(course: MedicationExposure, i: int, profile: PatientProfile,
+                  as_of: dt.date) -> tuple[dt.date, str] | None:
+    """:func:`_course_end`, but of the course together with entries that continue it at the same dose."""
+    run = _treatment(course, i, profile, as_of, at_dose=False, same_dose=True)
+    if isinstance(run, Absence) or len(run[2]) == 1:
+        return _course_end(course, as_of)
+    others = ", ".join(f"medications[{j}]" for j in run[2] if j != i)
+    if run[1] == as_of:
+        return as_of, f"ongoing on the as-of date (continued at the same dose by {others})"
+    return run[1], f"ended {run[1]} (continued at the same dose by {others})"
+
+
 def _since_end(unit: str) -> None:
     name = f"{unit}_since_end"
 
     def extract(course: MedicationExposure, i: int, profile: PatientProfile, as_of: dt.date) -> Reading:
-        end = _course_end(course, as_of)
+        end = _unbroken_end(course, i, profile, as_of)
         if end is None:
             return Absence(f"end date of {course.drug} not recorded (and not marked ongoing)",
                            f"end date of {course.drug} (or ongoing: true)")
@@ -689,9 +701,14 @@ for _unit in ("days", "weeks", "months"):
 def _since_start(course: MedicationExposure, i: int, profile: PatientProfile, as_of: dt.date) -> Reading:
     if course.start is None:
         return Absence(f"start date of {course.drug} not recorded", f"start date of {course.drug}")
-    days = (as_of - course.start).days
+    run = _treatment(course, i, profile, as_of, at_dose=False, same_dose=True)
+    start, how = course.start, ""
+    if not isinstance(run, Absence) and run[0] != course.start:
+        start = run[0]
+        how = f" (the same dose, continued without a break from medications[{run[2][0]}])"
+    days = (as_of - start).days
     return Observation(days, f"{days} days", f"medications[{i}].start", None,
-                       f"from {course.start} to the as-of date {as_of}")
+                       f"from {start} to the as-of date {as_of}{how}")
 
 
 def _next_dose_due(course: MedicationExposure, last: dt.date) -> dt.date | None:
@@ -738,7 +755,7 @@ def _duration_days(course: MedicationExposure, i: int, profile: PatientProfile, 
 
 @_med("ongoing", "course ongoing on the as-of date", "bool", "end date or ongoing")
 def _ongoing(course: MedicationExposure, i: int, profile: PatientProfile, as_of: dt.date) -> Reading:
-    end = _course_end(course, as_of)
+    end = _unbroken_end(course, i, profile, as_of)
     if end is None:
         return Absence(f"whether {course.drug} is ongoing is not recorded", f"end date of {course.drug} "
                        "(or ongoing: true)")
@@ -826,14 +843,16 @@ def _same_drug(course: MedicationExposure, other: MedicationExposure) -> bool:
 
 
 def _treatment(course: MedicationExposure, i: int, profile: PatientProfile, as_of: dt.date,
-               at_dose: bool) -> tuple[dt.date, dt.date, list[int]] | Absence:
+               at_dose: bool, same_dose: bool = False) -> tuple[dt.date, dt.date, list[int]] | Absence:
     """The treatment course ``i`` belongs to: its first and last day and its courses (indices, by start).
 
     Courses of the same drug and route that overlap or follow each other with at most
     :data:`TREATMENT_GAP_DAYS` days between them are one treatment (a dose change, a taper, a short
     interruption); the days of a bridged gap count. ``at_dose``: only courses at course ``i``'s daily
     dose or above are joined, so the treatment is the time spent at least at that dose. A course whose
-    dose cannot be compared is not joined; entries dated after the as-of date are left out.
+    dose cannot be compared is not joined; entries dated after the as-of date are left out. ``same_dose``:
+    only entries at the same dose that continue each other without a day's break are joined (one
+    course written as several entries, which a stable-dose reading must not take for a change).
     """
     own = _course_days(course, as_of)
     if isinstance(own, Absence):
@@ -844,9 +863,11 @@ def _treatment(course: MedicationExposure, i: int, profile: PatientProfile, as_o
         if j != i:
             if not _same_drug(course, other) or other.start is None or other.start > as_of:
                 continue
-            if at_dose:
+            if at_dose or same_dose:
                 other_rate = _dose_rate(other)
                 if rate is None or other_rate is None or other_rate[0] != rate[0] or other_rate[1] < rate[1] - 1e-9:
+                    continue
+                if same_dose and other_rate[1] > rate[1] + 1e-9:
                     continue
             days = _course_days(other, as_of)
             if isinstance(days, Absence):
@@ -856,8 +877,9 @@ def _treatment(course: MedicationExposure, i: int, profile: PatientProfile, as_o
             spans.append((own[0], own[1], i))
     spans.sort()
     first, last, members = spans[0][0], spans[0][1], [spans[0][2]]
+    gap = 0 if same_dose else TREATMENT_GAP_DAYS
     for start, end, j in spans[1:]:
-        if (start - last).days - 1 <= TREATMENT_GAP_DAYS:
+        if (start - last).days - 1 <= gap:
             last = max(last, end)
             members.append(j)
         elif i in members:
