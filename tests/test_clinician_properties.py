@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -45,8 +46,9 @@ def decisions(draw: gen.Draw, as_of: dt.date, same_version: bool) -> list[dict[s
     for _ in range(draw(st.integers(1, 6))):
         trial = TRIALS[draw(st.sampled_from(sorted(TRIALS)))]
         criterion = draw(st.sampled_from([c.id for c in trial.criteria] + ["exc-99"]))
-        sha = trial.content_hash if same_version else draw(
-            st.text("0123456789abcdef", min_size=64, max_size=64).filter(lambda s: s != trial.content_hash))
+        current = trial.content_hash
+        sha = current if same_version else draw(
+            st.text("0123456789abcdef", min_size=64, max_size=64).filter(lambda s, now=current: s != now))
         made.append({"trial": trial.id, "criterion": criterion, "outcome": draw(st.sampled_from(["met", "not_met"])),
                      "by": draw(st.sampled_from(["Dr A", "Dr B"])), "rules_sha256": sha,
                      "on": as_of - dt.timedelta(days=draw(st.integers(0, DECISION_WINDOW_DAYS - 1)))})
@@ -114,7 +116,7 @@ def split_treatment(draw: gen.Draw, as_of: dt.date) -> tuple[dict[str, Any], lis
     bounds = [0, *cuts, length]
     every_piece = draw(st.booleans())
     pieces = []
-    for k, (begin, end) in enumerate(zip(bounds, bounds[1:], strict=False)):
+    for k, (begin, end) in enumerate(itertools.pairwise(bounds)):
         overlap = draw(st.integers(0, min(begin, 5)))
         piece = {key: value for key, value in whole.items() if key not in ("end", "ongoing", "response")}
         piece["start"] = start + dt.timedelta(days=begin - overlap)
