@@ -1,13 +1,15 @@
-"""Builders for test patients: modify a copy of the eligible example, evaluate it."""
+"""Shared test helpers: copies of the example patients to modify (see tests/patches.py), evaluating them, the CLI."""
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
+import io
 from pathlib import Path
 from typing import Any
 
 from matcher.api import Matcher
+from matcher.cli import main
 from matcher.intake.load import read_document
 from matcher.model.profile import PatientProfile
 from matcher.results.explain import TrialResult
@@ -57,3 +59,10 @@ def criterion_result(engine: Matcher, data: dict[str, Any], criterion: str, tria
                      as_of: dt.date | None = None) -> Any:
     result = run(engine, data, trial, as_of)
     return next(c for c in result.criteria if c.id == criterion)
+
+
+def cli(*argv: str) -> tuple[int, str, str]:
+    """Run ``matcher ARGV`` in this process: (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out, err)
+    return code, out.getvalue(), err.getvalue()

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
 
-from matcher.cli import EXIT_BAD_INPUT, main
+from matcher.cli import EXIT_BAD_INPUT
 
-from .helpers import BASE_PATIENT
+from .helpers import BASE_PATIENT, cli
 
 BASE = BASE_PATIENT.read_text()
 
 
 def check(path: Path) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(["check", str(path)], out, err)
-    return code, out.getvalue(), err.getvalue()
+    return cli("check", str(path))
 
 
 # (case id, file name, file text, text the error line must contain)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -13,22 +12,16 @@ import pytest
 pytest.importorskip("fhir.resources", reason="reading FHIR bundles needs fhir.resources (see docs/FHIR.md)")
 
 from matcher.api import Matcher
-from matcher.cli import EXIT_BAD_INPUT, main
+from matcher.cli import EXIT_BAD_INPUT
 from matcher.errors import PatientFileError
 from matcher.intake.fhir import import_bundle, is_bundle, read_bundle, to_yaml, ucum_to_text
 from matcher.intake.validate import load_patient
 from matcher.model.profile import LAB_TESTS
 from matcher.model.units import UnitProblem, convert
 
-from .helpers import PATIENTS
+from .helpers import PATIENTS, cli
 
 BUNDLES = sorted((PATIENTS / "fhir").glob("*.json"))
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def test_there_are_example_bundles_of_three_trials_and_verdicts() -> None:
@@ -90,7 +83,7 @@ LOINC = "http://loinc.org"
 
 
 def test_a_bundle_built_from_the_loinc_and_rxnorm_code_lists_is_read_correctly() -> None:
-    """Codes written here from LOINC and RxNorm, not taken from matcher.intake.fhir_codes."""
+    """Codes written here from LOINC and RxNorm, not taken from matcher.intake.fhir.codes."""
     obj = bundle(
         observation("upr", LOINC, "2889-4", "Protein [Mass/time] in 24 hour Urine",
                     valueQuantity=quantity(1800, "mg/(24.h)")),

@@ -110,3 +110,16 @@ def test_the_cycles_found_before_are_gone(module: str) -> None:
     """units <-> fields <-> profile and fhir <-> validate were cycles until the layout of this round."""
     graph = _graph()
     assert not any(module in graph[target] for target in graph[module])
+
+
+def test_every_file_the_package_reads_is_package_data() -> None:
+    """A wheel carries only the declared data files: the report's CSS and JavaScript must be among them."""
+    import tomllib
+
+    declared = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    package_data = declared["tool"]["setuptools"]["package-data"]
+    data_files = [path for path in PACKAGE.rglob("*") if path.is_file() and path.suffix not in {".py", ".pyc"}]
+    assert data_files, "the report's page files are package data"
+    for path in data_files:
+        package = ".".join(path.parent.relative_to(PACKAGE.parent).parts)
+        assert path.name in package_data.get(package, []), f"{path} is not declared as package data in pyproject.toml"

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 from pathlib import Path
 
 import pytest
 
-from matcher.cli import main
 from matcher.rules.lint import coverage, lint_file
 
-from .helpers import RULES
+from .helpers import RULES, cli
 
 RULE_FILES = sorted(RULES.glob("*.yaml"))
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.mark.parametrize("path", RULE_FILES, ids=[p.stem for p in RULE_FILES])

@@ -13,36 +13,20 @@ from typing import Any
 import pytest
 
 from .helpers import base_patient, outcome, run
-from .patches import Patch, birth, both, drop, put, remove_lab, set_lab, stated_age
+from .patches import Patch, birth, both, course, drop, put, remove_lab, replace_course, scores, set_lab, stated_age
 
 
 def sledai(score: float, index: str = "SLEDAI-2K", date: str = "2026-10-28") -> Patch:
-    def patch(d: dict[str, Any]) -> None:
-        d["disease_activity"] = [{"index": index, "score": score, "date": date}]
-    return patch
+    return scores((index, score, date))
 
 
 def acr(count: int) -> Patch:
-    def patch(d: dict[str, Any]) -> None:
-        d["diagnoses"]["sle"]["acr1997_criteria_met"] = count
-    return patch
+    return put("diagnoses.sle.acr1997_criteria_met", count)
 
 
-def course(index: int, **changes: Any) -> Patch:
-    """Change medication course ``index`` (0 prednisone, 1 cyclophosphamide); None removes a key."""
-    def patch(d: dict[str, Any]) -> None:
-        for key, value in changes.items():
-            if value is None:
-                d["medications"][index].pop(key, None)
-            else:
-                d["medications"][index][key] = value
-    return patch
-
-
+# medication courses of the base patient: 0 prednisone, 1 cyclophosphamide (see patches.course)
 def replace_cyclophosphamide(**entry: Any) -> Patch:
-    def patch(d: dict[str, Any]) -> None:
-        d["medications"][1] = {"route": "oral", "response": "failed", **entry}
-    return patch
+    return replace_course(1, **{"route": "oral", "response": "failed", **entry})
 
 
 CASES: list[tuple[str, str, Patch, str]] = [

@@ -11,17 +11,15 @@ from typing import Any
 
 import pytest
 
-from .helpers import criterion_result, example, lab, outcome, run
-from .patches import Patch, put
+from .helpers import criterion_result, example, outcome, run
+from .patches import Patch, drop, put, remove_lab, set_lab
 
 TRIAL = "NCT00953485"
 BASE = "NCT00953485-eligible-primary-sjogren.yaml"
 
 
 def saliva(value: str) -> Patch:
-    def patch(d: dict[str, Any]) -> None:
-        lab(d, "stimulated_saliva_flow")["value"] = value
-    return patch
+    return set_lab("stimulated_saliva_flow", value)
 
 
 def score(index: str, value: float | None) -> Patch:
@@ -54,12 +52,12 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("saliva 1 mL/min", "inc-2", saliva("1 mL/min"), "not_met"),
     ("saliva 6.1 mL/6 min", "inc-2", saliva("6.1 mL/6 min"), "not_met"),
     ("saliva not measured", "inc-2",
-     lambda d: d.__setitem__("labs", [e for e in d["labs"] if e["test"] != "stimulated_saliva_flow"]), "unknown"),
+     remove_lab("stimulated_saliva_flow"), "unknown"),
     # exc-1: eGFR < 15 or dialysis
-    ("eGFR 14.9", "exc-1", lambda d: lab(d, "egfr").__setitem__("value", "14.9 mL/min/1.73m2"), "met"),
-    ("eGFR 15", "exc-1", lambda d: lab(d, "egfr").__setitem__("value", "15 mL/min/1.73m2"), "not_met"),
+    ("eGFR 14.9", "exc-1", set_lab("egfr", "14.9 mL/min/1.73m2"), "met"),
+    ("eGFR 15", "exc-1", set_lab("egfr", "15 mL/min/1.73m2"), "not_met"),
     ("on dialysis", "exc-1", put("renal.dialysis", True), "met"),
-    ("dialysis not recorded", "exc-1", lambda d: d.pop("renal"), "unknown"),
+    ("dialysis not recorded", "exc-1", drop("renal"), "unknown"),
     # exc-3: uncontrolled infection
     ("uncontrolled infection", "exc-3", put("infections", [{"name": "parotitis", "status": "uncontrolled"}]), "met"),
     ("uncontrolled infection that ended years ago", "exc-3",
@@ -68,7 +66,7 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("uncontrolled infection ending the day after the as-of date", "exc-3",
      put("infections", [{"name": "parotitis", "status": "uncontrolled", "end": "2026-09-02"}]), "met"),
     ("controlled infection", "exc-3", put("infections", [{"name": "parotitis", "status": "controlled"}]), "not_met"),
-    ("infections not assessed", "exc-3", lambda d: d.pop("infections"), "unknown"),
+    ("infections not assessed", "exc-3", drop("infections"), "unknown"),
     # exc-4: pregnant or nursing
     ("pregnant", "exc-4", put("pregnancy.pregnant", True), "met"),
     ("nursing", "exc-4", put("pregnancy.breastfeeding", True), "met"),

@@ -12,17 +12,32 @@ Time windows are tested the day before, the day of and the day after their bound
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from matcher.intake.load import read_document
 from matcher.rules.language import load_trial
 
-from .helpers import PATIENTS, RULES, outcome, run
-from .patches import Patch, birth, both, drop, put, remove_lab, set_lab, stated_age
+from .helpers import PATIENTS, RULES, example, outcome, run
+from .patches import (
+    Patch,
+    add_course,
+    birth,
+    both,
+    course,
+    drop,
+    drop_course,
+    infection,
+    malignancy,
+    pregnancy_tests,
+    put,
+    remove_lab,
+    replace_course,
+    scores,
+    set_lab,
+    stated_age,
+)
 
 TRIAL = "NCT03562065"
 BASE = PATIENTS / "NCT03562065-eligible-refractory-to-mmf.yaml"
@@ -31,16 +46,10 @@ SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "001_034f431c9
 
 def base() -> dict[str, Any]:
     """A fresh copy of this trial's eligible example, as plain data."""
-    data = read_document(BASE).data
-    assert isinstance(data, dict)
-    return copy.deepcopy(data)
+    return example(BASE.name)
 
 
 # ---------------------------------------------------------------- patches
-def scores(*entries: tuple[str, int, str]) -> Patch:
-    return put("disease_activity", [{"index": i, "score": s, "date": day} for i, s, day in entries])
-
-
 def selena(score: int, day: str = "2026-09-08") -> Patch:
     return scores(("SELENA-SLEDAI", score, day))
 
@@ -55,52 +64,15 @@ def add_lab(test: str, value: str, day: str = "2026-09-08") -> Patch:
     return patch
 
 
-def course(index: int, **changes: Any) -> Patch:
-    """Change medication course ``index``; a value of None removes that key."""
-    def patch(d: dict[str, Any]) -> None:
-        for key, value in changes.items():
-            if value is None:
-                d["medications"][index].pop(key, None)
-            else:
-                d["medications"][index][key] = value
-    return patch
-
-
-def drop_course(index: int) -> Patch:
-    def patch(d: dict[str, Any]) -> None:
-        del d["medications"][index]
-    return patch
-
-
-def add_course(**entry: Any) -> Patch:
-    def patch(d: dict[str, Any]) -> None:
-        d["medications"].append(entry)
-    return patch
-
-
 def regimen(**entry: Any) -> Patch:
     """Replace the failed MMF course (1) by another second-line course (failed, from 2025-01-06)."""
-    def patch(d: dict[str, Any]) -> None:
-        d["medications"][1] = {"route": "oral", "response": "failed", "start": "2025-01-06", **entry}
-    return patch
+    return replace_course(1, **{"route": "oral", "response": "failed", "start": "2025-01-06", **entry})
 
 
 def first_line(**changes: Any) -> Patch:
     """Change the failed prednisone course (0), with the ongoing prednisone (2) marked as responding so
     that only course 0 can meet inc-3a."""
     return both(course(2, response="responded"), course(0, **changes))
-
-
-def infection(**entry: Any) -> Patch:
-    return put("infections", [{"name": "infection", **entry}])
-
-
-def malignancy(**entry: Any) -> Patch:
-    return put("malignancies", [{"type": "tumour", **entry}])
-
-
-def pregnancy_tests(*entries: dict[str, Any]) -> Patch:
-    return put("pregnancy.tests", list(entries))
 
 
 CYC = {"drug": "cyclophosphamide", "route": "iv", "frequency": "monthly", "end": "2025-04-06"}
@@ -207,7 +179,9 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("cyclophosphamide last bolus a day early", "inc-3b", rx(CYC, dose="500 mg", end="2025-03-05"), "not_met"),
     ("cyclophosphamide last bolus a day late", "inc-3b", rx(CYC, dose="500 mg", end="2025-03-07"), "met"),
     ("Euro-Lupus: 500 mg every 2 weeks x 6, last on 17 March", "inc-3b",
-     rx(CYC, dose="500 mg", frequency="every_2_weeks", end="2025-03-17"), "not_met"),
+     rx(CYC, dose="500 mg", frequency="every_2_weeks", end="2025-03-17"), "manual"),
+    ("Euro-Lupus cut short: 5 boluses, last on 3 March", "inc-3b",
+     rx(CYC, dose="500 mg", frequency="every_2_weeks", end="2025-03-03"), "not_met"),
     ("cyclophosphamide every 2 weeks (Euro-Lupus)", "inc-3b", rx(CYC, dose="500 mg", frequency="every_2_weeks"),
      "met"),
     ("cyclophosphamide every 4 weeks", "inc-3b", rx(CYC, dose="500 mg", frequency="every_4_weeks"), "met"),

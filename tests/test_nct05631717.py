@@ -9,21 +9,33 @@ their boundary, counted back from the as-of date.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-import io
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from matcher.api import Matcher
-from matcher.cli import EXIT_ELIGIBLE, main
+from matcher.cli import EXIT_ELIGIBLE
 from matcher.intake.load import read_document
 from matcher.rules.language import load_trial
 
-from .helpers import PATIENTS, ROOT, RULES, lab, run
-from .patches import Patch, birth, both, drop, put, remove_lab, set_lab, stated_age
+from .helpers import PATIENTS, ROOT, RULES, cli, example, lab, outcome, run
+from .patches import (
+    Patch,
+    add_course,
+    birth,
+    both,
+    course,
+    drop,
+    malignancy,
+    pregnancy_tests,
+    put,
+    remove_lab,
+    scores,
+    set_lab,
+    stated_age,
+)
 
 TRIAL = "NCT05631717"
 BASE = PATIENTS / "NCT05631717-eligible-active-lupus-nephritis.yaml"
@@ -44,14 +56,7 @@ def nct_engine() -> Iterator[Matcher]:
 
 def base() -> dict[str, Any]:
     """A fresh copy of this trial's eligible example as plain data."""
-    data = read_document(BASE).data
-    assert isinstance(data, dict)
-    return copy.deepcopy(data)
-
-
-def outcome_of(engine: Matcher, data: dict[str, Any], criterion: str) -> str:
-    result = run(engine, data, TRIAL)
-    return next(c.outcome for c in result.criteria if c.id == criterion)
+    return example(BASE.name)
 
 
 def days_before(days: int) -> str:
@@ -61,9 +66,7 @@ def days_before(days: int) -> str:
 
 # ------------------------------------------------------------------ patches
 def sledai(score: float, index: str = "SLEDAI-2K", date: str = "2026-09-08") -> Patch:
-    def patch(d: dict[str, Any]) -> None:
-        d["disease_activity"] = [{"index": index, "score": score, "date": date}]
-    return patch
+    return scores((index, score, date))
 
 
 def only_lab(test: str, value: str) -> Patch:
@@ -77,26 +80,14 @@ def only_lab(test: str, value: str) -> Patch:
     return patch
 
 
-def course(index: int, **changes: Any) -> Patch:
-    """Change a medication course of the base patient; None removes a key."""
-    def patch(d: dict[str, Any]) -> None:
-        for key, value in changes.items():
-            if value is None:
-                d["medications"][index].pop(key, None)
-            else:
-                d["medications"][index][key] = value
-    return patch
-
-
 def rituximab_ended(days: int) -> Patch:
     """The last rituximab infusion ``days`` days before the as-of date (the first two weeks earlier)."""
     return course(RITUXIMAB, start=days_before(days + 14), end=days_before(days))
 
 
-def add_course(**entry: Any) -> Patch:
-    def patch(d: dict[str, Any]) -> None:
-        d["medications"].append({"route": "oral", **entry})
-    return patch
+def oral_course(**entry: Any) -> Patch:
+    """A course added to the base patient's, taken by mouth unless ``route`` says otherwise."""
+    return add_course(**{"route": "oral", **entry})
 
 
 def mmf_new_dose(days: int) -> Patch:
@@ -113,7 +104,7 @@ def biologic(drug: str, ended: int | None, **extra: Any) -> Patch:
     """A course of ``drug`` whose last dose was ``ended`` days ago (None: ongoing)."""
     timing: dict[str, Any] = {"start": "2025-01-01"}
     timing.update({"ongoing": True} if ended is None else {"end": days_before(ended)})
-    return add_course(drug=drug, dose="200 mg", frequency="every_4_weeks", **timing, **extra)
+    return oral_course(drug=drug, dose="200 mg", frequency="every_4_weeks", **timing, **extra)
 
 
 def procedures(*entries: dict[str, Any]) -> Patch:
@@ -158,18 +149,10 @@ def vaccine(live: bool, days: int | None = None, herpes_zoster: bool | None = Fa
     return put("immunizations", [entry])
 
 
-def malignancy(**entry: Any) -> Patch:
-    return put("malignancies", [{"type": "tumour", **entry}])
-
-
-def pregnancy_tests(*tests: tuple[str, str, str | None]) -> Patch:
-    """(date, result, specimen) triples; specimen None leaves it out."""
-    def patch(d: dict[str, Any]) -> None:
-        d["pregnancy"]["tests"] = [
-            {"date": date, "result": result, **({"specimen": specimen} if specimen else {})}
-            for date, result, specimen in tests
-        ]
-    return patch
+def tests_on(*tests: tuple[str, str, str | None]) -> Patch:
+    """Pregnancy tests as (date, result, specimen) triples; specimen None leaves it out."""
+    return pregnancy_tests(*({"date": date, "result": result, **({"specimen": specimen} if specimen else {})}
+                             for date, result, specimen in tests))
 
 
 def man() -> Patch:
@@ -249,28 +232,28 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("childbearing potential not recorded", "inc-5", drop("pregnancy.childbearing_potential"), "unknown"),
     # inc-6: urine and serum pregnancy tests negative for women of childbearing potential
     ("both tests negative", "inc-6", lambda d: None, "met"),
-    ("urine test positive", "inc-6", pregnancy_tests(("2026-09-08", "positive", "urine"), NEG_SERUM), "not_met"),
-    ("serum test positive", "inc-6", pregnancy_tests(NEG_URINE, ("2026-09-08", "positive", "serum")), "not_met"),
-    ("no urine test", "inc-6", pregnancy_tests(NEG_SERUM), "unknown"),
-    ("no serum test", "inc-6", pregnancy_tests(NEG_URINE), "unknown"),
+    ("urine test positive", "inc-6", tests_on(("2026-09-08", "positive", "urine"), NEG_SERUM), "not_met"),
+    ("serum test positive", "inc-6", tests_on(NEG_URINE, ("2026-09-08", "positive", "serum")), "not_met"),
+    ("no urine test", "inc-6", tests_on(NEG_SERUM), "unknown"),
+    ("no serum test", "inc-6", tests_on(NEG_URINE), "unknown"),
     ("test with no specimen counts as neither", "inc-6",
-     pregnancy_tests(NEG_URINE, ("2026-09-08", "negative", None)), "unknown"),
+     tests_on(NEG_URINE, ("2026-09-08", "negative", None)), "unknown"),
     ("most recent urine test negative, older positive", "inc-6",
-     pregnancy_tests(("2026-06-01", "positive", "urine"), NEG_URINE, NEG_SERUM), "met"),
+     tests_on(("2026-06-01", "positive", "urine"), NEG_URINE, NEG_SERUM), "met"),
     ("most recent urine test positive, older negative", "inc-6",
-     pregnancy_tests(("2026-06-01", "negative", "urine"), ("2026-09-10", "positive", "urine"), NEG_SERUM),
+     tests_on(("2026-06-01", "negative", "urine"), ("2026-09-10", "positive", "urine"), NEG_SERUM),
      "not_met"),
     ("serum test only after the as-of date", "inc-6",
-     pregnancy_tests(NEG_URINE, ("2026-09-15", "negative", "serum")), "unknown"),
+     tests_on(NEG_URINE, ("2026-09-15", "negative", "serum")), "unknown"),
     # a negative test counts for 7 days (as-of 2026-09-14); an older one is left to the clinician
-    ("negative urine test 7 days old", "inc-6", pregnancy_tests(("2026-09-07", "negative", "urine"), NEG_SERUM),
+    ("negative urine test 7 days old", "inc-6", tests_on(("2026-09-07", "negative", "urine"), NEG_SERUM),
      "met"),
-    ("negative urine test 8 days old", "inc-6", pregnancy_tests(("2026-09-06", "negative", "urine"), NEG_SERUM),
+    ("negative urine test 8 days old", "inc-6", tests_on(("2026-09-06", "negative", "urine"), NEG_SERUM),
      "manual"),
-    ("negative serum test a year old", "inc-6", pregnancy_tests(NEG_URINE, ("2025-09-14", "negative", "serum")),
+    ("negative serum test a year old", "inc-6", tests_on(NEG_URINE, ("2025-09-14", "negative", "serum")),
      "manual"),
     ("old positive urine test is still the most recent", "inc-6",
-     pregnancy_tests(("2026-06-01", "positive", "urine"), NEG_SERUM), "not_met"),
+     tests_on(("2026-06-01", "positive", "urine"), NEG_SERUM), "not_met"),
     ("not of childbearing potential, no tests", "inc-6",
      both(put("pregnancy.childbearing_potential", False), drop("pregnancy.tests")), "met"),
     ("man, no tests", "inc-6", man(), "met"),
@@ -295,7 +278,7 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("one administration 169 days ago, no end date", "exc-1a",
      course(RITUXIMAB, start=days_before(169), end=None, administrations=1), "not_met"),
     ("obinutuzumab 168 days ago", "exc-1a",
-     add_course(drug="obinutuzumab", dose="1000 mg", frequency="once", start=days_before(168),
+     oral_course(drug="obinutuzumab", dose="1000 mg", frequency="once", start=days_before(168),
                 end=days_before(168)), "met"),
     ("belimumab is not B-cell depleting", "exc-1a", biologic("belimumab", None), "not_met"),
     ("medication history not recorded", "exc-1a", drop("medications"), "unknown"),
@@ -307,16 +290,16 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("MMF started 84 days ago", "exc-1b", course(MMF, start=days_before(84)), "met"),
     ("MMF started 85 days ago", "exc-1b", course(MMF, start=days_before(85)), "not_met"),
     ("tacrolimus started 30 days ago", "exc-1b",
-     add_course(drug="tacrolimus", dose="2 mg", frequency="twice_daily", start=days_before(30), ongoing=True),
+     oral_course(drug="tacrolimus", dose="2 mg", frequency="twice_daily", start=days_before(30), ongoing=True),
      "met"),
     ("Tripterygium wilfordii started 30 days ago", "exc-1b",
-     add_course(drug="tripterygium wilfordii", dose="20 mg", frequency="three_times_daily",
+     oral_course(drug="tripterygium wilfordii", dose="20 mg", frequency="three_times_daily",
                 start=days_before(30), ongoing=True), "met"),
     ("methotrexate started 30 days ago (not named, still an immunosuppressant)", "exc-1b",
-     add_course(drug="methotrexate", dose="10 mg", frequency="weekly", start=days_before(30), ongoing=True),
+     oral_course(drug="methotrexate", dose="10 mg", frequency="weekly", start=days_before(30), ongoing=True),
      "met"),
     ("cyclophosphamide pulse 30 days ago", "exc-1b",
-     add_course(drug="cyclophosphamide", dose="0.5 g/m2", frequency="once", route="iv", start=days_before(30),
+     oral_course(drug="cyclophosphamide", dose="0.5 g/m2", frequency="once", route="iv", start=days_before(30),
                 end=days_before(30)), "met"),
     ("prednisone dose changed 30 days ago", "exc-1b", course(PREDNISONE, start=days_before(30)), "not_met"),
     ("hydroxychloroquine started 30 days ago", "exc-1b", course(HCQ, start=days_before(30)), "not_met"),
@@ -330,7 +313,7 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("MMF neither ended nor marked ongoing", "exc-1b", course(MMF, ongoing=None), "unknown"),
     ("MMF start date missing", "exc-1b", course(MMF, start=None), "unknown"),
     ("MMF new dose starting after the as-of date", "exc-1b",
-     add_course(drug="mmf", dose="750 mg", frequency="twice_daily", start="2026-09-15", ongoing=True), "not_met"),
+     oral_course(drug="mmf", dose="750 mg", frequency="twice_daily", start="2026-09-15", ongoing=True), "not_met"),
     ("medication history not recorded", "exc-1b", drop("medications"), "unknown"),
     # exc-1c: biologic or JAK inhibitor, last dose within 4 weeks (28 days)
     ("belimumab last dose 27 days ago", "exc-1c", biologic("belimumab", 27), "met"),
@@ -340,14 +323,14 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("tocilizumab 28 days ago", "exc-1c", biologic("tocilizumab", 28), "met"),
     ("adalimumab 28 days ago", "exc-1c", biologic("adalimumab", 28), "met"),
     ("tofacitinib stopped 20 days ago", "exc-1c",
-     add_course(drug="tofacitinib", dose="5 mg", frequency="twice_daily", start="2025-01-01",
+     oral_course(drug="tofacitinib", dose="5 mg", frequency="twice_daily", start="2025-01-01",
                 end=days_before(20)), "met"),
     ("tofacitinib stopped 29 days ago", "exc-1c",
-     add_course(drug="tofacitinib", dose="5 mg", frequency="twice_daily", start="2025-01-01",
+     oral_course(drug="tofacitinib", dose="5 mg", frequency="twice_daily", start="2025-01-01",
                 end=days_before(29)), "not_met"),
     ("rituximab 28 days ago is a biologic too", "exc-1c", rituximab_ended(28), "met"),
     ("biologic end date missing", "exc-1c",
-     add_course(drug="etanercept", dose="50 mg", frequency="weekly", start="2025-01-01"), "unknown"),
+     oral_course(drug="etanercept", dose="50 mg", frequency="weekly", start="2025-01-01"), "unknown"),
     # exc-2: plasmapheresis or immunoadsorption within 12 weeks (84 days)
     ("plasmapheresis 83 days ago", "exc-2", procedures(procedure("plasmapheresis", 83)), "met"),
     ("plasmapheresis 84 days ago (12 weeks)", "exc-2", procedures(procedure("plasmapheresis", 84)), "met"),
@@ -447,7 +430,7 @@ CASES: list[tuple[str, str, Patch, str]] = [
 def test_criterion_outcome(nct_engine: Matcher, criterion: str, patch: Patch, expected: str) -> None:
     data = base()
     patch(data)
-    assert outcome_of(nct_engine, data, criterion) == expected
+    assert outcome(nct_engine, data, criterion, TRIAL) == expected
 
 
 def test_every_criterion_is_tested() -> None:
@@ -597,10 +580,8 @@ def test_examples_are_named_for_their_verdict(nct_engine: Matcher) -> None:
 
 
 def test_text_output_quotes_the_registry_and_names_the_clinician_items() -> None:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(["check", str(BASE), "--trial", TRIAL], out, err)
-    text = out.getvalue()
-    assert code == EXIT_ELIGIBLE and err.getvalue() == ""
+    code, text, err = cli("check", str(BASE), "--trial", TRIAL)
+    assert code == EXIT_ELIGIBLE and err == ""
     assert f"{TRIAL}: ELIGIBLE" in text
     assert '"SLEDAI-2K score = 6"' in text
     assert "[clinician] inc-0 manual" in text and "[clinician] exc-6 manual" in text

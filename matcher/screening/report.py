@@ -30,6 +30,12 @@ patient) before compression: similar sentences then sit side by side, which make
 32 KiB window find them and the file several times smaller than patient-by-patient storage.
 The page needs a browser with ``DecompressionStream`` (Chromium 80, Firefox 113, Safari 16.4)
 to show explanations; the matrix, filters and charts work without it.
+
+The page's style and script are the package files ``report.css`` and ``report.js`` beside this
+module, read once and inlined. The script runs once the whole file is parsed (it is the last
+element of the body). It puts data into the page only with ``textContent`` and DOM properties,
+never as markup, so anything in a patient record is shown as text. It makes no network request;
+the page's Content-Security-Policy forbids them anyway.
 """
 
 from __future__ import annotations
@@ -41,11 +47,11 @@ import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 from typing import Any, TextIO
 
 from matcher.results.render import status_of
-from matcher.screening.report_page import PAGE_SCRIPT, PAGE_STYLE
 
 #: patients per block: the explanations of one block are held in memory until it is written
 BLOCK_SIZE = 128
@@ -58,6 +64,17 @@ MAX_MISSING_ITEMS = 1000
 VERDICT_LETTERS = {"eligible": "E", "ineligible": "I", "undetermined": "U"}
 #: the letter of a declared trial for which a patient has no result
 NOT_SCREENED = "-"
+
+
+def _page_file(name: str) -> str:
+    """A file of the page (style or script) shipped as package data beside this module."""
+    return files("matcher.screening").joinpath(name).read_text(encoding="utf-8")
+
+
+#: the page's style and script, inlined in every report
+PAGE_STYLE = _page_file("report.css")
+PAGE_SCRIPT = _page_file("report.js")
+
 #: gzip level: 6 gives nearly the size of 9 on this text at about half the time
 _GZIP_LEVEL = 6
 
@@ -248,7 +265,7 @@ class HtmlReport:
             "trials": {trial_id: counts.summary() for trial_id, counts in self.counts.items()},
         }
         self._out.write(f'<script type="application/json" id="report-summary">{script_json(summary)}</script>\n')
-        self._out.write(f"<script>{PAGE_SCRIPT}</script>\n</body>\n</html>\n")
+        self._out.write(f"<script>\n{PAGE_SCRIPT}</script>\n</body>\n</html>\n")
         self._out.close()
         self._closed = True
 
@@ -348,7 +365,8 @@ _HEAD = """<!DOCTYPE html>
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; \
 style-src 'unsafe-inline'">
 <title>{title}</title>
-<style>{style}</style>
+<style>
+{style}</style>
 </head>
 <body>
 <header>
