@@ -324,4 +324,5 @@ def test_a_synthetic_cohort_as_jsonl_and_as_csv_screens_alike_with_any_number_of
         results[(source.suffix, workers)] = [{k: v for k, v in row.items() if k != "location"} for row in rows]
     assert results[(".jsonl", "1")] == results[(".jsonl", "2")] == results[(".csv", "2")]
     verdicts = {row["verdict"] for row in results[(".jsonl", "1")]}
-    assert {"eligible", "ineligible", "undetermined"} <= verdicts <= {"eligible", "ineligible", "undetermined", "review"}
+    assert {"eligible", "ineligible", "undetermined"} <= verdicts <= {"eligible", "ineligible", "undetermined",
+                                                                      "review"}
