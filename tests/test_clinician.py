@@ -327,3 +327,14 @@ def test_the_adequacy_table_is_shown_in_the_explanation(engine: Matcher) -> None
     result = run(engine, example("NCT00698191-review-low-dose-azathioprine.yaml"), "NCT00698191")
     details = " ".join(criterion(result, "inc-3").details)
     assert "adequate therapeutic trial" in details or "ADEQUATE_TRIALS" in " ".join(criterion(result, "inc-3").notes)
+
+
+def test_disagreeing_responses_of_one_treatment_leave_it_unknown_whatever_the_order(engine: Matcher) -> None:
+    """Two overlapping MMF courses ending the same day, one failed, one responded: file order must not choose."""
+    courses = [_course("mycophenolate mofetil", "1500 mg", "2025-01-06", "2025-07-31", "failed", "twice_daily"),
+               _course("mycophenolate mofetil", "1250 mg", "2025-03-01", "2025-07-31", "responded", "twice_daily")]
+    for order in (courses, courses[::-1]):
+        data = _with_courses(ELIGIBLE, ("prednisone", *STABLE), *order)
+        inc3b = criterion(run(engine, data, TRIAL), "inc-3b")
+        assert inc3b.outcome == "unknown"
+        assert any("courses ending together disagree" in item for item in inc3b.missing)

@@ -930,15 +930,20 @@ def _treatment_response(course: MedicationExposure, i: int, profile: PatientProf
     found = _treatment(course, i, profile, as_of, at_dose=False)
     members = [i] if isinstance(found, Absence) else found[2]
     courses = profile.medications or []
-    recorded = [(_course_days(courses[j], as_of), j) for j in members if courses[j].response is not None]
+    recorded = {j: _course_end(courses[j], as_of) for j in members if courses[j].response is not None}
     if not recorded:
         return _response(course, i, profile, as_of)
-    latest = max(recorded, key=lambda pair: (pair[0][1], pair[1]) if not isinstance(pair[0], Absence)
-                 else (dt.date.min, pair[1]))[1]
-    response = courses[latest].response
+    last_day = max((end[0] for end in recorded.values() if end is not None), default=None)
+    latest = sorted(j for j, end in recorded.items() if (end[0] if end is not None else None) == last_day)
+    responses = {courses[j].response for j in latest}
+    if len(responses) > 1:  # file order must not choose between them
+        listed = ", ".join(f"medications[{j}] {courses[j].response}" for j in latest)
+        return Absence(f"the latest courses of this {course.drug} treatment record different responses ({listed})",
+                       f"response to {course.drug} (the courses ending together disagree)")
+    response = courses[latest[0]].response
     assert response is not None
-    how = None if latest == i else f"recorded on medications[{latest}], the latest course of the same treatment"
-    return Observation(response, response.replace("_", " "), f"medications[{latest}].response", None, how)
+    how = None if latest == [i] else f"recorded on medications[{latest[0]}], the latest course of the same treatment"
+    return Observation(response, response.replace("_", " "), f"medications[{latest[0]}].response", None, how)
 
 
 @_med("adequate_trial", "an adequate therapeutic trial (dose and duration, matcher/model/drugs.py ADEQUATE_TRIALS)",
