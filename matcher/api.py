@@ -42,13 +42,18 @@ if TYPE_CHECKING:
 
 MAX_AGE = 120
 #: rules/ beside the package (a checkout or an editable install)
-_BUNDLED_RULES = Path(__file__).resolve().parent.parent / "rules"
+_CHECKOUT_RULES = Path(__file__).resolve().parent.parent / "rules"
+#: the copy of rules/ a wheel carries inside the package (see setup.py)
+_INSTALLED_RULES = Path(__file__).resolve().parent / "encoded_trials"
 
 
 def default_rules_dir() -> Path:
-    """``$MATCHER_RULES`` if set, else the ``rules/`` directory of this checkout."""
+    """``$MATCHER_RULES`` if set, else the trials installed with the matcher: the ``rules/`` directory of
+    this checkout (a clone, an editable install), or the copy a wheel installs inside the package."""
     configured = os.environ.get("MATCHER_RULES")
-    return Path(configured) if configured else _BUNDLED_RULES
+    if configured:
+        return Path(configured)
+    return _INSTALLED_RULES if _INSTALLED_RULES.is_dir() else _CHECKOUT_RULES
 
 
 def load_trials(directory: str | Path | None = None, only: Iterable[str] | None = None) -> list[Trial]:

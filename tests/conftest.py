@@ -52,6 +52,8 @@ if _PROFILE == "default" and hasattr(_hypothesis_engine, "MAX_SHRINKING_SECONDS"
 def pytest_configure(config: pytest.Config) -> None:
     # registered here, not in pyproject.toml: tests/test_report.py's tests that need Chromium
     config.addinivalue_line("markers", "browser: opens a page in headless Chromium (pytest -m 'not browser' skips)")
+    config.addinivalue_line("markers", "slow: builds a wheel and a virtual environment; CI runs it "
+                                       "(pytest -m 'not slow' skips it while working)")
 
 
 @pytest.fixture(scope="session")

@@ -114,12 +114,51 @@ def test_the_cycles_found_before_are_gone(module: str) -> None:
 
 def test_every_file_the_package_reads_is_package_data() -> None:
     """A wheel carries only the declared data files: the report's CSS and JavaScript must be among them."""
-    import tomllib
-
-    declared = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8"))
-    package_data = declared["tool"]["setuptools"]["package-data"]
+    setup_py = ast.parse((PACKAGE.parent / "setup.py").read_text(encoding="utf-8"))
+    package_data = next(ast.literal_eval(node.value) for node in setup_py.body
+                        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "PACKAGE_DATA")
     data_files = [path for path in PACKAGE.rglob("*") if path.is_file() and path.suffix not in {".py", ".pyc"}]
     assert data_files, "the report's page files are package data"
     for path in data_files:
         package = ".".join(path.parent.relative_to(PACKAGE.parent).parts)
-        assert path.name in package_data.get(package, []), f"{path} is not declared as package data in pyproject.toml"
+        assert path.name in package_data.get(package, []), f"{path} is not declared in setup.py's PACKAGE_DATA"
+
+
+#: the longest a module may be without saying, at the top of its docstring, why it is longer
+MODULE_LINES = 500
+#: modules over the limit that other work of this round is reshaping; each must lose its entry when it lands
+PENDING_SPLIT = {
+    "matcher/model/fields.py": "to become the field catalogue as data (issue 13), after this round's field work",
+    "matcher/model/profile.py": "edited by this round's evidence work; to split after it lands",
+    "tests/strategies.py": "to split by what the strategies generate (issue 13), after this round's property work",
+    "tests/test_properties.py": "edited by this round's property work; to split after it lands",
+}
+
+
+def test_no_long_module_without_a_reason() -> None:
+    """A module over MODULE_LINES lines says why in its docstring ("Over 500 lines ..."), or is split."""
+    root = PACKAGE.parent
+    long_modules = {path.relative_to(root).as_posix(): path
+                    for folder in (PACKAGE, root / "tests") for path in sorted(folder.rglob("*.py"))
+                    if len(path.read_text(encoding="utf-8").splitlines()) > MODULE_LINES}
+    docstrings = {name: ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+                  for name, path in long_modules.items()}
+    unexplained = [name for name, docstring in docstrings.items()
+                   if name not in PENDING_SPLIT and f"Over {MODULE_LINES} lines" not in docstring]
+    assert not unexplained, f"split these modules or say why they are long at the top of their docstring: {unexplained}"
+    settled = sorted(set(PENDING_SPLIT) - set(long_modules))
+    assert not settled, f"no longer over {MODULE_LINES} lines: remove them from PENDING_SPLIT: {settled}"
+
+
+def test_nothing_a_user_reads_points_outside_the_project() -> None:
+    """The README, docs, rule files (their notes are printed), examples and messages never send a reader to
+    ../shared or the development notes: the project holds what a user needs."""
+    root = PACKAGE.parent
+    read_by_users = [root / "README.md", root / "setup.py", *sorted((root / "docs").rglob("*.md")),
+                     *sorted((root / "rules").rglob("*")), *sorted((root / "patients").rglob("*")),
+                     *sorted(PACKAGE.rglob("*.py"))]
+    for path in read_by_users:
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            for outside in ("../shared", "shared/seeds", "ENGINE_NOTES", "CLINICAL.md"):
+                assert outside not in text, f"{path.relative_to(root)} points to {outside}"

@@ -1,5 +1,8 @@
 """Every NCT03562065 criterion, each threshold at, just below and just above its boundary.
 
+Over 500 lines on purpose: most of it is one table of hand-worked cases, by criterion, for a trial of
+29 criteria; split, a trial's cases would no longer be read in one place against its rule file.
+
 Expected outcomes come from the registry text and the readings written in
 rules/NCT03562065.yaml, worked out by hand. The base patient is
 patients/NCT03562065-eligible-refractory-to-mmf.yaml (screened 2026-09-14; born 1994-05-20,

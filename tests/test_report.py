@@ -1,5 +1,8 @@
 """The HTML screening report (matcher/screening/report.py): the file it writes, then the page in a real browser.
 
+Over 500 lines on purpose: the file tests and the browser tests share one screened cohort and the report
+built from it (module fixtures), so a reader sees what the page shows next to what the file holds.
+
 The unit tests read the file back with Python alone (html.parser, gzip, base64) and rebuild every
 patient's results from it. The browser tests (marker ``browser``: ``pytest -m browser``, or
 ``-m "not browser"`` to leave them out) open the file in Debian's Chromium through Playwright.

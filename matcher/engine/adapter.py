@@ -3,7 +3,7 @@
 It talks to durable-rules' C extension (``durable_rules_engine``) directly,
 as ``durable.engine.Host`` does internally, because the Host cannot unload a
 ruleset, starts timer threads that never stop, and decodes the whole fact once
-per fired rule in Python callbacks (see ../shared/ENGINE_NOTES.md).
+per fired rule in Python callbacks (tests/test_engine_pitfalls.py pins each pitfall this avoids).
 
 Design rules that keep the engine's answers right (each pinned by a test):
 

@@ -490,14 +490,14 @@ class ClinicianDecision(_Model):
     (``matcher.results.explain.DECISION_WINDOW_DAYS`` before the screening date).
     """
 
-    trial: Annotated[str, Field(pattern=r"^NCT\d{8}$")]
-    criterion: Annotated[str, Field(min_length=1)]
-    outcome: Literal["met", "not_met"]
+    trial: Annotated[str, Field(pattern=r"^NCT\d{8}$", description="The trial's NCT id")]
+    criterion: Annotated[str, Field(min_length=1, description="The criterion's id in the rule file (exc-3)")]
+    outcome: Literal["met", "not_met"] = Field(description="As the criterion reads: an exclusion met excludes")
     by: Annotated[str, Field(min_length=1, description="Who decided (name and role)")]
-    on: Date
+    on: Date = Field(description="When it was decided (used for 90 days up to the screening date)")
     rules_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$",
                                        description="sha256 of the rule file the decision was made on")]
-    note: str | None = None
+    note: str | None = Field(default=None, description="Why (shown with the decision)")
 
 
 #: the lists of history a query can range over, which may be recorded as partial (``partial_lists``)

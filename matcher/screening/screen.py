@@ -157,11 +157,12 @@ def screen_batch(records: Sequence[object]) -> list[ScreenedRecord]:
                                            problem_kind="engine"))
             continue
         except MatcherError as exc:
-            if exc.file is None:
-                exc.file = record.file
-                exc.line = exc.line or (record.line or None)
-            screened.append(ScreenedRecord(location, patient_id, None, None, (), problem=one_line(str(exc)),
-                                           problem_kind="input"))
+            for problem in (exc, *exc.also):
+                if problem.file is None:
+                    problem.file = record.file
+                    problem.line = problem.line or (record.line or None)
+            screened.append(ScreenedRecord(location, patient_id, None, None, (),
+                                           problem=one_line("; ".join(exc.problems())), problem_kind="input"))
             continue
         report = loaded.fhir.report() if loaded.fhir is not None else None
         rows = tuple(trial_row(result, location, _STATE.render_json, report) for result in results)
