@@ -27,7 +27,6 @@ from matcher.tools.synthetic.person import (
     draw_disease_activity,
 )
 
-
 #: the rule-file version synthetic decisions claim to be made on: none that exists, so the matcher
 #: shows each as not used (made on another version of the rule file) and decides as without it
 SYNTHETIC_RULES_SHA256 = "d" * 64  # letters: a CSV cell of digits would be read as a number
