@@ -20,7 +20,7 @@ import pytest
 
 from matcher.api import Matcher
 from matcher.cli import EXIT_ELIGIBLE, EXIT_REVIEW, main
-from matcher.results.explain import DECISION_WINDOW_DAYS
+from matcher.results.decisions import DECISION_WINDOW_DAYS
 from matcher.rules.language import load_trial
 from matcher.rules.lint import lint_file
 

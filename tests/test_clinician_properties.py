@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from matcher.engine.evaluate import Evaluator
 from matcher.model.fields import MEDICATION_FIELDS, Observation
 from matcher.model.profile import PatientProfile
-from matcher.results.explain import DECISION_WINDOW_DAYS, TrialResult, explain
+from matcher.results.decisions import DECISION_WINDOW_DAYS
+from matcher.results.explain import TrialResult, explain
 from matcher.rules.compile import compile_trial
 
 from . import strategies as gen

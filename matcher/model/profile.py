@@ -487,7 +487,7 @@ class ClinicianDecision(_Model):
     It settles a criterion whose computed outcome is ``manual`` (a judgement, or a disputed boundary)
     and nothing else: a computed met, not met or unknown is never overridden. It is used only on the
     rule file it was made on (``rules_sha256``, shown by ``matcher check``) and while it is recent
-    (``matcher.results.explain.DECISION_WINDOW_DAYS`` before the screening date).
+    (``matcher.results.decisions.DECISION_WINDOW_DAYS`` before the screening date).
     """
 
     trial: Annotated[str, Field(pattern=r"^NCT\d{8}$", description="The trial's NCT id")]

@@ -1,5 +1,9 @@
 """Stage 5: turn an engine evaluation into explained, typed results.
 
+Over 500 lines: the result types, the explainer of each criterion (with the clinician's question
+when the record points against eligibility) and the verdict read one evaluation's node values
+together; recorded decisions are settled apart, in :mod:`matcher.results.decisions`.
+
 Everything a result says comes from our own criterion objects and the
 readings the facts were built from; the engine only supplies which nodes were
 true, false or unknown.
@@ -15,6 +19,7 @@ from matcher.engine.evaluate import Evaluation, ItemEvaluation, QueryEvaluation,
 from matcher.model.fields import LISTS, PATIENT_FIELDS, Absence, FieldSpec, ListSpec, Observation
 from matcher.model.fields import Reading as FieldReading
 from matcher.model.profile import ClinicianDecision
+from matcher.results.decisions import settle
 from matcher.rules.compile import PATIENT_KIND, CompiledTrial
 from matcher.rules.language import (
     OPERATORS,
@@ -525,75 +530,15 @@ def verdict_of(results: tuple[CriterionResult, ...]) -> tuple[Verdict, tuple[str
     return "eligible", (), ()
 
 
-#: a recorded clinician decision is used for this many days up to the screening date (both counted): a
-#: judgement on the patient's state (the cause of raised transaminases) goes stale like a lab value
-DECISION_WINDOW_DAYS = 90
-
-_OUTCOME_WORDS = {"met": "met", "not_met": "not met"}
-
-
-def _decision_line(decision: ClinicianDecision) -> str:
-    note = f" ({decision.note})" if decision.note else ""
-    return f"decided by {decision.by} on {decision.on}: {_OUTCOME_WORDS[decision.outcome]}{note}"
-
-
-def _why_not_usable(decision: ClinicianDecision, sha256: str, as_of: dt.date) -> str | None:
-    if decision.rules_sha256 != sha256:
-        return (f"{_decision_line(decision)}; made on another version of the rule file (sha256 "
-                f"{decision.rules_sha256[:12]}, now {sha256[:12]}): the question may have changed, decide again")
-    if decision.on > as_of:
-        return f"{_decision_line(decision)}; dated after the screening date {as_of}"
-    if (as_of - decision.on).days >= DECISION_WINDOW_DAYS:
-        return (f"{_decision_line(decision)}; older than the {DECISION_WINDOW_DAYS}-day window before the "
-                f"screening date {as_of}: decide again")
-    return None
-
-
 def apply_decisions(results: tuple[CriterionResult, ...], decisions: list[ClinicianDecision], trial: str,
                     sha256: str, as_of: dt.date) -> tuple[tuple[CriterionResult, ...], tuple[str, ...]]:
-    """Settle manual outcomes with the clinician's recorded decisions; say why any decision is not used.
-
-    Only a ``manual`` outcome is settled: a decision never overrides what the record decides (met,
-    not met) or stands in for missing data (unknown). A decision on another version of the rule file,
-    dated after the screening date, or older than :data:`DECISION_WINDOW_DAYS` is not used. Of the
-    usable decisions on one criterion the latest counts; two on that day that disagree are both left
-    out (file order never decides). Returns the results and the decisions naming no criterion of the trial.
-    """
-    mine = [d for d in decisions if d.trial == trial]
-    by_criterion = {r.id for r in results}
-    unattached = tuple(f"{d.criterion}: {_decision_line(d)}; the trial has no criterion {d.criterion!r}"
-                       for d in mine if d.criterion not in by_criterion)
-    settled: list[CriterionResult] = []
+    """The results with the recorded decisions that settle them (see :func:`matcher.results.decisions.settle`)."""
+    settlements, unattached = settle([(r.id, r.outcome) for r in results], decisions, trial, sha256, as_of)
+    settled = []
     for result in results:
-        recorded = [d for d in mine if d.criterion == result.id]
-        if not recorded:
-            settled.append(result)
-            continue
-        if result.outcome != "manual":
-            why = ("the record decides it" if result.outcome != "unknown" else
-                   "data is missing: collect it, a decision does not stand in for data")
-            lines = "; ".join(_decision_line(d) for d in sorted(recorded, key=lambda d: (d.on, d.by)))
-            computed = _OUTCOME_WORDS.get(result.outcome, result.outcome)
-            overridden = f"{lines}; not used: the outcome is computed ({computed}, {why}); a decision never " \
-                "overrides it"
-            settled.append(replace(result, decision_ignored=overridden))
-            continue
-        problems = [why for why in (_why_not_usable(d, sha256, as_of) for d in recorded) if why]
-        usable = [d for d in recorded if _why_not_usable(d, sha256, as_of) is None]
-        chosen = None
-        if usable:
-            latest = max(d.on for d in usable)
-            last = [d for d in usable if d.on == latest]
-            if len({d.outcome for d in last}) == 1:
-                chosen = min(last, key=lambda d: d.by)
-            else:
-                problems.append(f"{len(last)} decisions on {latest} disagree (met and not met): decide again")
-        ignored = " | ".join(sorted(problems)) or None
-        if chosen is None:
-            settled.append(replace(result, decision_ignored=ignored))
-        else:
-            settled.append(replace(result, outcome=chosen.outcome, decision=_decision_line(chosen),
-                                   decision_ignored=ignored))
+        found = settlements.get(result.id)
+        settled.append(result if found is None else replace(
+            result, outcome=found.outcome or result.outcome, decision=found.decision, decision_ignored=found.ignored))
     return tuple(settled), unattached
 
 
