@@ -13,6 +13,8 @@ Exit codes (``matcher check``):
 0     eligible for at least one trial evaluated
 10    ineligible for every trial evaluated
 11    undetermined: not eligible for any, and data is missing for at least one
+12    review: not eligible for any, and for at least one only the clinician's decision on a question
+      the record points against (e.g. ALT above the limit, "not related to disease activity?") remains
 2     bad input: a patient or rule file, an option, a date (one line on stderr)
 3     the engine is unavailable or contradicted itself (one line on stderr)
 ====  =====================================================================
@@ -45,6 +47,7 @@ EXIT_SOME_NOT_SCREENED = 4
 EXIT_INTERRUPTED = 130
 EXIT_INELIGIBLE = 10
 EXIT_UNDETERMINED = 11
+EXIT_REVIEW = 12
 
 
 _RULES_HELP = "rules directory (default: $MATCHER_RULES, else the trials installed with the matcher)"
@@ -367,7 +370,8 @@ def _screen(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     screened, problems, engine_problems = tally["screened"], tally["problems"], tally["engine"]
     print(f"screened {screened} patient{'s' if screened != 1 else ''} against {len(trials)} "
           f"trial{'s' if len(trials) != 1 else ''} in {time.perf_counter() - started:.1f} s: "
-          f"{tally['eligible']} eligible, {tally['ineligible']} ineligible, {tally['undetermined']} undetermined "
+          f"{tally['eligible']} eligible, {tally['review']} review, {tally['ineligible']} ineligible, "
+          f"{tally['undetermined']} undetermined "
           f"(patient-trial pairs); {problems} record{'s' if problems != 1 else ''} not screened", file=out)
     for output in outputs:
         print(f"wrote {output.path}", file=out)
@@ -385,7 +389,7 @@ def _screen_loop(args: argparse.Namespace, records: Iterable[object], trial_ids:
     from matcher.intake.sources import count_records
     from matcher.screening.screen import screen_records
 
-    tally = dict.fromkeys(("screened", "problems", "engine", "eligible", "ineligible", "undetermined"), 0)
+    tally = dict.fromkeys(("screened", "problems", "engine", "eligible", "review", "ineligible", "undetermined"), 0)
     show = args.progress == "always" or (args.progress == "auto" and hasattr(err, "isatty") and err.isatty())
     progress = None
     if show:
@@ -521,6 +525,8 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
     verdicts = {result.verdict for result in results}
     if "eligible" in verdicts:
         return EXIT_ELIGIBLE
+    if "review" in verdicts:  # one clinical decision away from eligible: before data still to collect
+        return EXIT_REVIEW
     if "undetermined" in verdicts:
         return EXIT_UNDETERMINED
     return EXIT_INELIGIBLE

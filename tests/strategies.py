@@ -31,7 +31,7 @@ import math
 import types
 import typing
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, localcontext
 from fractions import Fraction
 from typing import Any
@@ -984,7 +984,28 @@ def _course_writers() -> list[Writer]:
     made += [_duration_months_writer(), _treated_months_writer(), _months_since_end_writer(),
              _days_since_end_writer("days_since_end", 1), _days_since_end_writer("weeks_since_end", 7),
              _days_since_start_writer(), _duration_days_writer(), _ongoing_writer()]
+    # a lone course is a treatment of its own: its treatment duration and response are the course's
+    made += [replace(_duration_days_writer(), field="treatment_days"),
+             replace(_duration_months_writer(), field="treatment_months")]
+    simple("treatment_response", "response", ("failed", "not_tolerated", "responded"))
+    made.append(_adequate_trial_writer())
     return made
+
+
+def _adequate_trial_writer() -> Writer:
+    """An adequate trial by the table in matcher/model/drugs.py: MMF 3 g/day for 120 days, or 1 g/day, or 30 days."""
+
+    def write(ctx: Ctx, course: dict[str, Any], token: Token) -> None:
+        row = drugs.ADEQUATE_TRIALS["mycophenolate_mofetil"]
+        short = not token.value and ctx.draw(st.booleans())
+        daily = Fraction(3000) if token.value or short else Fraction(1000)
+        length = row.days - 1 if short else row.days + ctx.draw(st.integers(0, 60))
+        end = ctx.as_of - days(ctx.draw(st.integers(1, 400)))
+        course.update(drug="mycophenolate_mofetil", dose=quantity(ctx.draw, daily / 2, "mg"),
+                      frequency="twice_daily", start=end - days(length - 1))
+        _end(course, end)
+
+    return Writer("adequate_trial", "medications", write, choices=(True, False))
 
 
 def _dose_writers() -> list[Writer]:

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pytest
 
-from matcher.cli import EXIT_ELIGIBLE, EXIT_INELIGIBLE, EXIT_UNDETERMINED
+from matcher.cli import EXIT_ELIGIBLE, EXIT_INELIGIBLE, EXIT_REVIEW, EXIT_UNDETERMINED
 
 from .helpers import ROOT
 
@@ -55,8 +55,9 @@ _COMMAND = re.compile(r"^(?:\$ )?(?:\.venv/bin/)?matcher(?= )(?P<args>(?: [a-z]+
 _SYNOPSIS = re.compile(r"\[|\b[A-Z][A-Z_]{2,}\b")
 _DIGEST = re.compile(r"\b[0-9a-f]{12,64}\b")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_VERDICT_LINE = re.compile(r"^NCT\d{8}:?\s+(ELIGIBLE|INELIGIBLE|UNDETERMINED)\b")
-_VERDICT_EXIT = {"eligible": EXIT_ELIGIBLE, "ineligible": EXIT_INELIGIBLE, "undetermined": EXIT_UNDETERMINED}
+_VERDICT_LINE = re.compile(r"^NCT\d{8}:?\s+(ELIGIBLE|INELIGIBLE|UNDETERMINED|REVIEW)\b")
+_VERDICT_EXIT = {"eligible": EXIT_ELIGIBLE, "ineligible": EXIT_INELIGIBLE, "undetermined": EXIT_UNDETERMINED,
+                 "review": EXIT_REVIEW}
 
 
 @dataclass
@@ -135,6 +136,8 @@ def _implied_exit(step: Step) -> int:
         verdicts = [name_verdict]
     if "eligible" in verdicts:
         return EXIT_ELIGIBLE
+    if "review" in verdicts:
+        return EXIT_REVIEW
     return EXIT_UNDETERMINED if "undetermined" in verdicts else EXIT_INELIGIBLE
 
 

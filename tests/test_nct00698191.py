@@ -273,8 +273,9 @@ def test_a_failed_list_query_shows_why_each_entry_fails(engine: Any) -> None:
     assert inc3.outcome == "not_met"
     steroid_line = next(line for line in inc3.details if line.startswith("failed oral glucocorticoid"))
     assert "medications[0] prednisone 30 mg daily oral" in steroid_line
-    assert "response to the course: responded (= failed: false)" in steroid_line
-    assert any(v.field == "medications[0].response" and v.value == "responded" for v in inc3.values)
+    assert "response to the treatment (the latest recorded of its courses, at any dose): responded (= failed: " \
+           "false)" in steroid_line
+    assert any(v.field == "medications[0].treatment_response" and v.value == "responded" for v in inc3.values)
 
 
 def test_prednisone_equivalent_is_shown_when_it_decides_a_failure(engine: Any) -> None:

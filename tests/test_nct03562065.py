@@ -182,7 +182,9 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("cyclophosphamide last bolus a day early", "inc-3b", rx(CYC, dose="500 mg", end="2025-03-05"), "not_met"),
     ("cyclophosphamide last bolus a day late", "inc-3b", rx(CYC, dose="500 mg", end="2025-03-07"), "met"),
     ("Euro-Lupus: 500 mg every 2 weeks x 6, last on 17 March", "inc-3b",
-     rx(CYC, dose="500 mg", frequency="every_2_weeks", end="2025-03-17"), "not_met"),
+     rx(CYC, dose="500 mg", frequency="every_2_weeks", end="2025-03-17"), "manual"),
+    ("Euro-Lupus cut short: 5 boluses, last on 3 March", "inc-3b",
+     rx(CYC, dose="500 mg", frequency="every_2_weeks", end="2025-03-03"), "not_met"),
     ("cyclophosphamide every 2 weeks (Euro-Lupus)", "inc-3b", rx(CYC, dose="500 mg", frequency="every_2_weeks"),
      "met"),
     ("cyclophosphamide every 4 weeks", "inc-3b", rx(CYC, dose="500 mg", frequency="every_4_weeks"), "met"),
@@ -581,7 +583,8 @@ def test_raised_transaminases_are_left_to_the_clinician(engine: Any) -> None:
     assert exc3.outcome == "manual"
     assert any(line.startswith("ALT: 3 x ULN (120 U/L / ULN 40 U/L) on 2026-09-08") for line in exc3.details)
     assert "not related to disease activity" in exc3.reason
-    assert result.verdict == "eligible" and "exc-3" in result.pending_manual
+    assert result.verdict == "review" and "exc-3" in result.pending_manual
+    assert exc3.question is not None and exc3.question.startswith("exc-3, ALT: 3 x ULN")
 
 
 def test_per_m2_cyclophosphamide_conversion_is_shown(engine: Any) -> None:

@@ -27,7 +27,7 @@ from hypothesis import assume, given, note, settings
 from hypothesis import strategies as st
 
 import matcher
-from matcher.cli import EXIT_BAD_INPUT, EXIT_ELIGIBLE, EXIT_INELIGIBLE, EXIT_UNDETERMINED, main
+from matcher.cli import EXIT_BAD_INPUT, EXIT_ELIGIBLE, EXIT_INELIGIBLE, EXIT_REVIEW, EXIT_UNDETERMINED, main
 from matcher.engine.evaluate import Evaluation, Evaluator
 from matcher.errors import MatcherError, PatientFileError
 from matcher.intake.load import Document, parse_json, parse_yaml
@@ -328,10 +328,13 @@ def test_verdicts_follow_from_the_criterion_outcomes(
                                                                             ("exclusion", "met"))]
         unknown = [c.id for c in result.criteria if c.outcome == "unknown"]
         assert (result.verdict == "ineligible") == bool(failing), result.trial
-        assert (result.verdict == "eligible") == (all(c.outcome in ("met", "manual") for c in inclusions)
-                                                  and all(c.outcome in ("not_met", "manual") for c in exclusions)
-                                                  and not unknown), result.trial
-        assert result.deciding == tuple(failing if failing else unknown if result.verdict == "undetermined" else ())
+        questions = [c.id for c in result.criteria if c.outcome == "manual" and c.question]
+        assert (result.verdict in ("eligible", "review")) == (
+            all(c.outcome in ("met", "manual") for c in inclusions)
+            and all(c.outcome in ("not_met", "manual") for c in exclusions) and not unknown), result.trial
+        assert (result.verdict == "review") == (not failing and not unknown and bool(questions)), result.trial
+        assert result.deciding == tuple(failing if failing else unknown if result.verdict == "undetermined"
+                                        else questions if result.verdict == "review" else ())
         assert result.pending_manual == tuple(c.id for c in result.criteria if c.outcome == "manual")
         if result.verdict == "undetermined":
             assert result.to_collect, result.trial
@@ -458,7 +461,7 @@ def test_the_cli_answers_bad_input_with_one_line_and_exit_code_2(document: tuple
         code = main(["check", str(path), "--as-of", "2026-11-02", "--format", "json", "--rules", str(rules)], out, err)
     assert "Traceback" not in err.getvalue() + out.getvalue()
     if valid:
-        assert code in (EXIT_ELIGIBLE, EXIT_INELIGIBLE, EXIT_UNDETERMINED, EXIT_BAD_INPUT), code
+        assert code in (EXIT_ELIGIBLE, EXIT_INELIGIBLE, EXIT_UNDETERMINED, EXIT_REVIEW, EXIT_BAD_INPUT), code
     else:
         assert code == EXIT_BAD_INPUT, code
     if code == EXIT_BAD_INPUT:

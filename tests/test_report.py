@@ -33,7 +33,7 @@ import matcher
 from matcher.api import Matcher
 from matcher.errors import PatientFileError
 from matcher.results.render import status_of, trial_json
-from matcher.screening.report import NOT_SCREENED, VERDICT_LETTERS, HtmlReport, script_json
+from matcher.screening.report import CLINICIAN_LISTS, NOT_SCREENED, VERDICT_LETTERS, HtmlReport, script_json
 
 from .helpers import PATIENTS
 
@@ -177,13 +177,15 @@ def _rebuild(block: dict[str, Any], size: int, definitions: dict[str, dict[str, 
                 entry = columns["criteria"].get(criterion["id"], [None] * (row + 1))[row]
                 if entry is None:
                     continue
-                _status, outcome, reason, details, values, missing = entry
+                _status, outcome, reason, details, values, missing = entry[:6]
+                question, decision, decision_ignored = entry[6:] or (None, None, None)
                 criteria.append({
                     "id": criterion["id"], "kind": criterion["kind"], "text": criterion["text"], "outcome": outcome,
                     "reason": "; ".join(details) if reason is None else reason, "details": details,
                     "values": [dict(zip(("field", "label", "value", "source", "date", "derivation"), value,
                                         strict=True)) for value in values],
-                    "missing": missing, "notes": criterion["notes"],
+                    "missing": missing, "notes": criterion["notes"], "question": question,
+                    "routine": criterion["routine"], "decision": decision, "decision_ignored": decision_ignored,
                 })
             summary = columns["summary"][row]
             patients[position][trial_id] = {
@@ -191,6 +193,7 @@ def _rebuild(block: dict[str, Any], size: int, definitions: dict[str, dict[str, 
                 "summary": summary, "deciding": columns["deciding"][row], "to_collect": columns["to_collect"][row],
                 "pending_manual": columns["pending_manual"][row], "rules": definition["rules"],
                 "notes": definition["notes"], "criteria": criteria,
+                **{key: columns[key][row] for key in CLINICIAN_LISTS},
             }
     return patients
 
@@ -265,7 +268,7 @@ def test_counters(report_path: Path, screened: Screened, trials: list[matcher.Tr
     for trial in trials:
         counts = read.summary["trials"][trial.id]
         verdicts = Counter(r["verdict"] for _, results in screened for r in results if r["trial"] == trial.id)
-        assert counts["verdicts"] == {v: verdicts[v] for v in ("eligible", "ineligible", "undetermined")}
+        assert counts["verdicts"] == {v: verdicts[v] for v in VERDICT_LETTERS}
         assert counts["not_screened"] == sum(trial.id not in {r["trial"] for r in results} for _, results in screened)
         excluding = excluding_counts(screened, trial.id)
         assert dict(counts["excluding"]) == dict(sorted(excluding.items(), key=lambda kv: (-kv[1], kv[0]))[:10])

@@ -50,7 +50,8 @@ def test_thresholds_are_converted_to_canonical_units() -> None:
     assert isinstance(low, Comparison) and low.value == 400.0  # mg/m2
     inc3 = trial.criterion("inc-3").condition
     assert isinstance(inc3, AnyOf) and isinstance(inc3.children[0], AllOf)
-    assert isinstance(inc3.children[0].children[0], QueryRef)
+    corticosteroid = inc3.children[0].children[0]
+    assert isinstance(corticosteroid, AnyOf) and isinstance(corticosteroid.children[0], QueryRef)
 
 
 # (case id, replaced text, replacement, expected message part)

@@ -159,9 +159,9 @@ def test_each_trial_gets_eligible_ineligible_and_undetermined_patients(trial: st
         for patient in cohort():
             (result,) = matcher.evaluate(PatientProfile.model_validate(patient), DEFAULT_AS_OF)
             seen[result.verdict] += 1
-            if len(seen) == 3:
+            if {"eligible", "ineligible", "undetermined"} <= set(seen):
                 break
-    assert set(seen) == {"eligible", "ineligible", "undetermined"}, (trial, seen)
+    assert {"eligible", "ineligible", "undetermined"} <= set(seen), (trial, seen)
 
 
 def test_write_jsonl_round_trip(tmp_path: Path) -> None:

@@ -105,3 +105,42 @@ def canonical_drug_name(written: str) -> str | None:
 
 def known_drug_names() -> list[str]:
     return sorted(set(DRUGS) | set(ALIASES))
+
+
+# ------------------------------------------------------------------ adequate therapeutic trials
+@dataclass(frozen=True)
+class AdequateTrial:
+    """The least dose and duration at which a failed course shows the drug failed, not an untested dose."""
+
+    #: the medication field the minimum is read on (matcher.model.fields): daily_dose, weekly_dose, ...
+    dose_field: str
+    minimum: float
+    unit: str
+    #: the least treatment duration in days (merged courses, first and last day counted)
+    days: int
+
+
+#: The one table of adequate therapeutic trials, by drug (or ``glucocorticoid`` for the class): usual
+#: lowest therapeutic doses in lupus and the time a drug needs to act. A failed course below its row is
+#: left to the clinician (the rule file says where), never counted as "failed" outright; a drug
+#: without a row is left to the clinician too. Rows are read on the merged treatment (dose changes and
+#: tapers of one drug count as one treatment, at the lowest dose they held).
+ADEQUATE_TRIALS: dict[str, AdequateTrial] = {
+    "glucocorticoid": AdequateTrial("prednisone_equivalent_daily_dose", 7.5, "mg/day prednisone-equivalent", 28),
+    "azathioprine": AdequateTrial("daily_dose_per_kg", 1.5, "mg/kg/day", 90),
+    "mycophenolate_mofetil": AdequateTrial("daily_dose", 2000, "mg/day", 90),
+    "mycophenolate_sodium": AdequateTrial("daily_dose", 1440, "mg/day", 90),
+    "methotrexate": AdequateTrial("weekly_dose", 15, "mg/week", 90),
+    "leflunomide": AdequateTrial("daily_dose", 20, "mg/day", 90),
+    "cyclosporine": AdequateTrial("daily_dose_per_kg", 2.5, "mg/kg/day", 90),
+    "tacrolimus": AdequateTrial("daily_dose_per_kg", 0.05, "mg/kg/day", 90),
+}
+
+
+def adequate_trial(drug: str) -> tuple[str, AdequateTrial] | None:
+    """The row of :data:`ADEQUATE_TRIALS` that applies to ``drug`` (its own, else its class's), with its key."""
+    if drug in ADEQUATE_TRIALS:
+        return drug, ADEQUATE_TRIALS[drug]
+    if "glucocorticoid" in DRUGS[drug].classes:
+        return "glucocorticoid", ADEQUATE_TRIALS["glucocorticoid"]
+    return None

@@ -656,11 +656,23 @@ def _course_end(course: MedicationExposure, as_of: dt.date) -> tuple[dt.date, st
     return None
 
 
+def _unbroken_end(course: MedicationExposure, i: int, profile: PatientProfile,
+                  as_of: dt.date) -> tuple[dt.date, str] | None:
+    """:func:`_course_end`, but of the course together with entries that continue it at the same dose."""
+    run = _treatment(course, i, profile, as_of, at_dose=False, same_dose=True)
+    if isinstance(run, Absence) or len(run[2]) == 1:
+        return _course_end(course, as_of)
+    others = ", ".join(f"medications[{j}]" for j in run[2] if j != i)
+    if run[1] == as_of:
+        return as_of, f"ongoing on the as-of date (continued at the same dose by {others})"
+    return run[1], f"ended {run[1]} (continued at the same dose by {others})"
+
+
 def _since_end(unit: str) -> None:
     name = f"{unit}_since_end"
 
     def extract(course: MedicationExposure, i: int, profile: PatientProfile, as_of: dt.date) -> Reading:
-        end = _course_end(course, as_of)
+        end = _unbroken_end(course, i, profile, as_of)
         if end is None:
             return Absence(f"end date of {course.drug} not recorded (and not marked ongoing)",
                            f"end date of {course.drug} (or ongoing: true)")
@@ -689,9 +701,14 @@ for _unit in ("days", "weeks", "months"):
 def _since_start(course: MedicationExposure, i: int, profile: PatientProfile, as_of: dt.date) -> Reading:
     if course.start is None:
         return Absence(f"start date of {course.drug} not recorded", f"start date of {course.drug}")
-    days = (as_of - course.start).days
+    run = _treatment(course, i, profile, as_of, at_dose=False, same_dose=True)
+    start, how = course.start, ""
+    if not isinstance(run, Absence) and run[0] != course.start:
+        start = run[0]
+        how = f" (the same dose, continued without a break from medications[{run[2][0]}])"
+    days = (as_of - start).days
     return Observation(days, f"{days} days", f"medications[{i}].start", None,
-                       f"from {course.start} to the as-of date {as_of}")
+                       f"from {start} to the as-of date {as_of}{how}")
 
 
 def _next_dose_due(course: MedicationExposure, last: dt.date) -> dt.date | None:
@@ -738,7 +755,7 @@ def _duration_days(course: MedicationExposure, i: int, profile: PatientProfile, 
 
 @_med("ongoing", "course ongoing on the as-of date", "bool", "end date or ongoing")
 def _ongoing(course: MedicationExposure, i: int, profile: PatientProfile, as_of: dt.date) -> Reading:
-    end = _course_end(course, as_of)
+    end = _unbroken_end(course, i, profile, as_of)
     if end is None:
         return Absence(f"whether {course.drug} is ongoing is not recorded", f"end date of {course.drug} "
                        "(or ongoing: true)")
@@ -806,6 +823,148 @@ def _dose_absolute(course: MedicationExposure, i: int, profile: PatientProfile, 
     amount = round(course.dose_amount * float(size.value), 1)
     return Observation(amount, f"{_fmt(amount)} mg", f"medications[{i}].dose", None,
                        f"{course.dose} x {size.display} (body size as recorded now) = {_fmt(amount)} mg")
+
+
+# ------------------------------------------------------------------ treatments: courses read together
+#: two courses of one drug (and route) separated by at most this many days without it are one treatment
+TREATMENT_GAP_DAYS = 14
+
+
+def _dose_rate(course: MedicationExposure) -> tuple[str, float] | None:
+    """The course's dose per day in its own kind (mg, mg/kg, mg/m2), to compare courses of one drug."""
+    interval = FREQUENCY_INTERVAL_DAYS.get(course.frequency or "")
+    if course.dose_amount is None or course.dose_kind is None or interval is None:
+        return None
+    return course.dose_kind, course.dose_amount / interval
+
+
+def _same_drug(course: MedicationExposure, other: MedicationExposure) -> bool:
+    return other.drug == course.drug and other.route == course.route
+
+
+def _treatment(course: MedicationExposure, i: int, profile: PatientProfile, as_of: dt.date,
+               at_dose: bool, same_dose: bool = False) -> tuple[dt.date, dt.date, list[int]] | Absence:
+    """The treatment course ``i`` belongs to: its first and last day and its courses (indices, by start).
+
+    Courses of the same drug and route that overlap or follow each other with at most
+    :data:`TREATMENT_GAP_DAYS` days between them are one treatment (a dose change, a taper, a short
+    interruption); the days of a bridged gap count. ``at_dose``: only courses at course ``i``'s daily
+    dose or above are joined, so the treatment is the time spent at least at that dose. A course whose
+    dose cannot be compared is not joined; entries dated after the as-of date are left out. ``same_dose``:
+    only entries at the same dose that continue each other without a day's break are joined (one
+    course written as several entries, which a stable-dose reading must not take for a change).
+    """
+    own = _course_days(course, as_of)
+    if isinstance(own, Absence):
+        return own
+    rate = _dose_rate(course)
+    spans: list[tuple[dt.date, dt.date, int]] = []
+    for j, other in enumerate(profile.medications or []):
+        if j != i:
+            if not _same_drug(course, other) or other.start is None or other.start > as_of:
+                continue
+            if at_dose or same_dose:
+                other_rate = _dose_rate(other)
+                if rate is None or other_rate is None or other_rate[0] != rate[0] or other_rate[1] < rate[1] - 1e-9:
+                    continue
+                if same_dose and other_rate[1] > rate[1] + 1e-9:
+                    continue
+            days = _course_days(other, as_of)
+            if isinstance(days, Absence):
+                continue
+            spans.append((days[0], days[1], j))
+        else:
+            spans.append((own[0], own[1], i))
+    spans.sort()
+    first, last, members = spans[0][0], spans[0][1], [spans[0][2]]
+    gap = 0 if same_dose else TREATMENT_GAP_DAYS
+    for start, end, j in spans[1:]:
+        if (start - last).days - 1 <= gap:
+            last = max(last, end)
+            members.append(j)
+        elif i in members:
+            break
+        else:
+            first, last, members = start, end, [j]
+    return first, last, members
+
+
+def _treatment_how(course: MedicationExposure, first: dt.date, last: dt.date, members: list[int],
+                   as_of: dt.date) -> str:
+    through = "the as-of date (ongoing)" if last == as_of else str(last)
+    if len(members) == 1:
+        return f"one course, {first} through {through}, both days counted"
+    listed = ", ".join(f"medications[{j}]" for j in members)
+    return (f"{len(members)} courses of {course.drug.replace('_', ' ')} ({listed}) at this dose or above read as "
+            f"one treatment (dose changes, tapers, gaps of up to {TREATMENT_GAP_DAYS} days): {first} through "
+            f"{through}, both days counted")
+
+
+@_med("treatment_days", "duration of the treatment at this dose or above (courses of the drug merged)", "number",
+      "start and end dates", suffix="days")
+def _treatment_days(course: MedicationExposure, i: int, profile: PatientProfile, as_of: dt.date) -> Reading:
+    found = _treatment(course, i, profile, as_of, at_dose=True)
+    if isinstance(found, Absence):
+        return found
+    first, last, members = found
+    days = (last - first).days + 1
+    return Observation(days, f"{days} days", f"medications[{i}]", None,
+                       _treatment_how(course, first, last, members, as_of))
+
+
+@_med("treatment_months", "duration of the treatment at this dose or above (courses of the drug merged)",
+      "number", "start and end dates", suffix="calendar months")
+def _treatment_months(course: MedicationExposure, i: int, profile: PatientProfile, as_of: dt.date) -> Reading:
+    found = _treatment(course, i, profile, as_of, at_dose=True)
+    if isinstance(found, Absence):
+        return found
+    first, last, members = found
+    months = round(months_between(first, last + dt.timedelta(days=1)), 4)
+    return Observation(months, f"{_fmt(months)} months", f"medications[{i}]", None,
+                       "calendar months: " + _treatment_how(course, first, last, members, as_of))
+
+
+@_med("treatment_response", "response to the treatment (the latest recorded of its courses, at any dose)", "enum",
+      "response to treatment", ("failed", "not_tolerated", "responded"))
+def _treatment_response(course: MedicationExposure, i: int, profile: PatientProfile, as_of: dt.date) -> Reading:
+    found = _treatment(course, i, profile, as_of, at_dose=False)
+    members = [i] if isinstance(found, Absence) else found[2]
+    courses = profile.medications or []
+    recorded = {j: _course_end(courses[j], as_of) for j in members if courses[j].response is not None}
+    if not recorded:
+        return _response(course, i, profile, as_of)
+    last_day = max((end[0] for end in recorded.values() if end is not None), default=None)
+    latest = sorted(j for j, end in recorded.items() if (end[0] if end is not None else None) == last_day)
+    responses = {courses[j].response for j in latest}
+    if len(responses) > 1:  # file order must not choose between them
+        listed = ", ".join(f"medications[{j}] {courses[j].response}" for j in latest)
+        return Absence(f"the latest courses of this {course.drug} treatment record different responses ({listed})",
+                       f"response to {course.drug} (the courses ending together disagree)")
+    response = courses[latest[0]].response
+    assert response is not None
+    how = None if latest == [i] else f"recorded on medications[{latest[0]}], the latest course of the same treatment"
+    return Observation(response, response.replace("_", " "), f"medications[{latest[0]}].response", None, how)
+
+
+@_med("adequate_trial", "an adequate therapeutic trial (dose and duration, matcher/model/drugs.py ADEQUATE_TRIALS)",
+      "bool", "dose, frequency and dates")
+def _adequate_trial(course: MedicationExposure, i: int, profile: PatientProfile, as_of: dt.date) -> Reading:
+    row = drugs.adequate_trial(course.drug)
+    if row is None:
+        return Observation(False, "no", f"medications[{i}].drug", None,
+                           f"{course.drug.replace('_', ' ')} has no row in the adequacy table: the clinician judges")
+    key, minimum = row
+    dose = MEDICATION_FIELDS[minimum.dose_field].extract(course, i, profile, as_of)
+    if isinstance(dose, Absence):
+        return dose
+    days = _treatment_days(course, i, profile, as_of)
+    if isinstance(days, Absence):
+        return days
+    assert isinstance(dose.value, (int, float)) and isinstance(days.value, (int, float))
+    enough = dose.value >= minimum.minimum and days.value >= minimum.days
+    return Observation(enough, "yes" if enough else "no", f"medications[{i}]", None,
+                       f"{dose.display} for {days.display} against the {key.replace('_', ' ')} minimum of "
+                       f"{minimum.minimum:g} {minimum.unit} for {minimum.days} days")
 
 
 def _item_attribute(table: dict[str, FieldSpec], listed: str, attr: str, label: str, type_: FieldType,

@@ -486,6 +486,25 @@ class Administrative(_Model):
     legal_protection: StrictBool | None = Field(default=None, description="Under guardianship or legal protection")
 
 
+class ClinicianDecision(_Model):
+    """A clinician's answer to a question the matcher leaves to the clinician, on one version of a rule file.
+
+    It settles a criterion whose computed outcome is ``manual`` (a judgement, or a disputed boundary)
+    and nothing else: a computed met, not met or unknown is never overridden. It is used only on the
+    rule file it was made on (``rules_sha256``, shown by ``matcher check``) and while it is recent
+    (``matcher.results.decisions.DECISION_WINDOW_DAYS`` before the screening date).
+    """
+
+    trial: Annotated[str, Field(pattern=r"^NCT\d{8}$", description="The trial's NCT id")]
+    criterion: Annotated[str, Field(min_length=1, description="The criterion's id in the rule file (exc-3)")]
+    outcome: Literal["met", "not_met"] = Field(description="As the criterion reads: an exclusion met excludes")
+    by: Annotated[str, Field(min_length=1, description="Who decided (name and role)")]
+    on: Date = Field(description="When it was decided (used for 90 days up to the screening date)")
+    rules_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$",
+                                       description="sha256 of the rule file the decision was made on")]
+    note: str | None = Field(default=None, description="Why (shown with the decision)")
+
+
 #: the lists of history a query can range over, which may be recorded as partial (``partial_lists``)
 PartialList = Literal["medications", "infections", "malignancies", "procedures", "immunizations"]
 
@@ -514,6 +533,8 @@ class PatientProfile(_Model):
     #: say so): an entry that matches a question still answers "yes", but "none matches" is only "unknown"
     partial_lists: list[PartialList] | None = Field(
         default=None, description="Lists recorded with the entries known so far, not known to be complete")
+    #: the clinician's recorded answers to criteria left to the clinician (docs/patient-files.md)
+    decisions: list[ClinicianDecision] | None = None
     notes: str | None = None
 
     @field_validator("id")

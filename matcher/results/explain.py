@@ -1,5 +1,9 @@
 """Stage 5: turn an engine evaluation into explained, typed results.
 
+Over 500 lines: the result types, the explainer of each criterion (with the clinician's question
+when the record points against eligibility) and the verdict read one evaluation's node values
+together; recorded decisions are settled apart, in :mod:`matcher.results.decisions`.
+
 Everything a result says comes from our own criterion objects and the
 readings the facts were built from; the engine only supplies which nodes were
 true, false or unknown.
@@ -8,15 +12,18 @@ true, false or unknown.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, NamedTuple
 
 from matcher.engine.evaluate import Evaluation, ItemEvaluation, QueryEvaluation, Truth
 from matcher.model.fields import LISTS, PATIENT_FIELDS, Absence, FieldSpec, ListSpec, Observation
 from matcher.model.fields import Reading as FieldReading
+from matcher.model.profile import ClinicianDecision
+from matcher.results.decisions import settle
 from matcher.rules.compile import PATIENT_KIND, CompiledTrial
 from matcher.rules.language import (
     OPERATORS,
+    AllOf,
     Comparison,
     Criterion,
     ManualPart,
@@ -29,7 +36,7 @@ from matcher.rules.language import (
 )
 
 Outcome = Literal["met", "not_met", "unknown", "manual"]
-Verdict = Literal["eligible", "ineligible", "undetermined"]
+Verdict = Literal["eligible", "ineligible", "undetermined", "review"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,15 @@ class CriterionResult:
     missing: tuple[str, ...]
     #: how the registry text was read (from the rule file)
     notes: tuple[str, ...]
+    #: left to the clinician and the record already points against eligibility: the question to decide,
+    #: with the recorded values behind it (None otherwise)
+    question: str | None = None
+    #: a routine confirmation asked of every patient (consent, willingness), from the rule file
+    routine: bool = False
+    #: "decided by <who> on <date>: <outcome>" when a recorded clinician decision settled a manual outcome
+    decision: str | None = None
+    #: why a recorded decision on this criterion was not used (None when there is none or it was used)
+    decision_ignored: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +95,28 @@ class TrialResult:
     rules_file: str
     rules_sha256: str
     trial_notes: tuple[str, ...] = field(default=())
+    #: recorded decisions for this trial that name none of its criteria
+    decisions_not_used: tuple[str, ...] = field(default=())
+
+    @property
+    def to_decide(self) -> tuple[str, ...]:
+        """The clinical questions the record argues against: one line each (what makes the verdict review)."""
+        return tuple(c.question for c in self.criteria if c.outcome == "manual" and c.question)
+
+    @property
+    def clinical_pending(self) -> tuple[str, ...]:
+        """Manual criteria that are clinical questions with nothing recorded against them."""
+        return tuple(c.id for c in self.criteria if c.outcome == "manual" and not c.question and not c.routine)
+
+    @property
+    def routine_pending(self) -> tuple[str, ...]:
+        """Routine confirmations (consent, willingness) still to be obtained."""
+        return tuple(c.id for c in self.criteria if c.outcome == "manual" and c.routine)
+
+    @property
+    def decided(self) -> tuple[str, ...]:
+        """"<id>: decided by <who> on <date>: ..." for every criterion a recorded decision settled."""
+        return tuple(f"{c.id}: {c.decision}" for c in self.criteria if c.decision)
 
     @property
     def summary(self) -> str:
@@ -87,8 +125,16 @@ class TrialResult:
             return "ineligible: " + "; ".join(f"{cid} ({reasons[cid]})" for cid in self.deciding)
         if self.verdict == "undetermined":
             return "undetermined: collect " + "; ".join(self.to_collect)
-        pending = f" (clinician to confirm {', '.join(self.pending_manual)})" if self.pending_manual else ""
-        return "eligible" + pending
+        if self.verdict == "review":
+            return "review: clinician to decide: " + " | ".join(self.to_decide)
+        pending = []
+        if self.clinical_pending:
+            pending.append(f"clinician to confirm {', '.join(self.clinical_pending)}")
+        if self.routine_pending:
+            pending.append(f"routine: {', '.join(self.routine_pending)}")
+        if self.decided:
+            pending.append("decided: " + ", ".join(c.id for c in self.criteria if c.decision))
+        return "eligible" + (f" ({'; '.join(pending)})" if pending else "")
 
 
 def _fmt(value: float) -> str:
@@ -379,11 +425,56 @@ class _Explainer:
                             return True
         return False
 
+    def evidence_against(self, index: int, against: bool, found: list[int], reasons: list[str],
+                         context: list[int]) -> None:
+        """Collect the decided leaves that push unknown node ``index`` towards ``against``, and the manual parts.
+
+        A node left unknown by a manual part points against eligibility when a decided part already
+        goes the way that would exclude: a true part of an ``all`` the exclusion needs true (ALT above
+        2 x ULN beside "not related to disease activity"), a false part of an ``any`` the inclusion
+        needs (no glucocorticoid course beside the NSAID left to the clinician). An ``any`` whose
+        other parts are merely false leaves the manual part alone, and points nowhere. ``context``
+        gets the decided-true parts beside each judgement (what the clinician is asked about).
+        """
+        plan = self.nodes[index]
+        truths = self.ev.truths
+        if plan.shape == _LEAF:
+            if plan.manual_line:
+                reasons.append(plan.manual_line.removeprefix("left to the clinician: "))
+            return
+        if plan.shape == _NOT:
+            self.evidence_against(plan.children[0], not against, found, reasons, context)
+            return
+        is_all = isinstance(self.ev.compiled.nodes[index].node, AllOf)
+        for child in plan.children:
+            truth = truths[child]
+            if truth is None:
+                self.evidence_against(child, against, found, reasons, context)
+                continue
+            if truth is against and is_all == against:  # all(..) needing true, any(..) needing false
+                found.extend(self.deciding(child, truths))
+            if truth is True and is_all:
+                context.extend(self.deciding(child, truths))
+
+    def _question(self, criterion: Criterion, root: int) -> str | None:
+        """The clinician's question when the record already points against eligibility (else None)."""
+        if criterion.routine:
+            return None
+        found: list[int] = []
+        reasons: list[str] = []
+        context: list[int] = []
+        self.evidence_against(root, criterion.kind == "exclusion", found, reasons, context)
+        if not found or not reasons:
+            return None
+        evidence = "; ".join(dict.fromkeys(self.leaf_line(leaf, True) for leaf in context or found))
+        return f"{criterion.id}, {evidence}: {' / '.join(dict.fromkeys(reasons))}"
+
     def criterion(self, criterion: Criterion) -> CriterionResult:
         if criterion.condition is None:
             assert criterion.manual is not None
             return CriterionResult(criterion.id, criterion.kind, criterion.text, "manual",
-                                   f"left to the clinician: {criterion.manual}", (), (), (), criterion.notes)
+                                   f"left to the clinician: {criterion.manual}", (), (), (), criterion.notes,
+                                   routine=bool(criterion.routine))
         evaluation = self.ev
         root = evaluation.compiled.criterion_roots[criterion.id]
         truth = evaluation.truths[root]
@@ -396,13 +487,16 @@ class _Explainer:
         reason = "; ".join(dict.fromkeys([leaf_line(i, True) for i in leaves]))  # a YAML alias repeats a subtree
         outcome = _OUTCOMES[truth]
         missing: list[str] = []
+        question = None
         if truth is None:
             if any(self.needs_data(leaf) for leaf in leaves):
                 self.collect(leaves, {}, missing)  # only what is needed to settle the unknown parts
             else:  # decided up to parts the registry leaves to clinical judgement
                 outcome = "manual"
+                question = self._question(criterion, root)
         return CriterionResult(criterion.id, criterion.kind, criterion.text, outcome, reason, details,
-                               tuple(values.values()), tuple(missing), self.plan.notes[criterion.id])
+                               tuple(values.values()), tuple(missing), self.plan.notes[criterion.id],
+                               question, bool(criterion.routine))
 
 
 _OUTCOMES: dict[Truth, Outcome] = {True: "met", False: "not_met", None: "unknown"}
@@ -430,13 +524,32 @@ def verdict_of(results: tuple[CriterionResult, ...]) -> tuple[Verdict, tuple[str
         return "ineligible", tuple(failing), tuple(to_collect)
     if unknown:
         return "undetermined", tuple(r.id for r in unknown), tuple(to_collect)
+    review = [r.id for r in results if r.outcome == "manual" and r.question]
+    if review:
+        return "review", tuple(review), ()
     return "eligible", (), ()
+
+
+def apply_decisions(results: tuple[CriterionResult, ...], decisions: list[ClinicianDecision], trial: str,
+                    sha256: str, as_of: dt.date) -> tuple[tuple[CriterionResult, ...], tuple[str, ...]]:
+    """The results with the recorded decisions that settle them (see :func:`matcher.results.decisions.settle`)."""
+    settlements, unattached = settle([(r.id, r.outcome) for r in results], decisions, trial, sha256, as_of)
+    settled = []
+    for result in results:
+        found = settlements.get(result.id)
+        settled.append(result if found is None else replace(
+            result, outcome=found.outcome or result.outcome, decision=found.decision, decision_ignored=found.ignored))
+    return tuple(settled), unattached
 
 
 def explain(evaluation: Evaluation, as_of_source: str) -> TrialResult:
     trial = evaluation.compiled.trial
     explainer = _Explainer(evaluation)
     results = tuple(explainer.criterion(criterion) for criterion in trial.criteria)
+    unattached: tuple[str, ...] = ()
+    if evaluation.profile.decisions:
+        results, unattached = apply_decisions(results, evaluation.profile.decisions, trial.id,
+                                              trial.content_hash, evaluation.as_of)
     verdict, deciding, to_collect = verdict_of(results)
     return TrialResult(
         trial=trial.id,
@@ -452,4 +565,5 @@ def explain(evaluation: Evaluation, as_of_source: str) -> TrialResult:
         rules_file=trial.path,
         rules_sha256=trial.content_hash,
         trial_notes=trial.notes,
+        decisions_not_used=unattached,
     )

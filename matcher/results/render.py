@@ -12,11 +12,16 @@ JSON schema (``schema_version`` 1; fields are only ever added)::
       "results": [
         {
           "trial": "NCT00698191", "title": "...",
-          "verdict": "eligible" | "ineligible" | "undetermined",
+          "verdict": "eligible" | "ineligible" | "undetermined" | "review",
           "summary": "one line",
-          "deciding": ["inc-2"],          # criteria that make it ineligible / undetermined
+          "deciding": ["inc-2"],          # criteria that make it ineligible / undetermined / review
           "to_collect": ["24-hour urine protein"],
           "pending_manual": ["inc-4"],    # left to the clinician
+          "to_decide": ["exc-3, ALT: ...: whether ..."],  # review: the clinician's questions, with evidence
+          "clinical_pending": ["exc-2a"], # clinical questions with nothing recorded against them
+          "routine_pending": ["inc-4"],   # routine confirmations (consent, willingness)
+          "decided": ["exc-3: decided by ... on ...: not met (...)"],  # recorded decisions used
+          "decisions_not_used": ["..."],  # recorded decisions naming no criterion of the trial
           "rules": {"file": "rules/NCT00698191.yaml", "sha256": "..."},
           "notes": ["..."],
           "criteria": [
@@ -24,7 +29,9 @@ JSON schema (``schema_version`` 1; fields are only ever added)::
              "outcome": "met" | "not_met" | "unknown" | "manual",
              "reason": "one line", "details": ["one line per comparison"],
              "values": [{"field", "label", "value", "source", "date", "derivation"}],
-             "missing": ["data to collect"], "notes": ["how the registry text was read"]}
+             "missing": ["data to collect"], "notes": ["how the registry text was read"],
+             "question": "..." | null, "routine": false,
+             "decision": "decided by ... on ..." | null, "decision_ignored": "why not used" | null}
           ]
         }
       ]
@@ -81,6 +88,11 @@ def trial_json(result: TrialResult) -> dict[str, Any]:
         "deciding": list(result.deciding),
         "to_collect": list(result.to_collect),
         "pending_manual": list(result.pending_manual),
+        "to_decide": list(result.to_decide),
+        "clinical_pending": list(result.clinical_pending),
+        "routine_pending": list(result.routine_pending),
+        "decided": list(result.decided),
+        "decisions_not_used": list(result.decisions_not_used),
         "rules": {"file": result.rules_file, "sha256": result.rules_sha256},
         "notes": list(result.trial_notes),
         "criteria": [_criterion_json(c) for c in result.criteria],
@@ -104,12 +116,16 @@ def _criterion_json(result: CriterionResult) -> dict[str, Any]:
         ],
         "missing": list(result.missing),
         "notes": list(result.notes),
+        "question": result.question,
+        "routine": result.routine,
+        "decision": result.decision,
+        "decision_ignored": result.decision_ignored,
     }
 
 
 # ------------------------------------------------------------------ text
 _COLOURS = {"pass": "32", "FAIL": "31", "unknown": "33", "clinician": "36", "bold": "1", "dim": "2"}
-_VERDICT_COLOUR = {"eligible": "pass", "ineligible": "FAIL", "undetermined": "unknown"}
+_VERDICT_COLOUR = {"eligible": "pass", "ineligible": "FAIL", "undetermined": "unknown", "review": "clinician"}
 
 
 def status(result: CriterionResult) -> str:
@@ -164,6 +180,16 @@ class TextRenderer:
             lines.append("")
             lines.append(self.paint("  Data to collect", "bold"))
             lines += [f"    - {item}" for item in result.to_collect]
+        for heading, items in (("Clinician to decide (the record points against eligibility)", result.to_decide),
+                               ("Decided by the clinician", result.decided),
+                               ("Recorded decisions not used", result.decisions_not_used),
+                               ("Clinical questions (nothing recorded against)", result.clinical_pending),
+                               ("Routine confirmations", result.routine_pending)):
+            if items:
+                lines.append("")
+                lines.append(self.paint(f"  {heading}", "bold"))
+                for item in items:
+                    lines += self._wrap(f"- {item}", "    ", "      ")
         return "\n".join(lines)
 
     def _criterion(self, result: CriterionResult) -> list[str]:
@@ -174,6 +200,12 @@ class TextRenderer:
         lines += self._wrap('"' + " ".join(result.text.split()) + '"', "        ")
         if result.outcome == "manual":
             lines += self._wrap(result.reason, "        ")
+        if result.question:
+            lines += self._wrap(f"clinician to decide: {result.question}", "        ")
+        if result.decision:
+            lines += self._wrap(result.decision, "        ")
+        if result.decision_ignored:
+            lines += self._wrap(f"recorded decision not used: {result.decision_ignored}", "        ")
         for detail in result.details:
             lines += self._wrap(f"- {detail}", "        ", "          ")
         for value in result.values:

@@ -175,6 +175,10 @@ class Criterion:
     manual: str | None
     notes: tuple[str, ...]
     location: Location
+    #: a confirmation the study team asks of every patient (consent, willingness, contraception):
+    #: listed apart from clinical questions, and never the reason for a ``review`` verdict
+    #: (None: the rule file does not say; lint asks for it where the text speaks of consent)
+    routine: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -322,7 +326,7 @@ def _parse_queries(r: _Reader, raw: Any) -> dict[str, Query]:
 
 
 def _parse_criterion(r: _Reader, raw: Any, at: Path_, queries: dict[str, Query]) -> Criterion:
-    spec = r.mapping(raw, at, {"condition", "manual", "notes"}, {"id", "kind", "text"})
+    spec = r.mapping(raw, at, {"condition", "manual", "notes", "routine"}, {"id", "kind", "text"})
     criterion_id = r.text(spec["id"], (*at, "id"))
     kind = spec["kind"]
     if kind not in ("inclusion", "exclusion"):
@@ -335,8 +339,11 @@ def _parse_criterion(r: _Reader, raw: Any, at: Path_, queries: dict[str, Query])
     condition = (_parse_node(r, spec["condition"], (*at, "condition"), PATIENT_FIELDS, queries, criterion_id)
                  if has_condition else None)
     manual = r.text(spec["manual"], (*at, "manual")) if has_manual else None
+    routine = spec.get("routine")
+    if routine is not None and not isinstance(routine, bool):
+        raise r.fail((*at, "routine"), f"routine must be true or false, not {routine!r}", criterion=criterion_id)
     return Criterion(criterion_id, kind, r.text(spec["text"], (*at, "text")), condition, manual,
-                     r.notes(spec.get("notes"), (*at, "notes")), r.where(at))
+                     r.notes(spec.get("notes"), (*at, "notes")), r.where(at), routine)
 
 
 _NODE_KEYS = {"all", "any", "not", "field", "query", "manual"}

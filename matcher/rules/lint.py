@@ -99,6 +99,9 @@ def lint_file(path: Path) -> TrialReport:
                               _impossible_thresholds(criterion.condition)]
             report.warnings += [_at_comparison(criterion, c, problem) for c, problem in
                                 _inverted_operators(criterion.condition, criterion.text)]
+        routine_problem = _routine_problem(criterion)
+        if routine_problem:
+            report.errors.append(_at(criterion, routine_problem))
     for query in trial.queries.values():
         for part in walk(query.where):
             if isinstance(part, Comparison) and (impossible := _impossible_threshold(part)):
@@ -111,6 +114,29 @@ def lint_file(path: Path) -> TrialReport:
     report.registry_copy = str(copy)
     _check_registry(report, trial, registry_lines(copy))
     return report
+
+
+#: words of a registry text that may make a left-to-the-clinician criterion a routine confirmation
+_ROUTINE_WORDS = re.compile(r"\b(consent|willing|contracepti)", re.IGNORECASE)
+
+
+def _routine_problem(criterion: Criterion) -> str | None:
+    """``routine: true`` only where something is left to the clinician; consent-like criteria say which they are.
+
+    A routine criterion never makes a verdict ``review``, so marking routine a criterion the record can
+    argue against would hide a clinical question; a consent or willingness criterion left unmarked would
+    list a question asked of every patient among the clinical ones. Texts that merely mention consent
+    (capacity to consent) are clinical: the rule file says so with ``routine: false``.
+    """
+    manual_parts = criterion.manual is not None or (
+        criterion.condition is not None and any(isinstance(n, ManualPart) for n in walk(criterion.condition)))
+    if criterion.routine and not manual_parts:
+        return "routine: true on a criterion with nothing left to the clinician (no manual reason or part)"
+    if manual_parts and criterion.routine is None and _ROUTINE_WORDS.search(criterion.text):
+        return ("the text speaks of consent, willingness or contraception: say whether what is left to the "
+                "clinician is a routine confirmation asked of every patient (routine: true) or a clinical "
+                "question (routine: false)")
+    return None
 
 
 def _at(criterion: Criterion, problem: str) -> str:

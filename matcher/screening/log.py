@@ -347,6 +347,7 @@ def render_summary(summary: LogSummary) -> str:
         lines += ["", f"{flow.trial}  (rule file sha256: {versions})",
                   f"  screened      {flow.screened:>7}",
                   f"  eligible      {flow.verdicts['eligible']:>7}",
+                  f"  review        {flow.verdicts['review']:>7}   clinician to decide (the record points against)",
                   f"  ineligible    {flow.verdicts['ineligible']:>7}   by criterion not met "
                   "(a patient may fail several):"]
         lines += [f"      {criterion:<12}{count:>7}" for criterion, count in flow.not_met.most_common()]

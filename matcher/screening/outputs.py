@@ -26,7 +26,8 @@ OUTPUT_SUFFIXES = (".jsonl", ".csv", ".html")
 
 #: the CSV output's columns (README, "matcher screen")
 CSV_COLUMNS = ("patient", "trial", "verdict", "criteria_not_met", "criteria_unknown", "data_to_collect",
-               "clinician_to_confirm", "as_of", "rules_sha256", "location", "problem", "fhir_import")
+               "clinician_to_confirm", "as_of", "rules_sha256", "location", "problem", "fhir_import",
+               "clinician_to_decide", "clinician_decided")
 
 
 class Output(Protocol):
@@ -147,7 +148,7 @@ class CsvOutput:
     def add(self, record: ScreenedRecord) -> None:
         if record.problem is not None:
             self.writer.writerow([record.patient or "", "", "not screened", "", "", "", "", "", "",
-                                  record.location, record.problem, ""])
+                                  record.location, record.problem, "", "", ""])
             return
         fhir = ""
         if record.fhir_unused or record.fhir_unknown:
@@ -156,7 +157,8 @@ class CsvOutput:
         for row in record.rows:
             self.writer.writerow([record.patient, row.trial, row.verdict, "; ".join(row.not_met),
                                   "; ".join(row.unknown), "; ".join(row.to_collect), "; ".join(row.manual),
-                                  record.as_of, row.rules_sha256, record.location, "", fhir])
+                                  record.as_of, row.rules_sha256, record.location, "", fhir,
+                                  " | ".join(row.to_decide), " | ".join(row.decided)])
 
     def commit(self) -> None:
         self.file.commit()

@@ -2,7 +2,7 @@
   "use strict";
   const byId = (id) => document.getElementById(id);
   const readJson = (node) => JSON.parse(node.textContent);
-  const VERDICT = { E: "eligible", I: "ineligible", U: "undetermined", "-": "not screened" };
+  const VERDICT = { E: "eligible", R: "review", I: "ineligible", U: "undetermined", "-": "not screened" };
 
   /** An element with properties and children; strings become text nodes, never markup. */
   function el(tag, props, ...children) {
@@ -58,6 +58,7 @@
       el("td", {}, trial.title),
       el("td", {}, rules ? [el("code", {}, rules.file), " ", el("span", { class: "sha" }, rules.sha256)] : "—"),
       el("td", { class: "number" }, number(counts.verdicts.eligible)),
+      el("td", { class: "number" }, number(counts.verdicts.review)),
       el("td", { class: "number" }, number(counts.verdicts.ineligible)),
       el("td", { class: "number" }, number(counts.verdicts.undetermined)),
       el("td", { class: "number" }, number(counts.not_screened))));
@@ -69,7 +70,7 @@
     trials.map((trial) => el("th", { scope: "col", title: trial.title }, trial.id))));
   const verdictFilters = trials.map((trial) => el("select", { "aria-label": `Verdict for ${trial.id}` },
     el("option", { value: "" }, "any"),
-    ["E", "I", "U", "-"].map((letter) => el("option", { value: letter }, VERDICT[letter]))));
+    ["E", "R", "I", "U", "-"].map((letter) => el("option", { value: letter }, VERDICT[letter]))));
   const filterBox = byId("verdict-filters");
   trials.forEach((trial, t) => filterBox.append(el("label", {}, `${trial.id}: `, verdictFilters[t])));
   const search = byId("search");
@@ -192,8 +193,14 @@
     if (toCollect.length) {
       parts.push(el("h3", {}, "Data to collect"), el("ul", {}, toCollect.map((item) => el("li", {}, item))));
     }
-    const manual = columns.pending_manual[row];
-    if (manual.length) parts.push(el("p", {}, `Left to the clinician: ${manual.join(", ")}`));
+    const clinician = [["to_decide", "Clinician to decide (the record points against eligibility)"],
+      ["decided", "Decided by the clinician"], ["decisions_not_used", "Recorded decisions not used"],
+      ["clinical_pending", "Clinical questions (nothing recorded against)"],
+      ["routine_pending", "Routine confirmations"]];
+    for (const [key, heading] of clinician) {
+      const items = columns[key][row];
+      if (items.length) parts.push(el("h3", {}, heading), el("ul", {}, items.map((item) => el("li", {}, item))));
+    }
     if (definition.notes.length) {
       parts.push(el("p", { class: "notes" }, "How the trial's text was read:"),
         el("ul", { class: "notes" }, definition.notes.map((note) => el("li", {}, note))));
@@ -211,7 +218,8 @@
     return parts;
   }
 
-  function criterionView(criterion, [status, outcome, reason, details, values, missing]) {
+  function criterionView(criterion, [status, outcome, reason, details, values, missing, question, decision,
+    decisionIgnored]) {
     const view = el("section", { class: `criterion s-${status}`, "data-criterion": criterion.id },
       el("h4", {}, el("span", { class: `status s-${status}` }, status), " ", criterion.id, ` (${criterion.kind}): `,
         outcome.replace("_", " ")),
@@ -229,6 +237,9 @@
           el("td", {}, el("code", {}, source)), el("td", {}, derivation || "—"))))));
     }
     if (missing.length) view.append(el("p", {}, el("strong", {}, "Missing: "), missing.join("; ")));
+    if (question) view.append(el("p", {}, el("strong", {}, "Clinician to decide: "), question));
+    if (decision) view.append(el("p", {}, el("strong", {}, decision)));
+    if (decisionIgnored) view.append(el("p", {}, el("strong", {}, "Recorded decision not used: "), decisionIgnored));
     if (criterion.notes.length) {
       view.append(el("p", { class: "notes" }, "How the registry text was read:"),
         el("ul", { class: "notes" }, criterion.notes.map((note) => el("li", {}, note))));

@@ -61,7 +61,9 @@ ERROR_BLOCK_SIZE = 256
 CHART_ROWS = 10
 #: distinct missing-data items counted per trial; further ones are counted together, keeping memory bounded
 MAX_MISSING_ITEMS = 1000
-VERDICT_LETTERS = {"eligible": "E", "ineligible": "I", "undetermined": "U"}
+VERDICT_LETTERS = {"eligible": "E", "ineligible": "I", "undetermined": "U", "review": "R"}
+#: the per-trial lists of the clinician's part (render.trial_json), kept as columns of each block
+CLINICIAN_LISTS = ("to_decide", "clinical_pending", "routine_pending", "decided", "decisions_not_used")
 #: the letter of a declared trial for which a patient has no result
 NOT_SCREENED = "-"
 
@@ -100,13 +102,14 @@ def trial_definition(result: Mapping[str, Any]) -> dict[str, Any]:
         "title": result["title"],
         "notes": list(result["notes"]),
         "rules": dict(result["rules"]),
-        "criteria": [{"id": c["id"], "kind": c["kind"], "text": c["text"], "notes": list(c["notes"])}
-                     for c in result["criteria"]],
+        "criteria": [{"id": c["id"], "kind": c["kind"], "text": c["text"], "notes": list(c["notes"]),
+                      "routine": c["routine"]} for c in result["criteria"]],
     }
 
 
 def criterion_entry(criterion: Mapping[str, Any]) -> list[Any]:
-    """The patient-specific part of a criterion result: ``[status, outcome, reason, details, values, missing]``.
+    """The patient-specific part of a criterion result: ``[status, outcome, reason, details, values, missing]``,
+    followed by ``question, decision, decision_ignored`` only when one of them is set.
 
     ``reason`` is null when it is the details joined by "; " (about half the criteria); each value
     is ``[field, label, value, source, date, derivation]``.
@@ -115,8 +118,10 @@ def criterion_entry(criterion: Mapping[str, Any]) -> list[Any]:
     reason = None if criterion["reason"] == "; ".join(details) else criterion["reason"]
     values = [[v["field"], v["label"], v["value"], v["source"], v["date"], v["derivation"]]
               for v in criterion["values"]]
-    return [status_of(criterion["kind"], criterion["outcome"]), criterion["outcome"], reason, details, values,
-            list(criterion["missing"])]
+    entry = [status_of(criterion["kind"], criterion["outcome"]), criterion["outcome"], reason, details, values,
+             list(criterion["missing"])]
+    clinician = [criterion["question"], criterion["decision"], criterion["decision_ignored"]]
+    return entry + clinician if any(clinician) else entry
 
 
 @dataclass
@@ -174,6 +179,8 @@ class _TrialEntry:
     #: None: the trial's written definition applies
     own_definition: dict[str, Any] | None
     criteria: dict[str, list[Any]]  # criterion id -> criterion_entry
+    #: the clinician's part: questions of a review, what is left, decisions used and not used
+    clinician: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -238,6 +245,7 @@ class HtmlReport:
                 result["summary"], list(result["deciding"]), list(result["to_collect"]),
                 list(result["pending_manual"]), self._own_definition(result),
                 {c["id"]: criterion_entry(c) for c in result["criteria"]},
+                {key: list(result[key]) for key in CLINICIAN_LISTS},
             )
         pending.verdicts = "".join(letters)
         self._pending.append(pending)
@@ -346,6 +354,7 @@ class HtmlReport:
                 "to_collect": [entry.to_collect for entry in entries],
                 "pending_manual": [entry.pending_manual for entry in entries],
                 "definition": [entry.own_definition for entry in entries],
+                **{key: [entry.clinician[key] for entry in entries] for key in CLINICIAN_LISTS},
                 "criteria": {cid: [entry.criteria.get(cid) for entry in entries] for cid in criterion_ids},
             }
         return {"trials": trials}
@@ -380,7 +389,8 @@ style-src 'unsafe-inline'">
 <div class="scroll"><table id="trials-table">
 <caption>Trials screened, their rule files, and the patients' verdicts</caption>
 <thead><tr><th scope="col">Trial</th><th scope="col">Title</th><th scope="col">Rule file (sha256)</th>
-<th scope="col">Eligible</th><th scope="col">Ineligible</th><th scope="col">Undetermined</th>
+<th scope="col">Eligible</th><th scope="col">Review</th><th scope="col">Ineligible</th>
+<th scope="col">Undetermined</th>
 <th scope="col">Not screened</th></tr></thead>
 <tbody></tbody>
 </table></div>
@@ -389,6 +399,7 @@ style-src 'unsafe-inline'">
 <h2 id="matrix-heading">Patients &times; trials</h2>
 <p class="legend" id="legend">Legend:
 <span class="cell v-E" aria-hidden="true">E</span> eligible
+<span class="cell v-R" aria-hidden="true">R</span> review (clinician to decide)
 <span class="cell v-I" aria-hidden="true">I</span> ineligible
 <span class="cell v-U" aria-hidden="true">U</span> undetermined
 <span class="cell v-none" aria-hidden="true">&ndash;</span> not screened.

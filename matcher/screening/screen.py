@@ -56,6 +56,10 @@ class TrialRow:
     rules_sha256: str
     #: every criterion's (id, kind, outcome), in rule-file order
     criteria: tuple[tuple[str, str, str], ...]
+    #: for a review verdict: the clinician's questions, each with the recorded evidence behind it
+    to_decide: tuple[str, ...]
+    #: "<criterion>: decided by <who> on <date>: ..." for each manual criterion a recorded decision settled
+    decided: tuple[str, ...]
     #: the per-trial object of ``matcher check --format json`` with the patient's id, as one line of JSON
     #: (None when no output needs it: rendering it is a good part of the cost of an evaluation)
     json: str | None
@@ -106,6 +110,8 @@ def trial_row(result: TrialResult, location: str, render_json: bool = True,
         rules_file=result.rules_file,
         rules_sha256=result.rules_sha256,
         criteria=tuple((c.id, c.kind, c.outcome) for c in result.criteria),
+        to_decide=result.to_decide,
+        decided=result.decided,
         json=text,
     )
 

@@ -39,6 +39,9 @@ What a patient looks like:
 * **History lists** (infections, malignancies, procedures, immunizations,
   pregnancy tests): absent (not assessed), empty (assessed: none) or 1-4
   entries; a minority are current, uncontrolled or recent.
+* **Clinician decisions**: absent (60%), empty or 1-4, all on a rule-file version
+  that does not exist (``cohort.SYNTHETIC_RULES_SHA256``), so the matcher shows
+  them as not used and decides as without them.
 
 Modules: :mod:`.draw` (the random source and the shares), :mod:`.person` (condition, demographics,
 diagnoses, activity), :mod:`.labs`, :mod:`.medications`, :mod:`.history` (pregnancy and the history

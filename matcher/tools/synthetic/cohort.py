@@ -27,6 +27,21 @@ from matcher.tools.synthetic.person import (
     draw_disease_activity,
 )
 
+#: the rule-file version synthetic decisions claim to be made on: none that exists, so the matcher
+#: shows each as not used (made on another version of the rule file) and decides as without it
+SYNTHETIC_RULES_SHA256 = "d" * 64  # letters: a CSV cell of digits would be read as a number
+
+
+def _decision(draw: Draw) -> Record:
+    """A clinician's recorded decision on a question left to the clinician (see SYNTHETIC_RULES_SHA256)."""
+    decision: Record = {"trial": draw.pick(("NCT03562065", "NCT00698191", "NCT05631717")),
+                        "criterion": draw.pick(("exc-3", "exc-8", "inc-3", "inc-0")),
+                        "outcome": draw.pick(("met", "not_met")), "by": draw.pick(("Dr A", "Dr B (hepatology)")),
+                        "on": draw.iso(draw.integer(0, 120)), "rules_sha256": SYNTHETIC_RULES_SHA256}
+    if draw.chance(0.5):
+        decision["note"] = "synthetic decision (benchmark data, not clinical)"
+    return decision
+
 
 def _entries(draw: Draw, make: Any, absent: float, empty: float) -> list[Record] | None:
     size = draw.list_size(absent, empty)
@@ -90,6 +105,9 @@ def synthetic_patient(seed: int, index: int, as_of: dt.date) -> dict[str, Any]:
         patient["partial_lists"] = [name for name in recorded_lists if draw.chance(0.5)] or recorded_lists[:1]
     if draw.chance(0.1):
         patient["notes"] = f"synthetic {condition.replace('_', ' ')} patient (benchmark data, not clinical)"
+    decisions = _entries(draw, _decision, 0.6, 0.2)  # drawn last: the draws above stay as they were
+    if decisions is not None:
+        patient["decisions"] = decisions
     return patient
 
 
