@@ -444,14 +444,20 @@ browser_test = pytest.mark.browser
 @browser_test
 def test_page_loads_cleanly_and_offline(opened: Page, screened: Screened, trials: list[matcher.Trial]) -> None:
     page = opened.page
+    assert page.inner_text("h1") == "Trial eligibility screening"
+    assert page.title() == f"Trial eligibility screening: {META['source']}"
+    assert page.inner_text("#subtitle") == (f"{len(screened)} patients from {META['source']} screened against "
+                                            f"{len(trials)} trials, as of {META['as_of']}.")
     meta = page.inner_text("#meta")
     assert META["matcher_version"] in meta and META["engine"] in meta and META["as_of"] in meta
     assert f"Patients screened\n{len(screened)}" in meta.replace("\t", "\n")
     table = page.inner_text("#trials-table")
+    rule_files = page.text_content("#rule-files-table") or ""
     for trial in trials:
         assert trial.id in table and trial.title in table
         sha256 = next(r["rules"]["sha256"] for _, results in screened for r in results if r["trial"] == trial.id)
-        assert sha256 in table
+        assert sha256 not in table and sha256 in rule_files  # the digests sit in the footer, not the top table
+    assert page.evaluate("document.querySelector('#rule-files').closest('footer') !== null")
     opened.open_cell(0, 0)
     opened.assert_clean()
 
