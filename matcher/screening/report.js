@@ -347,7 +347,7 @@
         bar.style.width = `${(100 * count) / largest}%`;
         return el("tr", { "data-key": key },
           el("th", { scope: "row", class: "label", title: text ? `${name}: ${text}` : name },
-            el("span", { class: "label-text" }, el("strong", {}, name), text ? ` ${text}` : "")),
+            el("span", { class: "label-text" }, text ? [el("strong", {}, name), ` ${text}`] : name)),
           el("td", { class: "bar-cell" }, bar),
           el("td", { class: "number", title: `${count} of ${total}` }, number(count)));
       }))));
