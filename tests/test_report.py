@@ -104,6 +104,8 @@ class ReadReport:
     definitions: dict[str, dict[str, Any]] = field(default_factory=dict)
     ids: list[str] = field(default_factory=list)
     verdicts: list[str] = field(default_factory=list)
+    #: per patient, per declared trial: the data to collect as the matrix index lists it
+    to_collect: list[list[list[str]]] = field(default_factory=list)
     #: per patient (in order): trial id -> the trial_json dict rebuilt from the file
     results: list[dict[str, dict[str, Any]]] = field(default_factory=list)
     errors: list[list[str]] = field(default_factory=list)
@@ -153,6 +155,8 @@ def read_report(path: Path) -> ReadReport:
             index = json.loads(text)
             read.ids += index["ids"]
             read.verdicts += index["verdicts"]
+            read.to_collect += [[[index["items"][k] for k in numbers] for numbers in per_trial]
+                                for per_trial in index["missing"]]
             read.patient_bytes += len(text.encode())
         elif ident.startswith("details-"):
             read.patient_bytes += len(text.encode())
@@ -233,6 +237,11 @@ def test_every_patient_is_rebuilt_exactly_from_the_file(report_path: Path, scree
     read = read_report(report_path)
     assert read.ids == [patient_id for patient_id, _ in screened]
     assert read.verdicts == [expected_letters(results, trials) for _, results in screened]
+    assert read.meta["verdicts"] == [[letter, verdict] for verdict, letter in VERDICT_LETTERS.items()]
+    for (patient_id, results), lists in zip(screened, read.to_collect, strict=True):  # what the page filters on
+        by_trial = {result["trial"]: result for result in results}
+        assert lists == [list(dict.fromkeys(by_trial[t.id]["to_collect"])) if t.id in by_trial else []
+                         for t in trials], patient_id
     for (patient_id, results), rebuilt in zip(screened, read.results, strict=True):
         assert rebuilt == {result["trial"]: result for result in results}, patient_id
 
