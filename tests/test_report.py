@@ -34,7 +34,7 @@ import matcher
 from matcher.api import Matcher
 from matcher.errors import PatientFileError
 from matcher.results.render import status_of, trial_json
-from matcher.screening.report import NOT_SCREENED, VERDICT_LETTERS, HtmlReport, script_json
+from matcher.screening.report import NOT_SCREENED, VERDICT_HINTS, VERDICT_LETTERS, HtmlReport, script_json
 
 from .helpers import PATIENTS
 
@@ -237,7 +237,8 @@ def test_every_patient_is_rebuilt_exactly_from_the_file(report_path: Path, scree
     read = read_report(report_path)
     assert read.ids == [patient_id for patient_id, _ in screened]
     assert read.verdicts == [expected_letters(results, trials) for _, results in screened]
-    assert read.meta["verdicts"] == [[letter, verdict] for verdict, letter in VERDICT_LETTERS.items()]
+    assert read.meta["verdicts"] == [[letter, verdict, VERDICT_HINTS.get(verdict, "")]
+                                     for verdict, letter in VERDICT_LETTERS.items()]
     for (patient_id, results), lists in zip(screened, read.to_collect, strict=True):  # what the page filters on
         by_trial = {result["trial"]: result for result in results}
         assert lists == [list(dict.fromkeys(by_trial[t.id]["to_collect"])) if t.id in by_trial else []
@@ -726,6 +727,7 @@ def test_a_new_verdict_shows_without_a_change_to_the_page(browser: Any, tmp_path
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """The legend, the per-trial counts, the filters and the sort order come from the report's verdict list."""
     monkeypatch.setitem(VERDICT_LETTERS, "deferred", "D")
+    monkeypatch.setitem(VERDICT_HINTS, "deferred", "to be seen again")
     results = copy.deepcopy(screened[0][1])
     results[0]["verdict"] = "deferred"
     path = tmp_path / "new-verdict.html"
@@ -733,7 +735,8 @@ def test_a_new_verdict_shows_without_a_change_to_the_page(browser: Any, tmp_path
     context, opened = open_report(browser, path)
     page = opened.page
     try:
-        assert "deferred" in page.inner_text("#legend")
+        assert "deferred (to be seen again)" in page.inner_text("#legend")
+        assert "undetermined (data to collect)" in page.inner_text("#legend")
         assert "Deferred" in page.inner_text("#trials-table thead")
         assert opened.rows()[0][1][0] == "D cell v-D"
         assert page.evaluate("getComputedStyle(document.querySelector('#matrix .v-D')).backgroundColor") \

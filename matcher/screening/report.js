@@ -87,9 +87,10 @@
   }
   const legend = byId("legend");
   legend.append("Legend: ");
+  const HINT = Object.fromEntries(head.verdicts.map(([letter, , hint]) => [letter, hint]));
   for (const letter of [...LETTERS, "-"]) {
     legend.append(el("span", { class: `cell ${cellClass(letter)}`, "aria-hidden": "true" }, letter === "-" ? "–" : letter),
-      ` ${VERDICT[letter]} `);
+      ` ${VERDICT[letter]}${HINT[letter] ? ` (${HINT[letter]})` : ""} `);
   }
   legend.append("· Select a cell (click, or Enter) for its criterion-by-criterion explanation; "
     + "a column heading sorts by it.");

@@ -65,6 +65,8 @@ CHART_ROWS = 10
 #: distinct missing-data items counted per trial; further ones are counted together, keeping memory bounded
 MAX_MISSING_ITEMS = 1000
 VERDICT_LETTERS = {"eligible": "E", "ineligible": "I", "undetermined": "U"}
+#: what a verdict asks of the reader, shown beside it in the page's legend (only for verdicts in VERDICT_LETTERS)
+VERDICT_HINTS = {"undetermined": "data to collect", "review": "a clinician to decide"}
 #: the letter of a declared trial for which a patient has no result
 NOT_SCREENED = "-"
 
@@ -309,7 +311,8 @@ class HtmlReport:
     def _write_head(self, trials: Sequence[Mapping[str, str]], meta: Mapping[str, Any]) -> None:
         labelled = [[META_LABELS.get(key, key), "" if value is None else str(value)] for key, value in meta.items()]
         head = {"trials": [{"id": str(t["id"]), "title": str(t.get("title", ""))} for t in trials], "meta": labelled,
-                "verdicts": [[letter, verdict] for verdict, letter in VERDICT_LETTERS.items()],
+                "verdicts": [[letter, verdict, VERDICT_HINTS.get(verdict, "")]
+                             for verdict, letter in VERDICT_LETTERS.items()],
                 "source": "" if meta.get("source") is None else str(meta["source"]),
                 "as_of": "" if meta.get("as_of") is None else str(meta["as_of"])}
         heading = "Trial eligibility screening"
