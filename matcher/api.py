@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from matcher.engine.adapter import HoldsEngineHandles
 from matcher.engine.evaluate import Evaluator
 from matcher.errors import MatcherError, PatientFileError
 from matcher.model.dates import completed_years
@@ -42,13 +43,18 @@ if TYPE_CHECKING:
 
 MAX_AGE = 120
 #: rules/ beside the package (a checkout or an editable install)
-_BUNDLED_RULES = Path(__file__).resolve().parent.parent / "rules"
+_CHECKOUT_RULES = Path(__file__).resolve().parent.parent / "rules"
+#: the copy of rules/ a wheel carries inside the package (see setup.py)
+_INSTALLED_RULES = Path(__file__).resolve().parent / "encoded_trials"
 
 
 def default_rules_dir() -> Path:
-    """``$MATCHER_RULES`` if set, else the ``rules/`` directory of this checkout."""
+    """``$MATCHER_RULES`` if set, else the trials installed with the matcher: the ``rules/`` directory of
+    this checkout (a clone, an editable install), or the copy a wheel installs inside the package."""
     configured = os.environ.get("MATCHER_RULES")
-    return Path(configured) if configured else _BUNDLED_RULES
+    if configured:
+        return Path(configured)
+    return _INSTALLED_RULES if _INSTALLED_RULES.is_dir() else _CHECKOUT_RULES
 
 
 def load_trials(directory: str | Path | None = None, only: Iterable[str] | None = None) -> list[Trial]:
@@ -86,8 +92,9 @@ def _check_dates(patient: PatientProfile, as_of: dt.date) -> None:
                                field="demographics.birth_date")
 
 
-class Matcher:
-    """Trials compiled into durable-rules once, for evaluating many patients."""
+class Matcher(HoldsEngineHandles):
+    """Trials compiled into durable-rules once, for evaluating many patients. It cannot be pickled or copied
+    into another process: build one per worker (or Spark partition), and close it."""
 
     def __init__(self, trials: Sequence[Trial]) -> None:
         self.trials = list(trials)

@@ -1,4 +1,8 @@
-"""The command line: ``matcher check``, ``screen``, ``log summary``, ``trials``, ``lint``, ``bench``.
+"""The command line: ``matcher check``, ``screen``, ``log summary``, ``trials``, ``lint``, ``bench``,
+``schema``, ``template``.
+
+Over 500 lines: the parser and the handler of every command sit together so a command reads in one
+place; split it into one module per command when it grows further.
 
 ``main(argv, stdout, stderr) -> int`` is the whole CLI; tests call it with
 captured streams, and ``python -m matcher`` / the ``matcher`` script only call it.
@@ -43,15 +47,51 @@ EXIT_INELIGIBLE = 10
 EXIT_UNDETERMINED = 11
 
 
+_RULES_HELP = "rules directory (default: $MATCHER_RULES, else the trials installed with the matcher)"
+
+
 class _ArgumentError(Exception):
-    pass
+    def __init__(self, message: str, prog: str) -> None:
+        super().__init__(message)
+        self.prog = prog  # the (sub)command whose arguments were wrong: "matcher log summary"
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse that raises instead of printing and exiting, so main() owns the output."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise _ArgumentError(message)
+        raise _ArgumentError(message, self.prog)
+
+
+def _command_named(argv: Sequence[str], parser: argparse.ArgumentParser) -> str:
+    """``matcher`` and the subcommands written in ``argv`` ("matcher log summary"), for a usage error that the
+    top-level parser reports (an unrecognised argument after a subcommand)."""
+    words = ["matcher"]
+    current: argparse.ArgumentParser | None = parser
+    for token in argv:
+        if current is None or token.startswith("-"):
+            continue
+        choices = next((action.choices for action in current._actions
+                        if isinstance(action, argparse._SubParsersAction)), None)
+        if not choices or token not in choices:
+            break
+        words.append(token)
+        current = choices[token]
+    return " ".join(words)
+
+
+def _trial_ids(text: str) -> list[str]:
+    ids = [part.strip() for part in text.split(",") if part.strip()]
+    if not ids:
+        raise argparse.ArgumentTypeError(f"{text!r} names no trial")
+    return ids
+
+
+def _add_trial_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--trial`` in check and screen alike; ``--trials`` is kept as another name for it (screen's old one)."""
+    parser.add_argument("--trial", "--trials", dest="trial", action="extend", type=_trial_ids, metavar="NCT_ID",
+                        help=f"{what} only this trial (repeatable, or comma-separated: --trial A,B); "
+                             "default: every trial in the rules directory")
 
 
 def _date(text: str) -> dt.date:
@@ -65,24 +105,24 @@ def _date(text: str) -> dt.date:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="matcher", description="Does a patient qualify for a clinical trial, and why?")
+    parser.add_argument("--version", action="store_true", help="print the matcher's and the engine's versions")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     check = commands.add_parser("check", help="evaluate one patient file against the encoded trials",
                                 description="Evaluate one patient file (YAML or JSON) and explain every criterion.")
     check.add_argument("patient", metavar="PATIENT", help="patient file (.yaml, .yml or .json)")
-    check.add_argument("--trial", action="append", metavar="NCT_ID",
-                       help="evaluate only this trial (repeatable); default: every trial in the rules directory")
+    _add_trial_option(check, "evaluate")
     check.add_argument("--as-of", type=_date, metavar="DATE",
                        help="screening date YYYY-MM-DD (default: the patient's screening_date, else today)")
     check.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
     detail = check.add_mutually_exclusive_group()
     detail.add_argument("--explain", action="store_true", help="full explanation for every trial")
     detail.add_argument("--brief", action="store_true", help="one line per trial")
-    check.add_argument("--rules", metavar="DIR", help="rules directory (default: $MATCHER_RULES or ./rules)")
+    check.add_argument("--rules", metavar="DIR", help=_RULES_HELP)
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                        help="colour the text output (default: when writing to a terminal)")
     trials = commands.add_parser("trials", help="list the encoded trials",
                                  description="List the encoded trials with their registry dates and criteria counts.")
-    trials.add_argument("--rules", metavar="DIR", help="rules directory (default: $MATCHER_RULES or ./rules)")
+    trials.add_argument("--rules", metavar="DIR", help=_RULES_HELP)
     trials.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
     lint = commands.add_parser("lint", help="check rule files and report their coverage",
                                description="Check rule files (schema, fields, operators, units, verbatim registry "
@@ -92,7 +132,15 @@ def build_parser() -> argparse.ArgumentParser:
                       help="rule files or directories (default: the rules directory)")
     lint.add_argument("--quiet", action="store_true", help="print only problems, not coverage and notes")
     _screen_parser(commands)
+    _spark_parser(commands)
     _add_import_parser(commands)
+    commands.add_parser("schema", help="print the JSON Schema of a patient file",
+                        description="Print the JSON Schema of a patient file, for editors that check YAML and JSON "
+                                    "as you type (see docs/patient-files.md).")
+    template = commands.add_parser("template", help="write a commented starting patient file",
+                                   description="Write a starting patient file: every field commented out with how "
+                                               "it is written; uncomment only what is known. It validates as is.")
+    template.add_argument("--out", metavar="FILE", help="write it to FILE (never overwritten) instead of stdout")
     log = commands.add_parser("log", help="read a screening log", description="Read a screening log (SQLite).")
     log_commands = log.add_subparsers(dest="log_command", metavar="ACTION", parser_class=_Parser, required=True)
     summary = log_commands.add_parser("summary", help="CONSORT-style counts per trial",
@@ -111,14 +159,20 @@ def build_parser() -> argparse.ArgumentParser:
                            help="screening date the patients are made for (default 2026-11-01)")
     bench = commands.add_parser("bench", help="measure speed and memory on a synthetic cohort",
                                 description="Build a seeded synthetic cohort and print measured throughput, "
-                                            "engine overhead, check start-up time and peak memory.")
-    bench.add_argument("--patients", type=_positive, default=2000, metavar="N",
-                       help="synthetic patients for the throughput figures (default 2000)")
-    bench.add_argument("--memory-patients", type=_positive, default=1_000_000, metavar="N",
-                       help="patients streamed from a file for the peak-memory figure (default 1,000,000)")
+                                            "engine overhead, check start-up time and peak memory. Quick by "
+                                            "default (about a minute); --full is the long run (about two hours).")
+    bench.add_argument("--full", action="store_true",
+                       help="the long run: 2,000 patients for throughput and 1,000,000 streamed for memory")
+    bench.add_argument("--patients", type=_positive, default=None, metavar="N",
+                       help="synthetic patients for the throughput figures (default 1,000; 2,000 with --full)")
+    bench.add_argument("--memory-patients", type=_positive, default=None, metavar="N",
+                       help="patients streamed from a file for the peak-memory figure (default 5,000; "
+                            "1,000,000 with --full)")
     bench.add_argument("--seed", type=int, default=0, help="cohort seed (default 0)")
     bench.add_argument("--workers", type=_positive, default=None, metavar="N",
                        help="processes for the all-cores figures (default: the number of CPUs)")
+    bench.add_argument("--spark", action="store_true",
+                       help="only compare matcher spark with matcher screen --workers N (CPU-seconds; needs pyspark)")
     return parser
 
 
@@ -139,7 +193,7 @@ def _screen_parser(commands: Any) -> None:
                     "against the trials; write results by the extension of --out (.jsonl, .csv, .html) and "
                     "append every evaluation to the screening log.")
     screen.add_argument("source", metavar="SOURCE", help="directory of patient files, .jsonl, .csv or one file")
-    screen.add_argument("--trials", nargs="+", metavar="NCT_ID", help="only these trials (default: every trial)")
+    _add_trial_option(screen, "screen for")
     screen.add_argument("--as-of", type=_date, metavar="DATE",
                         help="screening date YYYY-MM-DD for everyone (default: each patient's "
                              "screening_date, else today)")
@@ -151,9 +205,30 @@ def _screen_parser(commands: Any) -> None:
     logging.add_argument("--log", default="screening.db", metavar="DB",
                          help="screening log to append to (SQLite; default screening.db)")
     logging.add_argument("--no-log", action="store_true", help="do not write a screening log")
-    screen.add_argument("--rules", metavar="DIR", help="rules directory (default: $MATCHER_RULES or ./rules)")
+    screen.add_argument("--rules", metavar="DIR", help=_RULES_HELP)
     screen.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
                         help="progress bar on stderr (default: when stderr is a terminal)")
+
+
+def _spark_parser(commands: Any) -> None:
+    spark = commands.add_parser(
+        "spark", help="screen a cohort on Apache Spark (pip install 'trial-matcher[spark]')",
+        description="Screen SOURCE (a .jsonl of profiles or FHIR bundles, or a Parquet file or directory with a "
+                    "'profile' JSON column) on Apache Spark, one engine per partition; append the results to the "
+                    "Parquet table TABLE_DIR (partitioned by run_date) and print the CONSORT summary. Runs on "
+                    "local[*] unless Spark's own configuration (spark-submit, --master) names a cluster. "
+                    "See docs/spark.md.")
+    spark.add_argument("source", metavar="SOURCE", help=".jsonl/.ndjson file, or .parquet file or directory")
+    spark.add_argument("--out", required=True, metavar="TABLE_DIR", help="Parquet table to append the results to")
+    spark.add_argument("--trial", action="append", metavar="NCT_ID", help="only this trial (repeatable)")
+    spark.add_argument("--as-of", type=_date, metavar="DATE",
+                       help="screening date YYYY-MM-DD for everyone (default: each patient's screening_date, "
+                            "else today)")
+    spark.add_argument("--partitions", type=_positive, metavar="N", help="repartition the input into N partitions")
+    spark.add_argument("--explanations", action="store_true",
+                       help="store each result's full explanation JSON (~1.5 KB a row; off by default)")
+    spark.add_argument("--master", metavar="URL", help="Spark master (default: Spark's configuration, else local[*])")
+    spark.add_argument("--rules", metavar="DIR", help="rules directory (default: $MATCHER_RULES or ./rules)")
 
 
 def _add_import_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -168,11 +243,16 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     parser = build_parser()
+    arguments = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+        args = parser.parse_args(arguments)
     except _ArgumentError as exc:
-        print(f"matcher: {exc} (see matcher check --help)", file=err)
+        command = exc.prog if exc.prog != parser.prog else _command_named(arguments, parser)
+        print(f"matcher: {exc} (see {command} --help)", file=err)
         return EXIT_BAD_INPUT
+    if args.version:
+        print(_versions(), file=out)
+        return 0
     if args.command is None:
         parser.print_help(out)
         return EXIT_BAD_INPUT
@@ -187,22 +267,42 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
             return _log_summary(args, out)
         if args.command == "import":
             return _import(args, out)
+        if args.command == "spark":
+            return _spark(args, out)
         if args.command == "synthetic":
             return _synthetic(args, out)
+        if args.command in ("schema", "template"):
+            return _reference(args, out)
         if args.command == "bench":
             from matcher.tools.bench import run_bench
+            from matcher.tools.spark_bench import run_spark_bench
 
-            return run_bench(args, out)
+            return run_spark_bench(args, out) if args.spark else run_bench(args, out)
         return _check(args, out)
     except EvaluationError as exc:
         print(f"matcher: error: {one_line(str(exc))}", file=err)
         return EXIT_ENGINE
     except MatcherError as exc:
-        print(f"matcher: error: {one_line(str(exc))}", file=err)
+        for problem in exc.problems():
+            print(f"matcher: error: {one_line(problem)}", file=err)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("matcher: interrupted; no output file was written", file=err)
         return EXIT_INTERRUPTED
+
+
+def _versions() -> str:
+    """``matcher 0.1.0 (durable-rules 2.0.28, Python 3.11.7)``, without starting the engine."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    from matcher.results.render import matcher_version
+
+    try:
+        engine = f"durable-rules {version('durable-rules')}"
+    except PackageNotFoundError:
+        engine = "durable-rules not installed"
+    return f"matcher {matcher_version()} ({engine}, Python {platform.python_version()})"
 
 
 def _screen(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -216,7 +316,7 @@ def _screen(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from matcher.screening.log import ScreeningLog
     from matcher.screening.outputs import Output, open_output
 
-    trials = api.load_trials(args.rules, dict.fromkeys(args.trials) if args.trials else None)
+    trials = api.load_trials(args.rules, dict.fromkeys(args.trial) if args.trial else None)
     records = iter_records(args.source)  # a bad source is reported before anything is written
     meta = {"source": args.source, "as_of": args.as_of.isoformat() if args.as_of else None,
             "matcher_version": matcher_version(), "engine": engine_version(),
@@ -303,6 +403,24 @@ def _screen_loop(args: argparse.Namespace, records: Iterable[object], trial_ids:
     return tally
 
 
+def _spark(args: argparse.Namespace, out: TextIO) -> int:
+    from matcher.screening.distributed import load_rules_data
+    from matcher.screening.spark_job import check_source, render_run, run_spark, spark_session
+
+    rules = load_rules_data(args.rules, list(dict.fromkeys(args.trial)) if args.trial else None)
+    check_source(args.source)  # problems with the rules or the source are reported before Spark starts (~20 s)
+    spark = spark_session(args.master)
+    try:
+        run = run_spark(spark, args.source, args.out, rules, as_of=args.as_of, partitions=args.partitions,
+                        explanations=args.explanations)
+    finally:
+        spark.stop()
+    print(render_run(run, args.out), file=out)
+    if run.engine_problems:
+        return EXIT_ENGINE
+    return EXIT_SOME_NOT_SCREENED if run.summary.not_screened else 0
+
+
 def _synthetic(args: argparse.Namespace, out: TextIO) -> int:
     from pathlib import Path
 
@@ -323,6 +441,29 @@ def _synthetic(args: argparse.Namespace, out: TextIO) -> int:
         raise
     file.publish()
     print(f"wrote {args.patients} synthetic patients (seed {args.seed}, as of {args.as_of}) to {target}", file=out)
+    return 0
+
+
+def _reference(args: argparse.Namespace, out: TextIO) -> int:
+    from pathlib import Path
+
+    from matcher.model.reference import json_schema, template
+
+    if args.command == "schema":
+        print(json_schema(), file=out)
+        return 0
+    if args.out is None:
+        out.write(template())
+        return 0
+    try:
+        with Path(args.out).open("x", encoding="utf-8") as handle:
+            handle.write(template())
+    except FileExistsError:
+        raise MatcherError("already exists; the template never overwrites a file", file=args.out,
+                           field="--out") from None
+    except OSError as exc:
+        raise MatcherError(f"cannot write: {exc.strerror}", file=args.out, field="--out") from None
+    print(f"wrote {args.out}: uncomment and fill in what is known, then: matcher check {args.out}", file=out)
     return 0
 
 
@@ -382,9 +523,20 @@ def _print_fhir_report(imported: object, out: TextIO) -> None:
 
 
 def _import(args: argparse.Namespace, out: TextIO) -> int:
-    from matcher.intake.fhir import read_bundle, to_yaml
+    from matcher.intake.load import read_document
 
-    out.write(to_yaml(read_bundle(args.bundle)))
+    document = read_document(args.bundle, PatientFileError)
+    if isinstance(document.data, dict) and "resourceType" not in document.data:
+        raise PatientFileError("not a FHIR Bundle: it has no \"resourceType\" (a Bundle has \"resourceType\": "
+                               "\"Bundle\"). matcher import reads a FHIR R4 Bundle in JSON; a patient file in the "
+                               "matcher's own format needs no import: give it to matcher check", file=args.bundle)
+    if not isinstance(document.data, dict):
+        found = "an empty file" if document.data is None else f"a {type(document.data).__name__}"
+        raise PatientFileError(f"not a FHIR Bundle: found {found}, expected a JSON object with \"resourceType\": "
+                               "\"Bundle\"", file=args.bundle)
+    from matcher.intake.fhir import import_document, to_yaml
+
+    out.write(to_yaml(import_document(document)))
     return 0
 
 
@@ -440,7 +592,8 @@ def _lint(args: argparse.Namespace, out: TextIO) -> int:
         path = Path(display_path(found))
         report = lint_file(path)
         status = "ok" if report.ok else f"{len(report.errors)} problem{'s' if len(report.errors) != 1 else ''}"
-        print(f"{path}: {status}", file=out)
+        if not (report.ok and args.quiet):  # --quiet: only the files with problems
+            print(f"{path}: {status}", file=out)
         for error in report.errors:
             print(f"  error: {error}", file=out)
         failed += not report.ok
@@ -455,7 +608,8 @@ def _lint(args: argparse.Namespace, out: TextIO) -> int:
               f"({c.registry_errors} registry errors)", file=out)
         for where, note in all_notes(report.trial):
             print(f"    {where}: {' '.join(note.split())}", file=out)
-    print(f"{len(files) - failed} of {len(files)} rule files clean", file=out)
+    if failed or not args.quiet:
+        print(f"{len(files) - failed} of {len(files)} rule files clean", file=out)
     return 1 if failed else 0
 
 

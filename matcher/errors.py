@@ -31,6 +31,12 @@ class MatcherError(Exception):
         self.column = column
         self.field = field
         self.criterion = criterion
+        #: further problems found in the same input (a patient file with three mistakes reports all three)
+        self.also: list[MatcherError] = []
+
+    def problems(self) -> list[str]:
+        """This problem and every further one, each as ``str()`` renders it: one line each for the CLI."""
+        return [str(self), *(str(other) for other in self.also)]
 
     def __str__(self) -> str:
         where = ""
@@ -65,9 +71,18 @@ class EngineUnavailableError(EvaluationError):
     """durable-rules cannot be imported; the matcher refuses to answer without it."""
 
 
+#: names other systems use for a field, which no spelling distance finds (``gender`` for ``sex``)
+_OTHER_NAMES = {"gender": "sex", "dob": "birth_date", "date_of_birth": "birth_date", "birthdate": "birth_date",
+                "drugs": "medications", "meds": "medications", "laboratory": "labs"}
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A ' (did you mean ...?)' suffix, or '' when nothing is close."""
-    close = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
+    choices = list(choices)
+    meant = _OTHER_NAMES.get(word.strip().lower())
+    if meant in choices:
+        return f" (did you mean {meant!r}?)"
+    close = difflib.get_close_matches(word, choices, n=3, cutoff=0.6)
     if not close:
         return ""
     return " (did you mean " + " or ".join(repr(c) for c in close) + "?)"

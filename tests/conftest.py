@@ -52,6 +52,10 @@ if _PROFILE == "default" and hasattr(_hypothesis_engine, "MAX_SHRINKING_SECONDS"
 def pytest_configure(config: pytest.Config) -> None:
     # registered here, not in pyproject.toml: tests/test_report.py's tests that need Chromium
     config.addinivalue_line("markers", "browser: opens a page in headless Chromium (pytest -m 'not browser' skips)")
+    config.addinivalue_line("markers", "slow: builds a wheel and a virtual environment; CI runs it "
+                                       "(pytest -m 'not slow' skips it while working)")
+    config.addinivalue_line("markers", "spark: starts Apache Spark on local[2] (needs pyspark and Java 17; "
+                                       "pytest -m 'not spark' skips)")
 
 
 @pytest.fixture(scope="session")

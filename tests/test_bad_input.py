@@ -142,3 +142,30 @@ def test_odd_keys_and_characters_give_one_line(tmp_path: Path, text: str, expect
     assert code == EXIT_BAD_INPUT and out == ""
     assert len(err.strip().splitlines()) == 1, err
     assert expected in err
+
+
+def test_every_problem_of_a_patient_file_is_shown_in_file_order(tmp_path: Path) -> None:
+    """A file with three mistakes is fixed in one run: one line for each, the first in the file first."""
+    path = tmp_path / "p.yaml"
+    path.write_text(BASE.replace("score: 14", "score: high").replace("birth_date:", "birth_dat:")
+                    .replace("acr1997_criteria_met: 6", "acr1997_criteria_met: many"))
+    code, out, err = check(path)
+    assert code == EXIT_BAD_INPUT and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 3, err
+    assert all(line.startswith(f"matcher: error: {path}:") for line in lines)
+    assert "more problem" not in err
+    fields = ["demographics.birth_dat", "sle.acr1997_criteria_met", "disease_activity[0].score"]
+    found = [next(i for i, line in enumerate(lines) if field in line) for field in fields]
+    line_numbers = [int(line.split(f"{path}:")[1].split(":")[0]) for line in lines]
+    assert line_numbers == sorted(line_numbers) and sorted(found) == [0, 1, 2]
+
+
+@pytest.mark.parametrize("written", ["2026/11/10", "01/12/2026", "10.11.2026"])
+def test_a_date_not_written_yyyy_mm_dd_says_how_to_write_it(tmp_path: Path, written: str) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(f"id: x\nscreening_date: {written}\n")
+    code, _, err = check(path)
+    assert code == EXIT_BAD_INPUT
+    assert err.strip() == (f"matcher: error: {path}:2:17: screening_date: '{written}' is not a date: "
+                           "write dates as YYYY-MM-DD (e.g. 2026-11-02)")

@@ -127,3 +127,66 @@ def test_no_command_prints_help() -> None:
     code, out, _ = cli()
     assert code == EXIT_BAD_INPUT
     assert "check" in out
+
+
+def test_version_names_the_matcher_and_the_engine() -> None:
+    from importlib.metadata import version
+
+    code, out, err = cli("--version")
+    assert code == 0 and err == ""
+    assert out.startswith(f"matcher {version('trial-matcher')} (durable-rules {version('durable-rules')}, Python ")
+
+
+@pytest.mark.parametrize(("argv", "command"), [
+    (["log", "summary"], "matcher log summary"),
+    (["log", "summary", "a.db", "extra"], "matcher log summary"),
+    (["log"], "matcher log"),
+    (["lint", "--bogus"], "matcher lint"),
+    (["trials", "--format", "xml"], "matcher trials"),
+    (["screen", "patients"], "matcher screen"),
+    (["synthetic", "0", "--out", "x.csv"], "matcher synthetic"),
+    (["bench", "--patients", "x"], "matcher bench"),
+    (["import"], "matcher import"),
+    (["check"], "matcher check"),
+    (["nonsense"], "matcher"),
+])
+def test_a_usage_error_points_to_the_help_of_its_own_command(argv: list[str], command: str) -> None:
+    code, out, err = cli(*argv)
+    assert code == EXIT_BAD_INPUT and out == ""
+    assert err.startswith("matcher: ") and err.rstrip().endswith(f"(see {command} --help)"), err
+
+
+def test_check_and_screen_choose_trials_with_the_same_option(tmp_path: Path) -> None:
+    """``--trial`` in both (repeatable or comma-separated), ``--trials`` another name for it; SOURCE after
+    the option is still the source."""
+    for option in ("--trial", "--trials"):
+        code, out, err = cli("check", str(BASE_PATIENT), option, "NCT00698191,NCT00953485", "--format", "json")
+        assert code == EXIT_ELIGIBLE, err
+        assert [r["trial"] for r in json.loads(out)["results"]] == ["NCT00698191", "NCT00953485"]
+        target = tmp_path / f"{option.strip('-')}.csv"
+        code, out, err = cli("screen", "--no-log", option, "NCT00698191", option, "NCT00953485",
+                             str(BASE_PATIENT), "--out", str(target))
+        assert code == 0, err
+        assert "screened 1 patient against 2 trials" in out
+
+
+def test_a_patient_file_given_to_import_is_said_not_to_be_a_bundle(tmp_path: Path) -> None:
+    code, out, err = cli("import", str(BASE_PATIENT))
+    assert code == EXIT_BAD_INPUT and out == ""
+    assert err.strip() == (f"matcher: error: {BASE_PATIENT}: not a FHIR Bundle: it has no \"resourceType\" (a Bundle "
+                           "has \"resourceType\": \"Bundle\"). matcher import reads a FHIR R4 Bundle in JSON; a "
+                           "patient file in the matcher's own format needs no import: give it to matcher check")
+    listed = tmp_path / "list.json"
+    listed.write_text("[1, 2]")
+    code, _, err = cli("import", str(listed))
+    assert code == EXIT_BAD_INPUT
+    assert err.strip() == (f"matcher: error: {listed}: not a FHIR Bundle: found a list, expected a JSON object "
+                           "with \"resourceType\": \"Bundle\"")
+
+
+def test_a_patient_file_key_with_another_system_s_name_gets_a_did_you_mean(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(BASE_PATIENT.read_text().replace("  sex:", "  gender:"))
+    code, _, err = cli("check", str(path))
+    assert code == EXIT_BAD_INPUT
+    assert "demographics.gender: unknown field (did you mean 'sex'?)" in err

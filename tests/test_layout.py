@@ -114,15 +114,14 @@ def test_the_cycles_found_before_are_gone(module: str) -> None:
 
 def test_every_file_the_package_reads_is_package_data() -> None:
     """A wheel carries only the declared data files: the report's CSS and JavaScript must be among them."""
-    import tomllib
-
-    declared = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8"))
-    package_data = declared["tool"]["setuptools"]["package-data"]
+    setup_py = ast.parse((PACKAGE.parent / "setup.py").read_text(encoding="utf-8"))
+    package_data = next(ast.literal_eval(node.value) for node in setup_py.body
+                        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "PACKAGE_DATA")
     data_files = [path for path in PACKAGE.rglob("*") if path.is_file() and path.suffix not in {".py", ".pyc"}]
     assert data_files, "the report's page files are package data"
     for path in data_files:
         package = ".".join(path.parent.relative_to(PACKAGE.parent).parts)
-        assert path.name in package_data.get(package, []), f"{path} is not declared as package data in pyproject.toml"
+        assert path.name in package_data.get(package, []), f"{path} is not declared in setup.py's PACKAGE_DATA"
 
 
 #: the longest a module may be without saying, at the top of its docstring, why it is longer
@@ -149,3 +148,17 @@ def test_no_long_module_without_a_reason() -> None:
     assert not unexplained, f"split these modules or say why they are long at the top of their docstring: {unexplained}"
     settled = sorted(set(PENDING_SPLIT) - set(long_modules))
     assert not settled, f"no longer over {MODULE_LINES} lines: remove them from PENDING_SPLIT: {settled}"
+
+
+def test_nothing_a_user_reads_points_outside_the_project() -> None:
+    """The README, docs, rule files (their notes are printed), examples and messages never send a reader to
+    ../shared or the development notes: the project holds what a user needs."""
+    root = PACKAGE.parent
+    read_by_users = [root / "README.md", root / "setup.py", *sorted((root / "docs").rglob("*.md")),
+                     *sorted((root / "rules").rglob("*")), *sorted((root / "patients").rglob("*")),
+                     *sorted(PACKAGE.rglob("*.py"))]
+    for path in read_by_users:
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            for outside in ("../shared", "shared/seeds", "ENGINE_NOTES", "CLINICAL.md"):
+                assert outside not in text, f"{path.relative_to(root)} points to {outside}"

@@ -90,3 +90,19 @@ def test_trials_lists_every_encoded_trial() -> None:
     assert rows["NCT00698191"]["inclusion"] == 5
     code, out, _ = cli("trials")
     assert "NCT00953485  Refractory primary Sjögren's syndrome" in out
+
+
+def test_lint_quiet_prints_only_the_files_with_problems(tmp_path: Path) -> None:
+    code, out, _ = cli("lint", "--quiet", str(RULES))
+    assert code == 0
+    assert out == ""  # nothing to say when every file is clean
+    broken = copy_trial(tmp_path)
+    broken.write_text(broken.read_text().replace("{field: ssdai, gte: 8}", "{field: ssdai, gte: eight}"))
+    clean = tmp_path / "NCT00698191.yaml"
+    shutil.copy(RULES / clean.name, clean)
+    shutil.copy(RULES / "registry" / "NCT00698191.txt", tmp_path / "registry")
+    code, out, _ = cli("lint", "--quiet", str(broken), str(clean))
+    assert code == 1
+    assert ": ok" not in out and "NCT00698191" not in out
+    assert "takes a plain number, not 'eight'" in out
+    assert out.splitlines()[-1] == "1 of 2 rule files clean"

@@ -23,13 +23,15 @@ from matcher.intake.load import read_document
 from matcher.intake.sources import write_csv
 from matcher.screening.outputs import CSV_COLUMNS
 
-from .helpers import PATIENTS, ROOT
+from .helpers import PATIENTS, ROOT, RULES
 
 #: the example patient files (profiles), and every file `matcher screen patients/` reads (FHIR bundles too)
 EXAMPLES = sorted(p for p in PATIENTS.glob("*") if p.suffix in (".yaml", ".json"))
 EVERY_FILE = sorted(p for p in PATIENTS.rglob("*") if p.suffix in (".yaml", ".json"))
 BUNDLES = sorted((PATIENTS / "fhir").glob("*.json"))
 AS_OF = "2026-11-02"
+#: how many trials are encoded: a trial added to rules/ needs no change here
+TRIALS = len(list(RULES.glob("*.yaml")))
 
 
 def cli(*argv: str) -> tuple[int, str, str]:
@@ -85,8 +87,8 @@ def test_directory_screen_agrees_with_check(tmp_path: Path, expected: dict[str, 
     rows = read_csv(out)
     assert list(rows[0]) == list(CSV_COLUMNS)
     assert verdicts_of(rows) == expected
-    assert len(rows) == len(EVERY_FILE) * 5
-    assert f"screened {len(EVERY_FILE)} patients against 5 trials" in stdout
+    assert len(rows) == len(EVERY_FILE) * TRIALS
+    assert f"screened {len(EVERY_FILE)} patients against {TRIALS} trials" in stdout
     assert BUNDLES, "the FHIR example bundles are screened with the rest"
     assert {row["location"] for row in rows} == {str(p) for p in EVERY_FILE}
 
@@ -111,7 +113,7 @@ def test_an_ndjson_of_fhir_bundles_gives_the_verdicts_of_the_yaml_twins(
     code, _, err = cli("screen", str(source), "--as-of", AS_OF, "--out", str(out), "--no-log")
     assert code == 0, err
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert len(lines) == len(BUNDLES) * 5
+    assert len(lines) == len(BUNDLES) * TRIALS
     for line in lines:
         assert expected[line["patient"]][line["trial"]] == line["verdict"]
         assert set(line["fhir_import"]) >= {"unused", "unknown", "resources"}
@@ -159,7 +161,7 @@ def test_one_and_two_workers_give_identical_files_and_bad_records_are_skipped(tm
         outputs[workers] = [p.read_bytes() for p in paths]
     assert outputs["1"] == outputs["2"]
     rows = read_csv(tmp_path / "w1.csv")
-    assert len(rows) == len(records) * 5 + 2
+    assert len(rows) == len(records) * TRIALS + 2
     skipped = [row for row in rows if row["verdict"] == "not screened"]
     assert [row["location"].rsplit(":", 1)[1] for row in skipped] == ["31", str(len(records) + 2)]
     lines = [json.loads(line) for line in (tmp_path / "w1.jsonl").read_text(encoding="utf-8").splitlines()]
@@ -251,7 +253,7 @@ def test_log_records_every_evaluation_and_summary_counts_latest(tmp_path: Path,
         runs = connection.execute("SELECT status FROM runs").fetchall()
         stored = dict(connection.execute("SELECT sha256, content FROM rule_files").fetchall())
     assert runs == [("complete",), ("complete",)]
-    assert len(rows) == 2 * len(EVERY_FILE) * 5
+    assert len(rows) == 2 * len(EVERY_FILE) * TRIALS
     for _, patient, trial, verdict, not_met, as_of, version, sha in rows:
         assert expected[patient][trial] == verdict
         assert as_of == AS_OF and version and isinstance(json.loads(not_met), list)
@@ -320,8 +322,19 @@ def test_a_synthetic_cohort_as_jsonl_and_as_csv_screens_alike_with_any_number_of
                            "--no-log")
         assert code == 0, err
         rows = read_csv(out)
-        assert len(rows) == 120 * 5
+        assert len(rows) == 120 * TRIALS
         results[(source.suffix, workers)] = [{k: v for k, v in row.items() if k != "location"} for row in rows]
     assert results[(".jsonl", "1")] == results[(".jsonl", "2")] == results[(".csv", "2")]
     verdicts = {row["verdict"] for row in results[(".jsonl", "1")]}
     assert verdicts == {"eligible", "ineligible", "undetermined"}
+
+
+@pytest.mark.parametrize(("header", "meant"), [("demographics.gender", "sex"), ("demographics.dob", "birth_date"),
+                                              ("drugs.1.drug", "medications")])
+def test_a_csv_header_with_another_system_s_name_gets_a_did_you_mean(tmp_path: Path, header: str,
+                                                                      meant: str) -> None:
+    table = tmp_path / "other-names.csv"
+    table.write_text(f"id,{header}\nx,female\n", encoding="utf-8")
+    code, _, err = cli("screen", str(table), "--out", str(tmp_path / "r.csv"), "--no-log")
+    assert code == EXIT_BAD_INPUT
+    assert f"other-names.csv:1:2: column {header!r}" in err and f"(did you mean {meant!r}?)" in err

@@ -3,7 +3,7 @@
 It talks to durable-rules' C extension (``durable_rules_engine``) directly,
 as ``durable.engine.Host`` does internally, because the Host cannot unload a
 ruleset, starts timer threads that never stop, and decodes the whole fact once
-per fired rule in Python callbacks (see ../shared/ENGINE_NOTES.md).
+per fired rule in Python callbacks (tests/test_engine_pitfalls.py pins each pitfall this avoids).
 
 Design rules that keep the engine's answers right (each pinned by a test):
 
@@ -150,7 +150,21 @@ def _write_definition(value: Any, out: list[str]) -> None:
         raise EvaluationError(f"cannot encode {value!r} for the engine")
 
 
-class Ruleset:
+class HoldsEngineHandles:
+    """Refuses to be pickled or copied: it holds handles into this process's durable-rules engine.
+
+    An unpickled copy in another process points at nothing there (the engine answers "error code 111"); in
+    the same process it points at the original's rulesets, and deletes them when it is garbage-collected.
+    cloudpickle (Spark, Dask, Ray) would otherwise copy such an object silently into a closure.
+    """
+
+    def __reduce_ex__(self, protocol: object) -> Any:
+        raise TypeError(f"a {type(self).__name__} holds durable-rules engine handles of this process and cannot be "
+                        "pickled or copied: build one per partition or worker, inside the function that runs "
+                        "there (matcher.screening.distributed.screen_arrow does), and close it at the end")
+
+
+class Ruleset(HoldsEngineHandles):
     """One compiled ruleset living in the engine; call :meth:`close` when done."""
 
     def __init__(self, label: str, rules: dict[str, Any]) -> None:

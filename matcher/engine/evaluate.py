@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from matcher.engine.adapter import Ruleset
+from matcher.engine.adapter import HoldsEngineHandles, Ruleset
 from matcher.errors import EvaluationError
 from matcher.model.fields import LISTS, PATIENT_FIELDS, Absence, Observation, Reading, fact_key
 from matcher.model.profile import PatientProfile
@@ -120,7 +120,7 @@ def _scopes(compiled: CompiledTrial) -> dict[str, _Scope]:
     return found
 
 
-class Evaluator:
+class Evaluator(HoldsEngineHandles):
     """Compiled trials loaded into the engine, ready to evaluate patients."""
 
     def __init__(self, compiled: Iterable[CompiledTrial]) -> None:

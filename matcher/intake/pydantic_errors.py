@@ -18,21 +18,24 @@ from matcher.intake.load import Document, dotted_path
 def pydantic_to_error(
     exc: ValidationError, document: Document, root: type[BaseModel], error_type: type[PatientFileError] | Any
 ) -> Any:
-    """The first problem of ``exc`` as one of our errors, located in ``document``."""
+    """Every problem of ``exc`` as one of our errors, located in ``document``: the one that comes first in
+    the file is raised, the others are in its ``also`` list in file order, so a file is fixed in one run."""
     problems = _distinct(exc.errors(include_url=False), root)
 
     def place(problem: Any) -> tuple[int, int]:
         line, column = document.position(tuple(problem["loc"]), key=problem["type"] == "extra_forbidden")
         return (line or 0, column or 0)
 
-    first = min(problems, key=place)  # report the problem that comes first in the file
-    loc = tuple(first["loc"])
-    message = _message(first, loc, root)
-    if len(problems) > 1:
-        message += f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''} in this file)"
-    line, column = place(first)
-    return error_type(message, file=document.path, line=line or None, column=column or None,
-                      field=dotted_path(loc) or None)
+    def located(problem: Any) -> Any:
+        loc = tuple(problem["loc"])
+        line, column = place(problem)
+        return error_type(_message(problem, loc, root), file=document.path, line=line or None,
+                          column=column or None, field=dotted_path(loc) or None)
+
+    first, *others = sorted(problems, key=place)
+    error = located(first)
+    error.also = [located(problem) for problem in others]
+    return error
 
 
 def _distinct(problems: list[Any], root: type[BaseModel]) -> list[Any]:
@@ -96,6 +99,8 @@ def _message(problem: Any, loc: tuple[Any, ...], root: type[BaseModel]) -> str:
         return "empty (null) value: leave the key out when the value is not known"
     if kind in ("bool_type", "bool_parsing"):
         return f"expected true or false, got {problem.get('input')!r}"
+    if kind.startswith(("date_", "datetime_")) and isinstance(problem.get("input"), str):
+        return f"{problem['input']!r} is not a date: write dates as YYYY-MM-DD (e.g. 2026-11-02)"
     text = str(problem["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         if text.startswith(prefix):

@@ -5,7 +5,7 @@ A drug name that is not here is an error with a suggestion, never a silent
 glucocorticoid. Add a drug here (with its classes) to accept it.
 
 Prednisone-equivalent doses (mg of the drug equal to 5 mg prednisone) are the
-usual equivalence table, see ../shared/CLINICAL.md: prednisolone 5,
+usual equivalence table (as in standard pharmacology references): prednisolone 5,
 methylprednisolone 4, triamcinolone 4, hydrocortisone 20, dexamethasone 0.75.
 """
 

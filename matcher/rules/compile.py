@@ -8,7 +8,7 @@ on a field the fact does not carry matches neither way, so a node whose two
 rules both stay silent is *unknown*: three-valued (Kleene) logic, decided by
 the engine. Both rules firing is a compiler bug, and evaluation refuses it.
 
-Pitfalls of durable-rules this avoids by construction (ENGINE_NOTES.md):
+Pitfalls of durable-rules this avoids by construction (tests/test_engine_pitfalls.py pins each):
 
 * every rule is guarded by a positive ``kind`` test, so no rule is
   negation-only (those fire forever on the engine's own state fact);

@@ -23,9 +23,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from matcher.errors import EvaluationError, MatcherError, one_line
 from matcher.results.explain import CriterionResult, TrialResult
+
+if TYPE_CHECKING:
+    from matcher.api import Matcher
 
 #: records per task sent to a worker: large enough to amortise the pickling, small enough to keep order cheap
 BATCH_SIZE = 64
@@ -48,6 +52,8 @@ class TrialRow:
     manual: tuple[str, ...]
     rules_file: str
     rules_sha256: str
+    #: every criterion's (id, kind, outcome), in rule-file order
+    criteria: tuple[tuple[str, str, str], ...]
     #: the per-trial object of ``matcher check --format json`` with the patient's id, as one line of JSON
     #: (None when no output needs it: rendering it is a good part of the cost of an evaluation)
     json: str | None
@@ -97,6 +103,7 @@ def trial_row(result: TrialResult, location: str, render_json: bool = True,
         manual=result.pending_manual,
         rules_file=result.rules_file,
         rules_sha256=result.rules_sha256,
+        criteria=tuple((c.id, c.kind, c.outcome) for c in result.criteria),
         json=text,
     )
 
@@ -104,7 +111,7 @@ def trial_row(result: TrialResult, location: str, render_json: bool = True,
 # ------------------------------------------------------------------ the work of one process
 @dataclass
 class _WorkerState:
-    matcher: object
+    matcher: Matcher
     as_of: dt.date | None
     render_json: bool
 
@@ -126,15 +133,16 @@ def init_worker(rules_dir: str | None, trial_ids: Sequence[str] | None, as_of: d
     _STATE = _WorkerState(api.Matcher(trials), as_of, render_json)
 
 
-def screen_batch(records: Sequence[object]) -> list[ScreenedRecord]:
-    """Read, evaluate and explain each record; a record's problem is captured, not raised."""
-    from matcher.api import Matcher, resolve_as_of
+def screen_batch(records: Sequence[object], state: _WorkerState | None = None) -> list[ScreenedRecord]:
+    """Read, evaluate and explain each record; a record's problem is captured, not raised. ``state`` holds the
+    engine to use (default: the one :func:`init_worker` built for this worker process)."""
+    from matcher.api import resolve_as_of
     from matcher.intake.sources import RawRecord, read_record
 
-    if _STATE is None:
+    state = state or _STATE
+    if state is None:
         raise RuntimeError("init_worker was not called in this process")
-    matcher = _STATE.matcher
-    assert isinstance(matcher, Matcher)
+    matcher = state.matcher
     screened = []
     for record in records:
         assert isinstance(record, RawRecord)
@@ -144,21 +152,22 @@ def screen_batch(records: Sequence[object]) -> list[ScreenedRecord]:
             loaded = read_record(record)
             profile = loaded.profile
             patient_id = profile.id
-            as_of, source = resolve_as_of(profile, _STATE.as_of)
+            as_of, source = resolve_as_of(profile, state.as_of)
             results = matcher.evaluate(profile, as_of, source)
         except EvaluationError as exc:
             screened.append(ScreenedRecord(location, patient_id, None, None, (), problem=one_line(str(exc)),
                                            problem_kind="engine"))
             continue
         except MatcherError as exc:
-            if exc.file is None:
-                exc.file = record.file
-                exc.line = exc.line or (record.line or None)
-            screened.append(ScreenedRecord(location, patient_id, None, None, (), problem=one_line(str(exc)),
-                                           problem_kind="input"))
+            for problem in (exc, *exc.also):
+                if problem.file is None:
+                    problem.file = record.file
+                    problem.line = problem.line or (record.line or None)
+            screened.append(ScreenedRecord(location, patient_id, None, None, (),
+                                           problem=one_line("; ".join(exc.problems())), problem_kind="input"))
             continue
         report = loaded.fhir.report() if loaded.fhir is not None else None
-        rows = tuple(trial_row(result, location, _STATE.render_json, report) for result in results)
+        rows = tuple(trial_row(result, location, state.render_json, report) for result in results)
         screened.append(ScreenedRecord(location, profile.id, as_of.isoformat(), source, rows,
                                        len(loaded.fhir.unused) if loaded.fhir else 0,
                                        len(loaded.fhir.unknown) if loaded.fhir else 0))
@@ -186,11 +195,14 @@ def screen_records(records: Iterable[object], *, rules_dir: str | Path | None = 
     from matcher import api
     rules = str(rules_dir) if rules_dir is not None else None
     trials = list(trial_ids) if trial_ids else None
-    api.load_trials(rules, trials)  # fail early, in this process, on a bad rules directory or trial id
-    if workers <= 1:
-        init_worker(rules, trials, as_of, render_json)
-        for batch in _batches(records, batch_size):
-            yield from screen_batch(batch)
+    loaded = api.load_trials(rules, trials)  # fail early, in this process, on a bad rules directory or trial id
+    if workers <= 1:  # an engine of this run's own, closed at its end: no state shared with another run
+        state = _WorkerState(api.Matcher(loaded), as_of, render_json)
+        try:
+            for batch in _batches(records, batch_size):
+                yield from screen_batch(batch, state)
+        finally:
+            state.matcher.close()
         return
     # forkserver: workers start from a clean interpreter, not a copy of this one (threads, open files)
     context = multiprocessing.get_context("forkserver")

@@ -1,6 +1,7 @@
 """``matcher bench``: speed and memory, measured on the machine it runs on, on a seeded synthetic cohort.
 
-Prints, each with the issue's target for a 2-core machine:
+Quick by default (about a minute on two cores: 1,000 patients for throughput, 5,000 streamed for
+memory); ``--full`` is the long run (2,000 and 1,000,000: about two hours). Prints:
 
 * patient-trial evaluations per second with full explanations (each result
   rendered to the JSON of ``matcher check``), with 1 worker and with all cores,
@@ -15,8 +16,8 @@ Prints, each with the issue's target for a 2-core machine:
   every 50 ms) while ``matcher screen`` streams a large synthetic cohort from
   a JSON Lines file to a CSV.
 
-Figures are measurements, not assertions: the tests run this command on a tiny
-cohort only to check that it works.
+Figures are measurements, not verdicts (no pass or fail is printed), and not assertions: the tests
+run this command on a tiny cohort only to check that it works.
 """
 
 from __future__ import annotations
@@ -33,26 +34,27 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-#: the issue's targets on a 2-core machine
-TARGET_EVALUATIONS_PER_SECOND = 20_000
-TARGET_STARTUP_RATIO = 4.0
-TARGET_PEAK_MB = 300
 AS_OF = dt.date(2026, 11, 1)
-EXAMPLE_PATIENT = Path(__file__).resolve().parent.parent / "patients" / "NCT00698191-eligible-lupus-nephritis.yaml"
+#: cohort sizes (throughput, memory): the quick default, and ``--full``
+QUICK_SIZES = (1_000, 5_000)
+FULL_SIZES = (2_000, 1_000_000)
 
 
-def _line(out: TextIO, label: str, value: str, target: str = "") -> None:
-    print(f"  {label:<58} {value:>16}  {target}", file=out, flush=True)
+def cohort_sizes(args: argparse.Namespace) -> tuple[int, int]:
+    """Patients for the throughput figures and for the memory run: as given, else the quick or full default."""
+    patients, memory_patients = FULL_SIZES if args.full else QUICK_SIZES
+    return args.patients or patients, args.memory_patients or memory_patients
 
 
-def _verdict(ok: bool) -> str:
-    return "meets the target" if ok else "MISSES the target"
+def _line(out: TextIO, label: str, value: str, remark: str = "") -> None:
+    print(f"  {label:<58} {value:>16}  {remark}".rstrip(), file=out, flush=True)
 
 
 def run_bench(args: argparse.Namespace, out: TextIO) -> int:
-    from matcher.tools.synthetic import write_jsonl
+    from matcher.tools.synthetic import synthetic_patient, write_jsonl
 
     workers = args.workers or os.cpu_count() or 1
+    args.patients, args.memory_patients = cohort_sizes(args)
     print(f"matcher bench: seed {args.seed}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
           f"as of {AS_OF}", file=out, flush=True)
     with tempfile.TemporaryDirectory(prefix="matcher-bench-") as scratch:
@@ -62,20 +64,19 @@ def run_bench(args: argparse.Namespace, out: TextIO) -> int:
         single = _throughput(cohort, 1)
         _line(out, "evaluations/s with full explanations, 1 worker", f"{single:,.0f}")
         parallel = _throughput(cohort, workers)
-        _line(out, f"evaluations/s with full explanations, {workers} workers", f"{parallel:,.0f}",
-              f"target >= {TARGET_EVALUATIONS_PER_SECOND:,} on 2 cores: "
-              f"{_verdict(parallel >= TARGET_EVALUATIONS_PER_SECOND)}")
+        _line(out, f"evaluations/s with full explanations, {workers} workers", f"{parallel:,.0f}")
         bare = _bare_engine(cohort)
         _line(out, "evaluations/s, bare engine step only, 1 process", f"{bare:,.0f}")
         _line(out, "everything around the engine costs (bare / full, 1 worker)", f"{bare / single:.1f}x")
 
         print("\nStart-up (median of 7 runs):", file=out, flush=True)
         baseline = _median_wall([sys.executable, "-c", "import pydantic, yaml"])
-        check = _median_wall([*_matcher_command(), "check", str(EXAMPLE_PATIENT)])
+        patient = Path(scratch) / "patient.json"  # a synthetic patient: the bench needs no checkout
+        patient.write_text(json.dumps(synthetic_patient(args.seed, 0, AS_OF)), encoding="utf-8")
+        check = _median_wall([*_matcher_command(), "check", str(patient), "--as-of", AS_OF.isoformat()])
         _line(out, 'python -c "import pydantic, yaml"', f"{baseline * 1000:.0f} ms")
         _line(out, "matcher check, one patient, every trial", f"{check * 1000:.0f} ms",
-              f"{check / baseline:.1f}x; target <= {TARGET_STARTUP_RATIO:.0f}x: "
-              f"{_verdict(check / baseline <= TARGET_STARTUP_RATIO)}")
+              f"{check / baseline:.1f}x the bare Python start-up")
 
         print(f"\nMemory (matcher screen of {args.memory_patients:,} patients streamed from a file, "
               f"{workers} workers, CSV output):", file=out, flush=True)
@@ -89,8 +90,7 @@ def run_bench(args: argparse.Namespace, out: TextIO) -> int:
         if code not in (0, 4):
             print(f"matcher bench: the memory run failed (exit {code})", file=out)
             return 1
-        _line(out, "peak resident memory, all processes", f"{peak / 1e6:,.0f} MB",
-              f"target < {TARGET_PEAK_MB} MB: {_verdict(peak / 1e6 < TARGET_PEAK_MB)}")
+        _line(out, "peak resident memory, all processes", f"{peak / 1e6:,.0f} MB")
         _line(out, "screening time", f"{seconds:,.0f} s",
               f"{args.memory_patients / seconds:,.0f} patients/s")
     return 0
