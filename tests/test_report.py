@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import csv
 import gzip
 import io
 import json
@@ -33,7 +34,14 @@ import matcher
 from matcher.api import Matcher
 from matcher.errors import PatientFileError
 from matcher.results.render import status_of, trial_json
-from matcher.screening.report import CLINICIAN_LISTS, NOT_SCREENED, VERDICT_LETTERS, HtmlReport, script_json
+from matcher.screening.report import (
+    CLINICIAN_LISTS,
+    NOT_SCREENED,
+    VERDICT_HINTS,
+    VERDICT_LETTERS,
+    HtmlReport,
+    script_json,
+)
 
 from .helpers import PATIENTS
 
@@ -103,6 +111,8 @@ class ReadReport:
     definitions: dict[str, dict[str, Any]] = field(default_factory=dict)
     ids: list[str] = field(default_factory=list)
     verdicts: list[str] = field(default_factory=list)
+    #: per patient, per declared trial: the data to collect as the matrix index lists it
+    to_collect: list[list[list[str]]] = field(default_factory=list)
     #: per patient (in order): trial id -> the trial_json dict rebuilt from the file
     results: list[dict[str, dict[str, Any]]] = field(default_factory=list)
     errors: list[list[str]] = field(default_factory=list)
@@ -152,6 +162,8 @@ def read_report(path: Path) -> ReadReport:
             index = json.loads(text)
             read.ids += index["ids"]
             read.verdicts += index["verdicts"]
+            read.to_collect += [[[index["items"][k] for k in numbers] for numbers in per_trial]
+                                for per_trial in index["missing"]]
             read.patient_bytes += len(text.encode())
         elif ident.startswith("details-"):
             read.patient_bytes += len(text.encode())
@@ -235,6 +247,12 @@ def test_every_patient_is_rebuilt_exactly_from_the_file(report_path: Path, scree
     read = read_report(report_path)
     assert read.ids == [patient_id for patient_id, _ in screened]
     assert read.verdicts == [expected_letters(results, trials) for _, results in screened]
+    assert read.meta["verdicts"] == [[letter, verdict, VERDICT_HINTS.get(verdict, "")]
+                                     for verdict, letter in VERDICT_LETTERS.items()]
+    for (patient_id, results), lists in zip(screened, read.to_collect, strict=True):  # what the page filters on
+        by_trial = {result["trial"]: result for result in results}
+        assert lists == [list(dict.fromkeys(by_trial[t.id]["to_collect"])) if t.id in by_trial else []
+                         for t in trials], patient_id
     for (patient_id, results), rebuilt in zip(screened, read.results, strict=True):
         assert rebuilt == {result["trial"]: result for result in results}, patient_id
 
@@ -447,14 +465,20 @@ browser_test = pytest.mark.browser
 @browser_test
 def test_page_loads_cleanly_and_offline(opened: Page, screened: Screened, trials: list[matcher.Trial]) -> None:
     page = opened.page
+    assert page.inner_text("h1") == "Trial eligibility screening"
+    assert page.title() == f"Trial eligibility screening: {META['source']}"
+    assert page.inner_text("#subtitle") == (f"{len(screened)} patients from {META['source']} screened against "
+                                            f"{len(trials)} trials, as of {META['as_of']}.")
     meta = page.inner_text("#meta")
     assert META["matcher_version"] in meta and META["engine"] in meta and META["as_of"] in meta
     assert f"Patients screened\n{len(screened)}" in meta.replace("\t", "\n")
     table = page.inner_text("#trials-table")
+    rule_files = page.text_content("#rule-files-table") or ""
     for trial in trials:
         assert trial.id in table and trial.title in table
         sha256 = next(r["rules"]["sha256"] for _, results in screened for r in results if r["trial"] == trial.id)
-        assert sha256 in table
+        assert sha256 not in table and sha256 in rule_files  # the digests sit in the footer, not the top table
+    assert page.evaluate("document.querySelector('#rule-files').closest('footer') !== null")
     opened.open_cell(0, 0)
     opened.assert_clean()
 
@@ -564,6 +588,177 @@ def test_charts_show_the_commonest_reasons(opened: Page, screened: Screened, tri
             assert expected[shown[0][0]] == top_count
             assert all(expected[key] == int(count) for key, count in shown)
     opened.assert_clean()
+
+
+@browser_test
+@pytest.mark.parametrize("width", [1400, 1920])
+def test_bars_are_proportional_to_their_counts(opened: Page, width: int, tmp_path: Path) -> None:
+    """Measured in the drawn page at common screen widths: each bar's width over its count is the same in a
+    chart, the longest bar is long enough to compare, and a label has room (the old page drew 2 px bars)."""
+    page = opened.page
+    page.set_viewport_size({"width": width, "height": 1000})
+    shot = tmp_path / f"charts-{width}.png"
+    page.locator("#charts").screenshot(path=str(shot))
+    assert shot.read_bytes().startswith(b"\x89PNG")
+    figures = page.evaluate("""() => [...document.querySelectorAll('#charts figure')].map((figure) =>
+        [...figure.querySelectorAll('tbody tr')].map((tr) => {
+            const label = tr.querySelector('th.label').getBoundingClientRect();
+            return [Number(tr.querySelector('td.number').textContent.replace(/,/g, '')),
+                    tr.querySelector('.bar').getBoundingClientRect().width, label.width, label.right,
+                    tr.querySelector('.bar').getBoundingClientRect().left];
+        }))""")
+    assert figures and all(figures)
+    for rows in figures:
+        largest = max(count for count, *_ in rows)
+        pixels_per_patient = max(bar for _, bar, *_ in rows) / largest
+        assert pixels_per_patient * largest >= 150, rows  # the longest bar
+        for count, bar, label_width, label_right, bar_left in rows:
+            assert bar == pytest.approx(count * pixels_per_patient, abs=1.5), rows
+            assert label_width >= 200 and label_right <= bar_left, rows  # the label beside its bar, not cut to nothing
+    # a short label (a data item) is shown whole
+    cut = page.evaluate("""() => [...document.querySelectorAll('#charts .label-text')]
+        .filter((span) => span.textContent.length < 30 && span.scrollHeight > span.clientHeight + 1).length""")
+    assert cut == 0
+    opened.assert_clean()
+
+
+@browser_test
+def test_the_matrix_header_stays_in_view_when_scrolled(opened: Page, screened: Screened) -> None:
+    page = opened.page
+    page.set_viewport_size({"width": 1400, "height": 600})
+    page.select_option("#page-size", "500")
+    page.locator("#matrix-scroll").scroll_into_view_if_needed()
+    page.evaluate("() => { const box = document.getElementById('matrix-scroll'); box.scrollTop = box.scrollHeight; }")
+    state = page.evaluate("""() => {
+        const box = document.getElementById('matrix-scroll').getBoundingClientRect();
+        return [...document.querySelectorAll('#matrix thead th')].map((th) => {
+            const r = th.getBoundingClientRect();
+            const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+            return [th.textContent, hit && hit.closest('th') === th, r.top - box.top,
+                    document.getElementById('matrix-scroll').scrollTop];
+        });
+    }""")
+    assert state[0][3] > 200  # the rows did scroll
+    for text, on_top, offset, _ in state:
+        assert on_top and abs(offset) <= 2, (text, state)
+    last = page.locator("#matrix tbody tr").last.locator("th")
+    assert last.inner_text() == screened[-1][0] and last.is_visible()
+    opened.assert_clean()
+
+
+def to_collect(results: list[dict[str, Any]]) -> set[str]:
+    return {item for result in results for item in result["to_collect"]}
+
+
+@browser_test
+def test_view_of_patients_eligible_for_any_trial(opened: Page, screened: Screened) -> None:
+    page = opened.page
+    page.select_option("#view", "E")
+    assert opened.row_ids() == [pid for pid, results in screened if any(r["verdict"] == "eligible" for r in results)]
+    assert "eligible for at least one trial" in page.inner_text("#view")
+    page.select_option("#view", "")
+    assert len(opened.row_ids()) == len(screened)
+    opened.assert_clean()
+
+
+@browser_test
+def test_sorting_by_patient_and_by_a_trials_verdict(opened: Page, screened: Screened,
+                                                    trials: list[matcher.Trial]) -> None:
+    page = opened.page
+    order = [*VERDICT_LETTERS.values(), NOT_SCREENED]
+    page.click('#matrix thead th[data-sort="1"] button')
+    letters = {pid: expected_letters(results, trials)[1] for pid, results in screened}
+    assert opened.row_ids() == sorted(letters, key=lambda pid: order.index(letters[pid]))  # stable: input order
+    assert page.get_attribute('#matrix thead th[data-sort="1"]', "aria-sort") == "ascending"
+    page.click('#matrix thead th[data-sort="1"] button')
+    rows = opened.row_ids()
+    assert [order.index(letters[pid]) for pid in rows] == sorted((order.index(v) for v in letters.values()),
+                                                               reverse=True)
+    page.click('#matrix thead th[data-sort="patient"] button')
+    assert opened.row_ids() == sorted(letters, key=str.lower)
+    assert page.get_attribute('#matrix thead th[data-sort="1"]', "aria-sort") is None
+    page.click('#matrix thead th[data-sort="patient"] button')
+    assert opened.row_ids() == sorted(letters, key=str.lower, reverse=True)
+    opened.assert_clean()
+
+
+@browser_test
+def test_filter_by_data_to_collect_and_export_to_csv(opened: Page, screened: Screened,
+                                                     trials: list[matcher.Trial]) -> None:
+    page = opened.page
+    lacking = Counter(item for _, results in screened for item in to_collect(results))
+    item = sorted(lacking, key=lambda i: (-lacking[i], i))[1]
+    options = page.evaluate("[...document.querySelectorAll('#missing-filter option')].map(o => o.textContent)")
+    assert len(options) == len(lacking) + 1 and f"{item} ({lacking[item]} patients)" in options
+    value = page.evaluate("item => [...document.querySelectorAll('#missing-filter option')]"
+                          ".find(o => o.textContent.startsWith(item + ' (')).value", item)
+    page.select_option("#missing-filter", value)
+    expected = [pid for pid, results in screened if item in to_collect(results)]
+    assert opened.row_ids() == expected and 0 < len(expected) < len(screened)
+    page.click('#matrix thead th[data-sort="patient"] button')
+    with page.expect_download() as download_info:
+        page.click("#export-csv")
+    download = download_info.value
+    assert download.suggested_filename == "screening-patients.csv"
+    text = Path(download.path()).read_text(encoding="utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == ["patient", *(t.id for t in trials), *(f"{t.id} to collect" for t in trials)]
+    by_id = dict(screened)
+    assert [row[0] for row in rows[1:]] == sorted(expected, key=str.lower)
+    for row in rows[1:]:
+        results = {r["trial"]: r for r in by_id[row[0]]}
+        assert row[1:1 + len(trials)] == [results[t.id]["verdict"] if t.id in results else "not screened"
+                                          for t in trials]
+        assert row[1 + len(trials):] == ["; ".join(dict.fromkeys(results[t.id]["to_collect"])) if t.id in results
+                                         else "" for t in trials]
+    opened.assert_clean()
+
+
+@browser_test
+def test_csv_export_defuses_spreadsheet_formulas(browser: Any, tmp_path: Path, screened: Screened,
+                                                 trials: list[matcher.Trial]) -> None:
+    formula = '=HYPERLINK("http://example.org","x")'
+    path = tmp_path / "formula.html"
+    build(path, trials, [(formula, screened[0][1])])
+    context, opened = open_report(browser, path)
+    try:
+        with opened.page.expect_download() as download_info:
+            opened.page.click("#export-csv")
+        rows = list(csv.reader(io.StringIO(Path(download_info.value.path()).read_text(encoding="utf-8-sig"))))
+        assert rows[1][0] == "'" + formula
+        opened.assert_clean()
+    finally:
+        context.close()
+
+
+@browser_test
+def test_a_new_verdict_shows_without_a_change_to_the_page(browser: Any, tmp_path: Path, screened: Screened,
+                                                          trials: list[matcher.Trial],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The legend, the per-trial counts, the filters and the sort order come from the report's verdict list."""
+    monkeypatch.setitem(VERDICT_LETTERS, "deferred", "D")
+    monkeypatch.setitem(VERDICT_HINTS, "deferred", "to be seen again")
+    results = copy.deepcopy(screened[0][1])
+    results[0]["verdict"] = "deferred"
+    path = tmp_path / "new-verdict.html"
+    build(path, trials, [("with-a-new-verdict", results), *screened[1:3]])
+    context, opened = open_report(browser, path)
+    page = opened.page
+    try:
+        assert "deferred (to be seen again)" in page.inner_text("#legend")
+        assert "undetermined (data to collect)" in page.inner_text("#legend")
+        assert "Deferred" in page.inner_text("#trials-table thead")
+        assert opened.rows()[0][1][0] == "D cell v-D"
+        assert page.evaluate("getComputedStyle(document.querySelector('#matrix .v-D')).backgroundColor") \
+            not in ("rgba(0, 0, 0, 0)", "transparent")
+        page.select_option("#view", "D")
+        assert opened.row_ids() == ["with-a-new-verdict"]
+        page.select_option("#view", "")
+        page.select_option(f'select[aria-label="Verdict for {trials[0].id}"]', "D")
+        assert opened.row_ids() == ["with-a-new-verdict"]
+        opened.assert_clean()
+    finally:
+        context.close()
 
 
 @browser_test

@@ -2,7 +2,6 @@
   "use strict";
   const byId = (id) => document.getElementById(id);
   const readJson = (node) => JSON.parse(node.textContent);
-  const VERDICT = { E: "eligible", R: "review", I: "ineligible", U: "undetermined", "-": "not screened" };
 
   /** An element with properties and children; strings become text nodes, never markup. */
   function el(tag, props, ...children) {
@@ -25,6 +24,12 @@
   const head = readJson(byId("report-meta"));
   const summary = readJson(byId("report-summary"));
   const trials = head.trials;
+  // the verdicts, in the order the report declares them: letter -> name, and the rank used to sort
+  const VERDICT = { "-": "not screened" };
+  const RANK = {};
+  head.verdicts.forEach(([letter, name], rank) => { VERDICT[letter] = name; RANK[letter] = rank; });
+  RANK["-"] = head.verdicts.length;
+  const LETTERS = head.verdicts.map(([letter]) => letter);
   const definitions = {};
   for (const node of document.querySelectorAll("script.trial-definition")) {
     const definition = readJson(node);
@@ -33,59 +38,122 @@
   const ids = [];
   const verdicts = [];
   const blockStarts = [];
+  // data to collect: one list of item numbers per patient and trial, the items' text numbered once
+  const items = [];
+  const itemNumber = new Map();
+  const missing = [];
   for (const node of document.querySelectorAll("script.patients")) {
     const block = readJson(node);
     blockStarts.push(ids.length);
+    const numbers = block.items.map((item) => {
+      if (!itemNumber.has(item)) { itemNumber.set(item, items.length); items.push(item); }
+      return itemNumber.get(item);
+    });
     for (let i = 0; i < block.ids.length; i++) {
       ids.push(block.ids[i]);
       verdicts.push(block.verdicts[i]);
+      missing.push(block.missing[i].map((list) => list.map((k) => numbers[k])));
     }
   }
   const unreadable = [];
   for (const node of document.querySelectorAll("script.unreadable")) unreadable.push(...readJson(node));
 
-  // ------------------------------------------------------------------ metadata and trials
+  // ------------------------------------------------------------------ title, metadata and trials
+  byId("subtitle").textContent = `${number(summary.patients)} patients`
+    + (head.source ? ` from ${head.source}` : "") + ` screened against ${number(trials.length)} trials`
+    + (head.as_of ? `, as of ${head.as_of}` : "") + ".";
   const meta = byId("meta");
-  for (const [label, value] of head.meta) meta.append(el("dt", {}, label), el("dd", {}, value));
-  meta.append(el("dt", {}, "Patients screened"), el("dd", {}, number(summary.patients)),
-              el("dt", {}, "Records that could not be read"), el("dd", {}, number(summary.unreadable)));
+  for (const [label, value] of head.meta) meta.append(el("div", {}, el("dt", {}, label), el("dd", {}, value)));
+  meta.append(el("div", {}, el("dt", {}, "Patients screened"), el("dd", {}, number(summary.patients))),
+              el("div", {}, el("dt", {}, "Records that could not be read"), el("dd", {}, number(summary.unreadable))));
+  const verdictNames = head.verdicts.map(([, name]) => name);
+  byId("trials-table").tHead.append(el("tr", {}, el("th", { scope: "col" }, "Trial"),
+    el("th", { scope: "col" }, "Title"),
+    [...verdictNames, "not screened"].map((name) => el("th", { scope: "col", class: "number" },
+      name[0].toUpperCase() + name.slice(1)))));
   const trialRows = byId("trials-table").tBodies[0];
+  const ruleRows = byId("rule-files-table").tBodies[0];
   for (const trial of trials) {
     const counts = summary.trials[trial.id];
-    const rules = definitions[trial.id] ? definitions[trial.id].rules : null;
     trialRows.append(el("tr", {},
       el("th", { scope: "row" }, trial.id),
       el("td", {}, trial.title),
-      el("td", {}, rules ? [el("code", {}, rules.file), " ", el("span", { class: "sha" }, rules.sha256)] : "—"),
-      el("td", { class: "number" }, number(counts.verdicts.eligible)),
-      el("td", { class: "number" }, number(counts.verdicts.review)),
-      el("td", { class: "number" }, number(counts.verdicts.ineligible)),
-      el("td", { class: "number" }, number(counts.verdicts.undetermined)),
+      verdictNames.map((name) => el("td", { class: "number" }, number(counts.verdicts[name] || 0))),
       el("td", { class: "number" }, number(counts.not_screened))));
+    const rules = definitions[trial.id] ? definitions[trial.id].rules : null;
+    ruleRows.append(el("tr", {}, el("th", { scope: "row" }, trial.id),
+      el("td", {}, rules ? el("code", {}, rules.file) : "—"),
+      el("td", {}, rules ? el("span", { class: "sha" }, rules.sha256) : "—")));
   }
+  const legend = byId("legend");
+  legend.append("Legend: ");
+  const HINT = Object.fromEntries(head.verdicts.map(([letter, , hint]) => [letter, hint]));
+  for (const letter of [...LETTERS, "-"]) {
+    legend.append(el("span", { class: `cell ${cellClass(letter)}`, "aria-hidden": "true" }, letter === "-" ? "–" : letter),
+      ` ${VERDICT[letter]}${HINT[letter] ? ` (${HINT[letter]})` : ""} `);
+  }
+  legend.append("· Select a cell (click, or Enter) for its criterion-by-criterion explanation; "
+    + "a column heading sorts by it.");
 
-  // ------------------------------------------------------------------ matrix, filters, pages
+  function cellClass(letter) { return letter === "-" ? "v-none" : `v-${letter}`; }
+
+  // ------------------------------------------------------------------ matrix, sorting, filters, pages
   const matrix = byId("matrix");
-  matrix.tHead.append(el("tr", {}, el("th", { scope: "col" }, "Patient"),
-    trials.map((trial) => el("th", { scope: "col", title: trial.title }, trial.id))));
+  // sortBy: null (the order of the source), "patient", or a trial's column number
+  let sortBy = null;
+  let direction = 1;
+  const headings = [el("th", { scope: "col", "data-sort": "patient" },
+    el("button", { type: "button", class: "sort" }, "Patient"))];
+  trials.forEach((trial, t) => headings.push(el("th", { scope: "col", title: trial.title, "data-sort": String(t) },
+    el("button", { type: "button", class: "sort" }, trial.id))));
+  matrix.tHead.append(el("tr", {}, headings));
+  matrix.tHead.addEventListener("click", (event) => {
+    const heading = event.target.closest("th[data-sort]");
+    if (!heading) return;
+    const key = heading.dataset.sort === "patient" ? "patient" : Number(heading.dataset.sort);
+    direction = sortBy === key ? -direction : 1;
+    sortBy = key;
+    for (const th of headings) th.removeAttribute("aria-sort");
+    heading.setAttribute("aria-sort", direction === 1 ? "ascending" : "descending");
+    applyFilters();
+  });
+
+  const view = byId("view");
+  for (const letter of LETTERS) view.append(el("option", { value: letter }, `${VERDICT[letter]} for at least one trial`));
   const verdictFilters = trials.map((trial) => el("select", { "aria-label": `Verdict for ${trial.id}` },
     el("option", { value: "" }, "any"),
-    ["E", "R", "I", "U", "-"].map((letter) => el("option", { value: letter }, VERDICT[letter]))));
+    [...LETTERS, "-"].map((letter) => el("option", { value: letter }, VERDICT[letter]))));
   const filterBox = byId("verdict-filters");
   trials.forEach((trial, t) => filterBox.append(el("label", {}, `${trial.id}: `, verdictFilters[t])));
+  const missingFilter = byId("missing-filter");
+  const lacking = items.map(() => 0);  // patients lacking each item (for any trial)
+  for (const lists of missing) for (const k of new Set(lists.flat())) lacking[k] += 1;
+  items.map((item, k) => k).sort((a, b) => lacking[b] - lacking[a] || items[a].localeCompare(items[b]))
+    .forEach((k) => missingFilter.append(el("option", { value: String(k) },
+      `${items[k]} (${number(lacking[k])} patients)`)));
   const search = byId("search");
   const pageSize = byId("page-size");
+  const collator = new Intl.Collator("en", { numeric: true, sensitivity: "base" });
   let visible = [];
   let page = 0;
 
   function applyFilters() {
     const needle = search.value.trim().toLowerCase();
     const wanted = verdictFilters.map((select) => select.value);
+    const anyTrial = view.value;
+    const item = missingFilter.value === "" ? null : Number(missingFilter.value);
     visible = [];
     for (let p = 0; p < ids.length; p++) {
       if (needle && !ids[p].toLowerCase().includes(needle)) continue;
       const row = verdicts[p];
+      if (anyTrial && !row.includes(anyTrial)) continue;
+      if (item !== null && !missing[p].some((list) => list.includes(item))) continue;
       if (wanted.every((letter, t) => !letter || row[t] === letter)) visible.push(p);
+    }
+    if (sortBy === "patient") {
+      visible.sort((a, b) => direction * collator.compare(ids[a], ids[b]) || a - b);
+    } else if (sortBy !== null) {
+      visible.sort((a, b) => direction * (RANK[verdicts[a][sortBy]] - RANK[verdicts[b][sortBy]]) || a - b);
     }
     page = 0;
     drawPage();
@@ -103,7 +171,7 @@
         const letter = verdicts[p][t];
         if (letter === "-") return el("td", {}, el("span", { class: "cell v-none", title: "not screened" }, "–"));
         return el("td", {}, el("button", {
-          type: "button", class: `cell v-${letter}`, "data-patient": p, "data-trial": t,
+          type: "button", class: `cell ${cellClass(letter)}`, "data-patient": p, "data-trial": t,
           "aria-label": `${ids[p]}, ${trial.id}: ${VERDICT[letter]}`, title: VERDICT[letter],
         }, letter));
       })));
@@ -116,10 +184,37 @@
       : `No patient matches${filtered}`;
     byId("previous-page").disabled = page === 0;
     byId("next-page").disabled = page >= pages - 1;
+    byId("export-csv").disabled = visible.length === 0;
   }
 
+  // ------------------------------------------------------------------ export of the filtered list
+  /** A CSV field: quoted, and a leading = + - @ made inert so a spreadsheet does not run it as a formula. */
+  function csvField(value) {
+    let text = String(value);
+    if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+    return `"${text.replace(/"/g, '""')}"`;
+  }
+
+  function filteredCsv() {
+    const lines = [["patient", ...trials.map((trial) => trial.id), ...trials.map((trial) => `${trial.id} to collect`)]];
+    for (const p of visible) {
+      lines.push([ids[p], ...trials.map((trial, t) => VERDICT[verdicts[p][t]]),
+        ...trials.map((trial, t) => missing[p][t].map((k) => items[k]).join("; "))]);
+    }
+    return lines.map((fields) => fields.map(csvField).join(",")).join("\r\n") + "\r\n";
+  }
+
+  byId("export-csv").addEventListener("click", () => {
+    const url = URL.createObjectURL(new Blob(["\ufeff", filteredCsv()], { type: "text/csv;charset=utf-8" }));
+    const link = el("a", { href: url, download: "screening-patients.csv", hidden: true });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  });
+
   search.addEventListener("input", applyFilters);
-  for (const select of verdictFilters) select.addEventListener("change", applyFilters);
+  for (const select of [...verdictFilters, view, missingFilter]) select.addEventListener("change", applyFilters);
   pageSize.addEventListener("change", drawPage);
   byId("filters").addEventListener("submit", (event) => event.preventDefault());
   byId("previous-page").addEventListener("click", () => { page -= 1; drawPage(); });
@@ -181,10 +276,10 @@
   function explanation(trial, letter, columns, row) {
     const definition = columns.definition[row] || definitions[trial.id];
     const parts = [
-      el("p", {}, el("span", { class: `cell v-${letter}` }, letter), " ", el("strong", {}, VERDICT[letter]),
+      el("p", {}, el("span", { class: `cell ${cellClass(letter)}` }, letter), " ", el("strong", {}, VERDICT[letter]),
         ` for ${trial.id}: ${definition.title}`),
       el("p", {}, columns.summary[row]),
-      el("p", { class: "notes" }, "Rule file ", el("code", {}, definition.rules.file), ", sha256 ",
+      el("p", { class: "notes" }, "Rule file ", el("code", {}, definition.rules.file), ", SHA-256 ",
         el("span", { class: "sha" }, definition.rules.sha256)),
     ];
     const deciding = columns.deciding[row];
@@ -253,14 +348,17 @@
     if (!rows.length) return el("figure", { class: "chart-part" }, el("figcaption", {}, caption),
       el("p", { class: "empty" }, "none"));
     return el("figure", { class: "chart-part" }, el("figcaption", {}, caption), el("table", {},
+      el("colgroup", {}, el("col", { class: "label-column" }), el("col", { class: "bar-column" }),
+        el("col", { class: "number-column" })),
       el("thead", { class: "visually-hidden" }, el("tr", {},
         el("th", { scope: "col" }, "Item"), el("th", { scope: "col" }, "Bar"), el("th", { scope: "col" }, "Patients"))),
       el("tbody", {}, rows.map(([key, count]) => {
-        const [label, full] = labelOf(key);
+        const [name, text] = labelOf(key);
         const bar = el("div", { class: `bar ${barClass}`, role: "presentation" });
         bar.style.width = `${(100 * count) / largest}%`;
         return el("tr", { "data-key": key },
-          el("th", { scope: "row", class: "label", title: full }, label),
+          el("th", { scope: "row", class: "label", title: text ? `${name}: ${text}` : name },
+            el("span", { class: "label-text" }, text ? [el("strong", {}, name), ` ${text}`] : name)),
           el("td", { class: "bar-cell" }, bar),
           el("td", { class: "number", title: `${count} of ${total}` }, number(count)));
       }))));
@@ -276,13 +374,13 @@
       `Commonest criteria failed by the ${number(counts.verdicts.ineligible)} ineligible patients`
         + (counts.excluding_distinct > counts.excluding.length ? ` (top ${counts.excluding.length})` : ""),
       counts.excluding, counts.verdicts.ineligible,
-      (id) => [texts[id] ? `${id}: ${texts[id]}` : id, texts[id] || id], "");
+      (id) => [id, texts[id] || ""], "");
     let missingCaption = `Commonest missing data among the ${number(counts.verdicts.undetermined)} `
       + "undetermined patients";
     if (counts.missing_distinct > counts.missing.length) missingCaption += ` (top ${counts.missing.length})`;
     if (counts.missing_other) missingCaption += `; ${number(counts.missing_other)} mentions of rarer items not counted`;
     const missing = barChart(missingCaption, counts.missing, counts.verdicts.undetermined,
-      (item) => [item, item], "missing");
+      (item) => [item, ""], "missing");
     charts.append(el("section", { class: "chart", "data-trial": trial.id, "aria-label": `Charts for ${trial.id}` },
       el("h3", {}, `${trial.id}: ${trial.title}`), excluding, missing));
   }

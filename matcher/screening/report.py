@@ -15,12 +15,15 @@ block of at most ``block_size`` patients (their explanations) until it is writte
 
 Layout of the file, in order:
 
-* the page head, the page skeleton and ``#report-meta`` (the metadata and the declared trials);
+* the page head, the page skeleton and ``#report-meta`` (the metadata, the declared trials and the
+  verdicts with their letters: the page draws its legend, columns, filters and sort order from
+  this list, so a new verdict needs no change to the page's script);
 * ``script.trial-definition`` once per trial, when the trial is first seen: the text that is the
   same for every patient (title, notes, rule file, and per criterion its kind, verbatim text and
   notes), so a patient's explanation refers to criteria by id instead of repeating it;
-* per block of patients, ``script.patients`` (ids and one verdict letter per declared trial:
-  plain JSON, read at load to draw the matrix) and ``#details-N`` (the block's explanations,
+* per block of patients, ``script.patients`` (ids, one verdict letter per declared trial, and per
+  patient and trial the data to collect as indexes into the block's ``items``: plain JSON, read at
+  load to draw, sort, filter and export the matrix) and ``#details-N`` (the block's explanations,
   gzip-compressed and base64-encoded, inflated by the page only when a cell is opened);
 * ``script.unreadable`` blocks: records that could not be read (location, message);
 * at :meth:`HtmlReport.close`: ``#report-summary`` (totals and chart counts) and the page's script.
@@ -61,9 +64,11 @@ ERROR_BLOCK_SIZE = 256
 CHART_ROWS = 10
 #: distinct missing-data items counted per trial; further ones are counted together, keeping memory bounded
 MAX_MISSING_ITEMS = 1000
-VERDICT_LETTERS = {"eligible": "E", "ineligible": "I", "undetermined": "U", "review": "R"}
+VERDICT_LETTERS = {"eligible": "E", "review": "R", "ineligible": "I", "undetermined": "U"}
 #: the per-trial lists of the clinician's part (render.trial_json), kept as columns of each block
 CLINICIAN_LISTS = ("to_decide", "clinical_pending", "routine_pending", "decided", "decisions_not_used")
+#: what a verdict asks of the reader, shown beside it in the page's legend (only for verdicts in VERDICT_LETTERS)
+VERDICT_HINTS = {"undetermined": "data to collect", "review": "a clinician to decide"}
 #: the letter of a declared trial for which a patient has no result
 NOT_SCREENED = "-"
 
@@ -313,17 +318,24 @@ class HtmlReport:
 
     def _write_head(self, trials: Sequence[Mapping[str, str]], meta: Mapping[str, Any]) -> None:
         labelled = [[META_LABELS.get(key, key), "" if value is None else str(value)] for key, value in meta.items()]
-        head = {"trials": [{"id": str(t["id"]), "title": str(t.get("title", ""))} for t in trials], "meta": labelled}
-        title = "Screening report"
-        if meta.get("as_of"):
-            title += f" as of {meta['as_of']}"
-        self._out.write(_HEAD.format(title=html.escape(title), style=PAGE_STYLE))
+        head = {"trials": [{"id": str(t["id"]), "title": str(t.get("title", ""))} for t in trials], "meta": labelled,
+                "verdicts": [[letter, verdict, VERDICT_HINTS.get(verdict, "")]
+                             for verdict, letter in VERDICT_LETTERS.items()],
+                "source": "" if meta.get("source") is None else str(meta["source"]),
+                "as_of": "" if meta.get("as_of") is None else str(meta["as_of"])}
+        heading = "Trial eligibility screening"
+        title = f"{heading}: {meta['source']}" if meta.get("source") else heading
+        self._out.write(_HEAD.format(title=html.escape(title), heading=heading, style=PAGE_STYLE))
         self._out.write(f'<script type="application/json" id="report-meta">{script_json(head)}</script>\n')
 
     def _write_block(self) -> None:
         if not self._pending:
             return
-        index = {"ids": [p.patient_id for p in self._pending], "verdicts": [p.verdicts for p in self._pending]}
+        items: dict[str, int] = {}
+        missing = [[[items.setdefault(item, len(items)) for item in dict.fromkeys(p.trials[t].to_collect)]
+                    if t in p.trials else [] for t in self.trial_ids] for p in self._pending]
+        index = {"ids": [p.patient_id for p in self._pending], "verdicts": [p.verdicts for p in self._pending],
+                 "items": list(items), "missing": missing}
         # base64 needs no escaping inside <script>, so the compressed JSON is written plainly
         details_json = json.dumps(self._block_details(), ensure_ascii=False, separators=(",", ":"))
         details = gzip.compress(details_json.encode(), _GZIP_LEVEL, mtime=0)
@@ -379,44 +391,39 @@ style-src 'unsafe-inline'">
 </head>
 <body>
 <header>
-<h1>{title}</h1>
+<h1>{heading}</h1>
+<p id="subtitle"></p>
 <dl id="meta"></dl>
 <noscript><p>This report draws its tables with JavaScript; please allow scripts for this file.</p></noscript>
 </header>
 <main>
 <section aria-labelledby="trials-heading">
-<h2 id="trials-heading">Trials</h2>
+<h2 id="trials-heading">Verdicts per trial</h2>
 <div class="scroll"><table id="trials-table">
-<caption>Trials screened, their rule files, and the patients' verdicts</caption>
-<thead><tr><th scope="col">Trial</th><th scope="col">Title</th><th scope="col">Rule file (sha256)</th>
-<th scope="col">Eligible</th><th scope="col">Review</th><th scope="col">Ineligible</th>
-<th scope="col">Undetermined</th>
-<th scope="col">Not screened</th></tr></thead>
-<tbody></tbody>
+<caption class="visually-hidden">Trials screened and how many patients got each verdict</caption>
+<thead></thead><tbody></tbody>
 </table></div>
 </section>
 <section aria-labelledby="matrix-heading">
 <h2 id="matrix-heading">Patients &times; trials</h2>
-<p class="legend" id="legend">Legend:
-<span class="cell v-E" aria-hidden="true">E</span> eligible
-<span class="cell v-R" aria-hidden="true">R</span> review (clinician to decide)
-<span class="cell v-I" aria-hidden="true">I</span> ineligible
-<span class="cell v-U" aria-hidden="true">U</span> undetermined
-<span class="cell v-none" aria-hidden="true">&ndash;</span> not screened.
-Select a cell (click, or Enter) for its criterion-by-criterion explanation.</p>
+<p class="legend" id="legend"></p>
 <form id="filters" role="search" aria-label="Filter patients">
+<label>Show <select id="view"><option value="">all patients</option></select></label>
 <label>Patient id contains <input type="search" id="search" autocomplete="off"></label>
+<label>Data to collect <select id="missing-filter"><option value="">any (no filter)</option></select></label>
 <span id="verdict-filters"></span>
 <label>Rows per page <select id="page-size"><option>25</option><option selected>100</option>\
 <option>500</option></select></label>
+<button type="button" id="export-csv">Download these patients (CSV)</button>
 </form>
 <nav class="pager" aria-label="Pages of patients">
 <button type="button" id="previous-page">Previous</button>
 <span id="page-status" role="status" aria-live="polite"></span>
 <button type="button" id="next-page">Next</button>
 </nav>
-<div class="scroll"><table id="matrix">
-<caption class="visually-hidden">Verdict of each patient for each trial</caption>
+<div class="matrix-scroll" id="matrix-scroll" tabindex="0" aria-label="Matrix of verdicts (scrolls)">\
+<table id="matrix">
+<caption class="visually-hidden">Verdict of each patient for each trial; a column heading sorts by it</caption>
 <thead></thead><tbody></tbody>
 </table></div>
 </section>
@@ -429,6 +436,16 @@ Select a cell (click, or Enter) for its criterion-by-criterion explanation.</p>
 <div id="unreadable"></div>
 </section>
 </main>
+<footer>
+<details id="rule-files">
+<summary>Rule files and their versions (SHA-256)</summary>
+<table id="rule-files-table">
+<caption class="visually-hidden">The rule file of each trial and its SHA-256 digest</caption>
+<thead><tr><th scope="col">Trial</th><th scope="col">Rule file</th><th scope="col">SHA-256</th></tr></thead>
+<tbody></tbody>
+</table>
+</details>
+</footer>
 <dialog id="explanation" aria-labelledby="explanation-title">
 <div class="dialog-bar"><h2 id="explanation-title">Explanation</h2>
 <button type="button" id="close-explanation">Close</button></div>
