@@ -341,8 +341,8 @@ def _mutated_rules(tmp_path: Path, trial: str, old: str, new: str) -> Path:
 @pytest.mark.parametrize(("trial", "old", "new", "problem"), [
     ("NCT00953485", "{field: age_years, gte: 15}", "{field: age_years, gte: -15}",
      "threshold -15 of age_years is outside the possible range (0-120)"),
-    ("NCT00698191", "{field: duration_months, gte: 3}", "{field: duration_months, gte: -3}",
-     "threshold -3 of duration_months is outside the possible range (at least 0)"),
+    ("NCT00698191", "{field: treatment_months, gte: 3}", "{field: treatment_months, gte: -3}",
+     "threshold -3 of treatment_months is outside the possible range (at least 0)"),
     ("NCT03219801", "{field: lvef, gte: 50 %}", "{field: lvef, gte: 150 %}",
      "threshold 150 % of lvef is outside the possible range (1-95)"),
     ("NCT00953485", "{field: ssdai, gte: 8}", "{field: ssdai, gte: 30}",
