@@ -262,15 +262,16 @@ CASES: list[tuple[str, str, Patch, str]] = [
      "not_met"),
     ("serum test only after the as-of date", "inc-6",
      pregnancy_tests(NEG_URINE, ("2026-09-15", "negative", "serum")), "unknown"),
-    # a negative test counts for 7 days (as-of 2026-09-14); an older one is left to the clinician
+    # a negative test counts for 7 days (as-of 2026-09-14); an older one is not current (the 7-day window):
+    # a current test is to be collected
     ("negative urine test 7 days old", "inc-6", pregnancy_tests(("2026-09-07", "negative", "urine"), NEG_SERUM),
      "met"),
     ("negative urine test 8 days old", "inc-6", pregnancy_tests(("2026-09-06", "negative", "urine"), NEG_SERUM),
-     "manual"),
+     "unknown"),
     ("negative serum test a year old", "inc-6", pregnancy_tests(NEG_URINE, ("2025-09-14", "negative", "serum")),
-     "manual"),
-    ("old positive urine test is still the most recent", "inc-6",
-     pregnancy_tests(("2026-06-01", "positive", "urine"), NEG_SERUM), "not_met"),
+     "unknown"),
+    ("old positive urine test: older than the 7-day window, not current", "inc-6",
+     pregnancy_tests(("2026-06-01", "positive", "urine"), NEG_SERUM), "unknown"),
     ("not of childbearing potential, no tests", "inc-6",
      both(put("pregnancy.childbearing_potential", False), drop("pregnancy.tests")), "met"),
     ("man, no tests", "inc-6", man(), "met"),
