@@ -84,6 +84,14 @@ class Window:
     def describe(self) -> str:
         return f"{self.days}-day window ({self.origin})"
 
+    @property
+    def is_project_default(self) -> bool:
+        """The rule file states no window for this value: the project's default applies."""
+        return self.origin.startswith(PROJECT_DEFAULT)
+
+
+PROJECT_DEFAULT = "the project default"
+
 
 def age_days(day: dt.date, as_of: dt.date) -> int:
     return (as_of - day).days

@@ -51,6 +51,7 @@ from matcher.model.currency import (
     FIELD_KINDS,
     KIND_LABELS,
     LONGEST_WINDOW_DAYS,
+    PROJECT_DEFAULT,
     VALUE_KINDS,
     Window,
 )
@@ -383,7 +384,7 @@ def _window(r: _Reader, raw: dict[str, Any], at: Path_, name: str, fields: dict[
         return r.criterion_window
     if kind in r.trial_windows:
         return r.trial_windows[kind]
-    return Window(DEFAULT_WINDOW_DAYS[kind], f"the project default for {KIND_LABELS[kind]}")
+    return Window(DEFAULT_WINDOW_DAYS[kind], f"{PROJECT_DEFAULT} for {KIND_LABELS[kind]}")
 
 
 def _one_window_per_field(criteria: list[Criterion]) -> None:
