@@ -177,8 +177,8 @@ def _proteinuria(ratio: tuple[str, int] | None, day_protein: tuple[str, int] | N
 
 
 @pytest.mark.parametrize(("ratio", "day_protein", "expected"), [
-    (("0.3 g/g", 3), ("3 g/24h", 10), "manual"),      # both current, they disagree: the clinician decides
-    (("2 g/g", 3), ("0.5 g/24h", 10), "manual"),
+    (("0.3 g/g", 3), ("3 g/24h", 10), "unknown"),     # both current, they disagree: the clinician decides
+    (("2 g/g", 3), ("0.5 g/24h", 10), "unknown"),
     (("2 g/g", 3), ("3 g/24h", 10), "met"),           # they agree
     (("0.3 g/g", 3), ("0.5 g/24h", 10), "not_met"),
     (("0.3 g/g", 3), ("3 g/24h", 700), "not_met"),    # the stale 24-hour value never decides
@@ -191,8 +191,10 @@ def test_equivalent_measures_decide_where_they_agree(evaluator: Evaluator, ratio
                                                      day_protein: tuple[str, int] | None, expected: str) -> None:
     result = judged(evaluator, _proteinuria(ratio, day_protein), "proteinuria")
     assert result.outcome == expected
-    if expected == "manual":
+    if ratio and day_protein and day_protein[1] < 14 and expected == "unknown":
         assert result.reason.startswith("records disagree (the clinician decides): ")
+        assert result.missing == ("the clinician's reading of proteinuria: current records of one quantity "
+                                  "disagree (shown side by side)",)
         assert "urine protein/creatinine ratio: " in result.reason and "24-hour urine protein: " in result.reason
 
 
@@ -250,7 +252,8 @@ def test_a_year_old_negative_pregnancy_test_does_not_rule_pregnancy_out(engine: 
     ("NCT03562065-undetermined-selena-sledai-two-years-old.yaml", "undetermined",
      "a current SELENA-SLEDAI score (the last one, on 2024-09-08, is 706 days older than the 30-day window)"),
     ("NCT05631717-ineligible-old-24h-protein-newer-low-ratio.yaml", "ineligible", None),
-    ("NCT05631717-eligible-proteinuria-records-disagree.yaml", "eligible", None),
+    ("NCT05631717-undetermined-proteinuria-records-disagree.yaml", "undetermined",
+     "the clinician's reading of inc-4: current records of one quantity disagree (shown side by side)"),
 ])
 def test_the_example_patients_of_stale_and_newer_evidence(engine: Matcher, name: str, verdict: str,
                                                           collect: str | None) -> None:
@@ -259,10 +262,10 @@ def test_the_example_patients_of_stale_and_newer_evidence(engine: Matcher, name:
     assert result.verdict == verdict
     if collect is not None:
         assert collect in result.to_collect
-    if name.startswith("NCT05631717-eligible"):
+    if "records-disagree" in name:
         inc4 = next(c for c in result.criteria if c.id == "inc-4")
-        assert inc4.outcome == "manual" and inc4.reason.startswith("records disagree")
-        assert "inc-4" in result.pending_manual
+        assert inc4.outcome == "unknown" and inc4.reason.startswith("records disagree")
+        assert result.deciding == ("inc-4",)
     if "old-24h" in name:
         assert result.deciding == ("inc-4",)
 

@@ -234,8 +234,8 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("24-hour 1000 mg ", "inc-4", only_lab("urine_protein_24h", "1000 mg/24h"), "not_met"),
     ("24-hour 1010 mg ", "inc-4", only_lab("urine_protein_24h", "1010 mg/24h"), "met"),
     # two current measures of proteinuria that disagree: the records disagree, the clinician decides
-    ("ratio low but 24-hour high", "inc-4", set_lab("urine_protein_creatinine_ratio", "0.8 g/g"), "manual"),
-    ("24-hour low but ratio high", "inc-4", set_lab("urine_protein_24h", "0.8 g/24h"), "manual"),
+    ("ratio low but 24-hour high", "inc-4", set_lab("urine_protein_creatinine_ratio", "0.8 g/g"), "unknown"),
+    ("24-hour low but ratio high", "inc-4", set_lab("urine_protein_24h", "0.8 g/24h"), "unknown"),
     ("both low", "inc-4",
      both(set_lab("urine_protein_creatinine_ratio", "0.8 g/g"), set_lab("urine_protein_24h", "0.9 g/24h")),
      "not_met"),

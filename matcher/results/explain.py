@@ -410,12 +410,15 @@ class _Explainer:
         outcome = _OUTCOMES[truth]
         missing: list[str] = []
         if truth is None:
-            if any(self.needs_data(leaf) for leaf in leaves):
+            disagree = self.records_disagree(criterion.id)
+            if disagree or any(self.needs_data(leaf) for leaf in leaves):
                 self.collect(leaves, {}, missing)  # only what is needed to settle the unknown parts
             else:  # decided up to parts the registry leaves to clinical judgement
                 outcome = "manual"
-                if self.records_disagree(criterion.id):
-                    reason = f"records disagree (the clinician decides): {reason}"
+            if disagree:  # never decided by either record: unknown until the clinician has read both
+                reason = f"records disagree (the clinician decides): {reason}"
+                missing.append(f"the clinician's reading of {criterion.id}: current records of one quantity "
+                               "disagree (shown side by side)")
         return CriterionResult(criterion.id, criterion.kind, criterion.text, outcome, reason, details,
                                tuple(values.values()), tuple(missing), self.plan.notes[criterion.id])
 
