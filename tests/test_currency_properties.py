@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import assume, given, note, settings
+from hypothesis import assume, given, note
 from hypothesis import strategies as st
 
 from matcher.engine.evaluate import Evaluator
@@ -18,25 +18,16 @@ from matcher.model.currency import FIELD_KINDS
 from matcher.model.fields import Observation
 from matcher.model.profile import PatientProfile
 from matcher.results.explain import TrialResult, explain
-from matcher.rules.compile import compile_trial
 from matcher.rules.language import AllOf, AnyOf, Comparison, Criterion, Equivalent, Node
 
 from . import strategies as gen
 from .helpers import PATIENTS, example
-from .test_properties import RELATIONS
+from .test_properties import RELATIONS, evaluator, examples
+
+__all__ = ["evaluator"]  # the module's fixture, shared with test_properties
 
 #: the dated entries of a patient file: list, and the key that says which test or index an entry is
 DATED = {"labs": "test", "disease_activity": "index"}
-
-
-def examples(share: float) -> settings:
-    return settings(max_examples=max(2, round(settings.default.max_examples * share)))
-
-
-@pytest.fixture(scope="module")
-def evaluator() -> Iterator[Evaluator]:
-    with Evaluator(compile_trial(trial) for trial in gen.encoded_trials()) as ev:
-        yield ev
 
 
 def results(evaluator: Evaluator, data: dict[str, Any], as_of: dt.date) -> dict[str, TrialResult]:
