@@ -12,7 +12,17 @@ import datetime as dt
 from matcher.model.fields import LISTS, PATIENT_FIELDS, Observation
 from matcher.model.profile import PatientProfile
 from matcher.rules.compile import CompiledTrial
-from matcher.rules.language import OPERATORS, AllOf, AnyOf, Comparison, ManualPart, Node, Not, QueryRef
+from matcher.rules.language import (
+    OPERATORS,
+    AllOf,
+    AnyOf,
+    Comparison,
+    Equivalent,
+    ManualPart,
+    Node,
+    Not,
+    QueryRef,
+)
 
 Truth = bool | None
 
@@ -23,6 +33,16 @@ def _compare(node: Comparison, reading: object) -> Truth:
         return None
     results = {bool(OPERATORS[r.op].test(reading.value, r.value)) for r in node.readings}
     return results.pop() if len(results) == 1 else None
+
+
+def _within_window(reading: object, compiled: CompiledTrial, name: str, as_of: dt.date) -> object:
+    """A dated value older than the field's window (or undated) is not used: None stands for absent."""
+    window = compiled.windows.get(name)
+    if window is None or not isinstance(reading, Observation):
+        return reading
+    if reading.date is None or (as_of - reading.date).days > window.days:
+        return None
+    return reading
 
 
 def evaluate_node(node: Node, read: dict[str, object], queries: dict[str, Truth]) -> Truth:
@@ -36,6 +56,9 @@ def evaluate_node(node: Node, read: dict[str, object], queries: dict[str, Truth]
         inner = evaluate_node(node.child, read, queries)
         return None if inner is None else not inner
     values = [evaluate_node(child, read, queries) for child in node.children]
+    if isinstance(node, Equivalent):  # the measures recorded decide where they agree
+        known = {value for value in values if value is not None}
+        return known.pop() if len(known) == 1 else None
     if isinstance(node, AllOf):
         return False if False in values else (None if None in values else True)
     assert isinstance(node, AnyOf)
@@ -60,5 +83,6 @@ def oracle(compiled: CompiledTrial, profile: PatientProfile, as_of: dt.date) -> 
             outcomes.append(evaluate_node(query.where, read, {}))
         partial = query.over in (profile.partial_lists or ())
         queries[name] = True if True in outcomes else (None if None in outcomes or partial else False)
-    read = {name: PATIENT_FIELDS[name].extract(profile, as_of) for name in compiled.patient_fields}
+    read = {name: _within_window(PATIENT_FIELDS[name].extract(profile, as_of), compiled, name, as_of)
+            for name in compiled.patient_fields}
     return {c.id: evaluate_node(c.condition, read, queries) for c in trial.criteria if c.condition is not None}

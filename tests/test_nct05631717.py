@@ -73,12 +73,12 @@ def sledai(score: float, index: str = "SLEDAI-2K", date: str = "2026-09-08") -> 
 
 
 def only_lab(test: str, value: str) -> Patch:
-    """Set ``test`` to ``value`` and the other proteinuria measure to a low 0.5, so ``test`` decides."""
-    other, low = (("urine_protein_24h", "0.5 g/24h") if test == "urine_protein_creatinine_ratio"
-                  else ("urine_protein_creatinine_ratio", "0.5 g/g"))
+    """Set ``test`` to ``value`` and remove the other proteinuria measure, so ``test`` decides (two current
+    measures that disagree go to the clinician)."""
+    other = "urine_protein_24h" if test == "urine_protein_creatinine_ratio" else "urine_protein_creatinine_ratio"
 
     def patch(d: dict[str, Any]) -> None:
-        lab(d, other)["value"] = low
+        d["labs"] = [entry for entry in d["labs"] if entry["test"] != other]
         lab(d, test)["value"] = value
     return patch
 
@@ -219,13 +219,14 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("24-hour 1.01 g ", "inc-4", only_lab("urine_protein_24h", "1.01 g/24h"), "met"),
     ("24-hour 1000 mg ", "inc-4", only_lab("urine_protein_24h", "1000 mg/24h"), "not_met"),
     ("24-hour 1010 mg ", "inc-4", only_lab("urine_protein_24h", "1010 mg/24h"), "met"),
-    ("ratio low but 24-hour high", "inc-4", set_lab("urine_protein_creatinine_ratio", "0.8 g/g"), "met"),
-    ("24-hour low but ratio high", "inc-4", set_lab("urine_protein_24h", "0.8 g/24h"), "met"),
+    # two current measures of proteinuria that disagree: the records disagree, the clinician decides
+    ("ratio low but 24-hour high", "inc-4", set_lab("urine_protein_creatinine_ratio", "0.8 g/g"), "unknown"),
+    ("24-hour low but ratio high", "inc-4", set_lab("urine_protein_24h", "0.8 g/24h"), "unknown"),
     ("both low", "inc-4",
      both(set_lab("urine_protein_creatinine_ratio", "0.8 g/g"), set_lab("urine_protein_24h", "0.9 g/24h")),
      "not_met"),
     ("ratio low, no 24-hour", "inc-4",
-     both(set_lab("urine_protein_creatinine_ratio", "0.8 g/g"), remove_lab("urine_protein_24h")), "unknown"),
+     both(set_lab("urine_protein_creatinine_ratio", "0.8 g/g"), remove_lab("urine_protein_24h")), "not_met"),
     ("ratio high, no 24-hour", "inc-4", remove_lab("urine_protein_24h"), "met"),
     ("neither measured", "inc-4", remove_lab("urine_protein_creatinine_ratio", "urine_protein_24h"), "unknown"),
     # inc-5: contraception if fertile
@@ -248,15 +249,16 @@ CASES: list[tuple[str, str, Patch, str]] = [
      "not_met"),
     ("serum test only after the as-of date", "inc-6",
      pregnancy_tests_on(NEG_URINE, ("2026-09-15", "negative", "serum")), "unknown"),
-    # a negative test counts for 7 days (as-of 2026-09-14); an older one is left to the clinician
+    # a negative test counts for 7 days (as-of 2026-09-14); an older one is not current (the 7-day window):
+    # a current test is to be collected
     ("negative urine test 7 days old", "inc-6", pregnancy_tests_on(("2026-09-07", "negative", "urine"), NEG_SERUM),
      "met"),
     ("negative urine test 8 days old", "inc-6", pregnancy_tests_on(("2026-09-06", "negative", "urine"), NEG_SERUM),
-     "manual"),
+     "unknown"),
     ("negative serum test a year old", "inc-6", pregnancy_tests_on(NEG_URINE, ("2025-09-14", "negative", "serum")),
-     "manual"),
-    ("old positive urine test is still the most recent", "inc-6",
-     pregnancy_tests_on(("2026-06-01", "positive", "urine"), NEG_SERUM), "not_met"),
+     "unknown"),
+    ("old positive urine test: older than the 7-day window, not current", "inc-6",
+     pregnancy_tests_on(("2026-06-01", "positive", "urine"), NEG_SERUM), "unknown"),
     ("not of childbearing potential, no tests", "inc-6",
      both(put("pregnancy.childbearing_potential", False), drop("pregnancy.tests")), "met"),
     ("man, no tests", "inc-6", man(), "met"),
@@ -588,4 +590,4 @@ def test_text_output_quotes_the_registry_and_names_the_clinician_items() -> None
     assert f"{TRIAL}: ELIGIBLE" in text
     assert '"SLEDAI-2K score = 6"' in text
     assert "[clinician] inc-0 manual" in text and "[clinician] exc-6 manual" in text
-    assert "SLEDAI-2K: 12 on 2026-09-08 (6 days before the as-of date) (≥ 6: true)" in text
+    assert "SLEDAI-2K: 12 on 2026-09-08 (6 days before the as-of date), within the 90-day window" in text

@@ -22,10 +22,11 @@ from typing import Any, NamedTuple
 
 from matcher.engine.adapter import HoldsEngineHandles, Ruleset
 from matcher.errors import EvaluationError
+from matcher.model.currency import Window, current
 from matcher.model.fields import LISTS, PATIENT_FIELDS, Absence, Observation, Reading, fact_key
 from matcher.model.profile import PatientProfile
-from matcher.rules.compile import PATIENT_KIND, CompiledTrial, query_key
-from matcher.rules.language import AllOf, AnyOf, Comparison, Not
+from matcher.rules.compile import PATIENT_KIND, CompiledTrial, presence_key, query_key
+from matcher.rules.language import AllOf, AnyOf, Comparison, Equivalent, Not
 
 Truth = bool | None
 
@@ -68,6 +69,9 @@ def kleene(kind: type, truths: list[Truth]) -> Truth:
         return True if True in truths else (None if None in truths else False)
     if kind is Not:
         return None if truths[0] is None else not truths[0]
+    if kind is Equivalent:  # measures of one quantity: those recorded decide where they agree
+        known = {truth for truth in truths if truth is not None}
+        return known.pop() if len(known) == 1 else None
     raise TypeError(kind)  # pragma: no cover
 
 
@@ -85,25 +89,29 @@ class _Scope(NamedTuple):
 class _Reads(NamedTuple):
     """What one trial reads from a patient, with the engine's keys, worked out once per trial."""
 
-    #: (field name, extractor, fact key) of the patient fields the criteria compare
-    patient: tuple[tuple[str, Any, str], ...]
+    #: (field name, extractor, fact key, window, label) of the patient fields the criteria compare
+    patient: tuple[tuple[str, Any, str, Window | None, str], ...]
     #: list name -> (field name, extractor, fact key) of the entry fields its queries compare
     items: dict[str, tuple[tuple[str, Any, str], ...]]
     #: list name -> (query name, root node index) of the queries over it
     queries: dict[str, tuple[tuple[str, int], ...]]
     #: query name -> the patient fact's key for its result
     query_keys: dict[str, str]
+    #: field name -> the fact's key saying whether it is recorded (fields of ``equivalent`` nodes)
+    presence_keys: dict[str, str]
 
 
 def _reads(compiled: CompiledTrial) -> _Reads:
     return _Reads(
-        tuple((name, PATIENT_FIELDS[name].extract, fact_key(name)) for name in compiled.patient_fields),
+        tuple((name, PATIENT_FIELDS[name].extract, fact_key(name), compiled.windows.get(name),
+               PATIENT_FIELDS[name].collect) for name in compiled.patient_fields),
         {over: tuple((name, LISTS[over].fields[name].extract, fact_key(name)) for name in names)
          for over, names in compiled.item_fields.items()},
         {over: tuple((name, compiled.query_roots[name]) for name, query in compiled.trial.queries.items()
                      if query.over == over)
          for over in compiled.item_fields},
         {name: query_key(name) for name in compiled.trial.queries},
+        {name: presence_key(name) for name in compiled.presence_fields},
     )
 
 
@@ -155,10 +163,12 @@ class Evaluator(HoldsEngineHandles):
             queries.update(self._run_queries(compiled, ruleset, profile, as_of, over, fields, reads.queries[over]))
         readings: dict[str, Reading] = {}
         fact: dict[str, Any] = {"kind": PATIENT_KIND}
-        for name, extract, key in reads.patient:
-            reading = readings[name] = extract(profile, as_of)
+        for name, extract, key, window, label in reads.patient:
+            reading = readings[name] = current(extract(profile, as_of), window, as_of, label)
             if isinstance(reading, Observation):
                 fact[key] = reading.value
+        for name, key in reads.presence_keys.items():
+            fact[key] = isinstance(readings[name], Observation)
         query_keys = reads.query_keys
         for name, query in queries.items():
             if query.truth is not None:

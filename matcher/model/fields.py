@@ -413,14 +413,25 @@ def creatinine_clearance(profile: PatientProfile, as_of: dt.date) -> Reading:
                        f"(creatinine of {result.date}, weight as recorded)")
 
 
-@_patient("egfr_reported_or_ckd_epi_2021", "eGFR (reported by the lab, else CKD-EPI 2021 from creatinine)",
-          "number", "eGFR or serum creatinine", measure=Measure("mL/min", "mL/min/1.73 m2", per_bsa=True))
+@_patient("egfr_reported_or_ckd_epi_2021", "eGFR (the most recent: reported by the lab, or CKD-EPI 2021 from a "
+          "newer creatinine)", "number", "eGFR or serum creatinine",
+          measure=Measure("mL/min", "mL/min/1.73 m2", per_bsa=True))
 def _egfr_reported_or_computed(profile: PatientProfile, as_of: dt.date) -> Reading:
-    """The lab's eGFR when there is one; otherwise the CKD-EPI 2021 estimate, marked as computed."""
+    """The most recent evidence of kidney function: the lab's eGFR, unless a serum creatinine is newer, in
+    which case the CKD-EPI 2021 estimate from it (marked as computed, and saying what it superseded). On the
+    same day the lab's own eGFR is used."""
     reported = PATIENT_FIELDS["egfr"].extract(profile, as_of)
-    if isinstance(reported, Observation):
-        return reported
     computed = egfr_ckd_epi_2021(profile, as_of)
+    if isinstance(reported, Observation):
+        creatinine = _latest_lab(profile, "serum_creatinine", as_of)
+        if creatinine is None or reported.date is None or creatinine[1].date <= reported.date:
+            return reported
+        if isinstance(computed, Absence):
+            return Absence(f"the reported eGFR {reported.display} of {reported.date} is older than the serum "
+                           f"creatinine of {creatinine[1].date}, and {computed.reason}",
+                           "a measured or reported eGFR as recent as the last creatinine")
+        return replace(computed, derivation=f"{computed.derivation}; used instead of the lab's eGFR "
+                       f"{reported.display} of {reported.date}, because the creatinine is newer")
     if isinstance(computed, Absence):
         # ask only for what is missing: a teenager's creatinine, age and sex are recorded, but CKD-EPI is for adults
         inputs = _renal_inputs(profile, as_of)

@@ -26,6 +26,7 @@ from matcher.rules.language import (
     AllOf,
     Comparison,
     Criterion,
+    Equivalent,
     ManualPart,
     Not,
     Query,
@@ -186,6 +187,8 @@ class _NodePlan(NamedTuple):
     #: queries: the query's name; manual parts: the line that says so
     query: str = ""
     manual_line: str = ""
+    #: an ``equivalent`` node: measures of one quantity, which may disagree
+    equivalent: bool = False
 
 
 class _QueryPlan(NamedTuple):
@@ -223,7 +226,8 @@ def _plan(compiled: CompiledTrial) -> _Plan:
             plan = _NodePlan(_LEAF, (), (compiled_node.index,), manual_line=f"left to the clinician: {node.reason}")
         else:
             leaves = tuple(leaf for child in compiled_node.children for leaf in nodes[child].leaves)
-            plan = _NodePlan(_NOT if isinstance(node, Not) else _BRANCH, compiled_node.children, leaves)
+            plan = _NodePlan(_NOT if isinstance(node, Not) else _BRANCH, compiled_node.children, leaves,
+                             equivalent=isinstance(node, Equivalent))
         nodes.append(plan)  # children come before their parent (compile.py numbers them so)
     trial = compiled.trial
     queries = {name: _QueryPlan(query, LISTS[query.over], compiled.query_roots[name])
@@ -282,7 +286,9 @@ class _Explainer:
         when = ""
         if reading.date and reading.source.startswith(("labs", "disease", "pregnancy.tests")):
             days = (self.ev.as_of - reading.date).days
-            when = f" on {reading.date} ({days} day{'s' if days != 1 else ''} before the as-of date)"
+            window = self.ev.compiled.windows.get(plan.field)
+            within = f", within the {window.days}-day window" if window is not None else ""
+            when = f" on {reading.date} ({days} day{'s' if days != 1 else ''} before the as-of date){within}"
         if plan.children:  # the two readings of a disputed boundary
             first, second = truths[plan.children[0]], truths[plan.children[1]]
             if first != second:
@@ -469,6 +475,13 @@ class _Explainer:
         evidence = "; ".join(dict.fromkeys(self.leaf_line(leaf, True) for leaf in context or found))
         return f"{criterion.id}, {evidence}: {' / '.join(dict.fromkeys(reasons))}"
 
+    def records_disagree(self, owner: str) -> bool:
+        """Is some ``equivalent`` node of criterion ``owner`` unknown because its measures disagree?"""
+        truths = self.ev.truths
+        return any(self.nodes[node.index].equivalent and truths[node.index] is None
+                   and {truths[child] for child in node.children} >= {True, False}
+                   for node in self.ev.compiled.nodes if node.owner == owner)
+
     def criterion(self, criterion: Criterion) -> CriterionResult:
         if criterion.condition is None:
             assert criterion.manual is not None
@@ -489,11 +502,16 @@ class _Explainer:
         missing: list[str] = []
         question = None
         if truth is None:
-            if any(self.needs_data(leaf) for leaf in leaves):
+            disagree = self.records_disagree(criterion.id)
+            if disagree or any(self.needs_data(leaf) for leaf in leaves):
                 self.collect(leaves, {}, missing)  # only what is needed to settle the unknown parts
             else:  # decided up to parts the registry leaves to clinical judgement
                 outcome = "manual"
                 question = self._question(criterion, root)
+            if disagree:  # never decided by either record: unknown until the clinician has read both
+                reason = f"records disagree (the clinician decides): {reason}"
+                missing.append(f"the clinician's reading of {criterion.id}: current records of one quantity "
+                               "disagree (shown side by side)")
         return CriterionResult(criterion.id, criterion.kind, criterion.text, outcome, reason, details,
                                tuple(values.values()), tuple(missing), self.plan.notes[criterion.id],
                                question, bool(criterion.routine))

@@ -22,6 +22,11 @@ A manual part compiles to a condition no fact can match (its key is never in a
 fact), so it is unknown in both directions and its parents decide around it
 by Kleene logic. A comparison with an alternative reading is true only where
 both readings are true and false only where both are false.
+
+An ``equivalent`` node (measures of one quantity) is true where every measure
+recorded is true and at least one is, false likewise; the patient fact says
+which of its fields are recorded (``present__<field>``, always true or false),
+so the condition stays positive. Measures that disagree leave it unknown.
 """
 
 from __future__ import annotations
@@ -30,12 +35,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from matcher.errors import RuleFileError
+from matcher.model.currency import Window
 from matcher.model.fields import LISTS, PATIENT_FIELDS, fact_key
 from matcher.rules.language import (
     OPERATORS,
     AllOf,
     AnyOf,
     Comparison,
+    Equivalent,
     ManualPart,
     Node,
     Not,
@@ -54,6 +61,11 @@ NEVER_KEY = "manual__never"
 def query_key(name: str) -> str:
     """The patient fact's key for a query's result."""
     return f"query__{name}"
+
+
+def presence_key(name: str) -> str:
+    """The patient fact's key saying whether a field of an ``equivalent`` node is recorded (and current)."""
+    return f"present__{fact_key(name)}"
 
 
 @dataclass(frozen=True)
@@ -83,6 +95,10 @@ class CompiledTrial:
     item_fields: dict[str, tuple[str, ...]]
     #: what later stages work out from this trial alone, kept so it is worked out once (explain.py's texts)
     derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    #: patient field -> the window its value must be within (dated fields only)
+    windows: dict[str, Window] = field(default_factory=dict)
+    #: patient fields whose presence the fact carries (those of ``equivalent`` nodes)
+    presence_fields: tuple[str, ...] = ()
 
 
 def compile_trial(trial: Trial) -> CompiledTrial:
@@ -124,8 +140,14 @@ def compile_trial(trial: Trial) -> CompiledTrial:
         assert name in PATIENT_FIELDS, name
     for over, names in item_fields.items():
         assert names <= set(LISTS[over].fields), (over, names)
+    comparisons = [node for c in trial.criteria if c.condition for node in walk(c.condition)
+                   if isinstance(node, Comparison)]
+    windows = {node.field: node.within for node in comparisons if node.within is not None}
+    presence = sorted({part.field for c in trial.criteria if c.condition for node in walk(c.condition)
+                       if isinstance(node, Equivalent) for part in node.children})
     return CompiledTrial(trial, rules, tuple(nodes), criterion_roots, query_roots, meaning,
-                         tuple(patient_fields), {k: tuple(sorted(v)) for k, v in item_fields.items()})
+                         tuple(patient_fields), {k: tuple(sorted(v)) for k, v in item_fields.items()},
+                         windows=windows, presence_fields=tuple(presence))
 
 
 def condition(node: Node, truth: bool) -> dict[str, Any]:
@@ -138,6 +160,11 @@ def condition(node: Node, truth: bool) -> dict[str, Any]:
         return {NEVER_KEY: True}
     if isinstance(node, Not):
         return condition(node.child, not truth)
+    if isinstance(node, Equivalent):
+        # every measure recorded agrees (or is not recorded), and at least one is recorded
+        each = [_join("$or", [condition(part, truth), {presence_key(part.field): False}]) for part in node.children]
+        some = _join("$or", [condition(part, truth) for part in node.children])
+        return _join("$and", [*each, some])
     if isinstance(node, (AllOf, AnyOf)):
         conjunctive = isinstance(node, AllOf) == truth
         parts = [condition(child, truth) for child in node.children]

@@ -1,5 +1,8 @@
 """The rule language: trial rule files (YAML) read into immutable criterion trees.
 
+Over 500 lines: one reader checks every key of the language (criteria, queries, conditions,
+windows, alternatives) with a located error each; split by part of the language if it grows.
+
 A rule file holds one trial. Each criterion has an id, a kind (inclusion or
 exclusion), the registry's verbatim text, and either a ``condition`` or a
 ``manual`` reason, plus ``notes`` recording every interpretation made.
@@ -15,6 +18,16 @@ Conditions::
                                the two readings disagree, the clinician decides
     {query: Q}                 some entry of a list matches the named query
     {manual: REASON}           a part of the criterion left to the clinician
+    {equivalent: [CMP, ...]}   comparisons on equivalent measures of one quantity (UPCR and
+                               24-hour protein): the measures recorded decide where they agree;
+                               where they disagree, the clinician decides ("records disagree")
+
+Currency windows: a dated value (lab, activity score, pregnancy test, imaging) counts
+only if it is at most N days older than the as-of date. The window of a comparison is
+its own ``within: N days``, else its criterion's ``within``, else the trial's
+``windows: {KIND: N days}``, else the project default for that kind
+(:data:`matcher.model.currency.DEFAULT_WINDOW_DAYS`). A value older than its window is
+not used: the comparison is unknown and the data to collect says why.
 
 Operators (one table, :data:`OPERATORS`): eq, ne, lt, lte, gt, gte, in.
 Thresholds of measured quantities carry their unit (``gte: 1 g/day``).
@@ -36,6 +49,15 @@ from typing import Any, Literal
 
 from matcher.errors import RuleFileError, did_you_mean
 from matcher.intake.load import Document, Path_, dotted_path, read_document
+from matcher.model.currency import (
+    DEFAULT_WINDOW_DAYS,
+    FIELD_KINDS,
+    KIND_LABELS,
+    LONGEST_WINDOW_DAYS,
+    PROJECT_DEFAULT,
+    VALUE_KINDS,
+    Window,
+)
 from matcher.model.fields import LISTS, PATIENT_FIELDS, FieldSpec
 from matcher.model.units import UnitProblem, convert
 
@@ -98,6 +120,8 @@ class Comparison:
     where: Location
     #: a second reading of a disputed boundary; the comparison is decided only where both agree
     alternative: Reading | None = None
+    #: how recent the field's value must be (dated fields only; resolved when the file loads)
+    within: Window | None = None
 
     @property
     def readings(self) -> tuple[Reading, ...]:
@@ -120,6 +144,15 @@ class QueryRef:
 
 
 @dataclass(frozen=True)
+class Equivalent:
+    """Comparisons on equivalent measures of one quantity: decided by the measures recorded where they
+    agree; where they disagree (one true, one false), unknown and left to the clinician."""
+
+    children: tuple[Comparison, ...]
+    where: Location
+
+
+@dataclass(frozen=True)
 class AllOf:
     children: tuple[Node, ...]
     where: Location
@@ -137,11 +170,11 @@ class Not:
     where: Location
 
 
-Node = Comparison | QueryRef | ManualPart | AllOf | AnyOf | Not
+Node = Comparison | QueryRef | ManualPart | AllOf | AnyOf | Not | Equivalent
 
 
 def children(node: Node) -> tuple[Node, ...]:
-    if isinstance(node, (AllOf, AnyOf)):
+    if isinstance(node, (AllOf, AnyOf, Equivalent)):
         return node.children
     if isinstance(node, Not):
         return (node.child,)
@@ -194,6 +227,8 @@ class Trial:
     path: str
     #: sha256 of the rule file's bytes: which rule version decided
     content_hash: str = field(compare=False)
+    #: the trial's own windows per kind of value (``windows:``); kinds not listed take the project default
+    windows: dict[str, Window] = field(default_factory=dict)
 
     def criterion(self, criterion_id: str) -> Criterion:
         for criterion in self.criteria:
@@ -208,6 +243,9 @@ class _Reader:
 
     def __init__(self, document: Document) -> None:
         self.doc = document
+        #: the trial's ``windows:`` and the window of the criterion being read (see _window)
+        self.trial_windows: dict[str, Window] = {}
+        self.criterion_window: Window | None = None
 
     def fail(self, at: Path_, message: str, key: bool = False, criterion: str | None = None) -> RuleFileError:
         line, column = self.doc.position(at, key=key)
@@ -245,7 +283,7 @@ class _Reader:
 
 
 _TOP_KEYS = {"trial", "title", "condition", "source", "criteria"}
-_TOP_OPTIONAL = {"notes", "queries"}
+_TOP_OPTIONAL = {"notes", "queries", "windows"}
 
 
 def display_path(path: Path) -> str:
@@ -277,6 +315,7 @@ def parse_trial(document: Document, content_hash: str = "") -> Trial:
     if last_updated is not None and not isinstance(last_updated, dt.date):
         raise r.fail(("source", "last_updated"), "expected a date written YYYY-MM-DD (or null when no copy of "
                      "the record gives one, with a note saying so)")
+    r.trial_windows, window_notes = _parse_windows(r, top["windows"]) if "windows" in top else ({}, ())
     queries = _parse_queries(r, top.get("queries") or {})
     raw_criteria = top["criteria"]
     if not isinstance(raw_criteria, list) or not raw_criteria:
@@ -289,6 +328,7 @@ def parse_trial(document: Document, content_hash: str = "") -> Trial:
             raise r.fail(("criteria", index, "id"), f"criterion id {criterion.id!r} is used twice")
         seen.add(criterion.id)
         criteria.append(criterion)
+    _one_window_per_field(criteria)
     used = {node.query for c in criteria if c.condition for node in walk(c.condition) if isinstance(node, QueryRef)}
     for name, query in queries.items():
         if name not in used:
@@ -300,12 +340,74 @@ def parse_trial(document: Document, content_hash: str = "") -> Trial:
         condition=r.text(top["condition"], ("condition",)),
         source={k: str(v) for k, v in source.items()},
         last_updated=last_updated,
-        notes=r.notes(top.get("notes"), ("notes",)),
+        notes=r.notes(top.get("notes"), ("notes",)) + window_notes,
         queries=queries,
         criteria=tuple(criteria),
         path=document.path,
         content_hash=content_hash,
+        windows=dict(r.trial_windows),
     )
+
+
+def _window_days(r: _Reader, written: Any, at: Path_, criterion: str | None = None) -> int:
+    """``N days`` or ``N weeks`` as a whole number of days, positive and at most ten years."""
+    parts = written.split() if isinstance(written, str) else []
+    per = {"day": 1, "days": 1, "week": 7, "weeks": 7}
+    if len(parts) != 2 or not parts[0].isdigit() or parts[1] not in per:
+        raise r.fail(at, f"a window is written as a whole number of days or weeks, e.g. '90 days' or '4 weeks', "
+                     f"not {written!r}", criterion=criterion)
+    days = int(parts[0]) * per[parts[1]]
+    if not 0 < days <= LONGEST_WINDOW_DAYS:
+        raise r.fail(at, f"a window must be between 1 and {LONGEST_WINDOW_DAYS} days, not {written!r}",
+                     criterion=criterion)
+    return days
+
+
+def _parse_windows(r: _Reader, raw: Any) -> tuple[dict[str, Window], tuple[str, ...]]:
+    """The trial's ``windows:``: a window per kind of value, and the notes that say why."""
+    spec = r.mapping(raw, ("windows",), {*VALUE_KINDS, "notes"}, set())
+    windows: dict[str, Window] = {kind: Window(_window_days(r, spec[kind], ("windows", kind)),
+                            f"the trial's window for {KIND_LABELS[kind]}")
+               for kind in VALUE_KINDS if kind in spec}
+    stated = ", ".join(f"{KIND_LABELS[kind]} {windows[kind].days} days" for kind in VALUE_KINDS if kind in windows)
+    notes = r.notes(spec.get("notes"), ("windows", "notes"))
+    if stated:
+        notes = (f"Screening windows: {stated}.", *notes)
+    return windows, notes
+
+
+def _window(r: _Reader, raw: dict[str, Any], at: Path_, name: str, fields: dict[str, FieldSpec],
+            criterion: str | None) -> Window | None:
+    """The window of a comparison on ``name``: its own, its criterion's, the trial's, the project's."""
+    kind = FIELD_KINDS.get(name) if fields is PATIENT_FIELDS else None
+    if "within" in raw:
+        if kind is None:
+            raise r.fail((*at, "within"), f"field {name!r} is not a dated result (a lab, score, test or imaging "
+                         "value): a window does not apply to it", criterion=criterion)
+        return Window(_window_days(r, raw["within"], (*at, "within"), criterion), "stated by the comparison")
+    if kind is None:
+        return None
+    if r.criterion_window is not None:
+        return r.criterion_window
+    if kind in r.trial_windows:
+        return r.trial_windows[kind]
+    return Window(DEFAULT_WINDOW_DAYS[kind], f"{PROJECT_DEFAULT} for {KIND_LABELS[kind]}")
+
+
+def _one_window_per_field(criteria: list[Criterion]) -> None:
+    """A trial reads one value per field: every comparison on a field must use the same window."""
+    seen: dict[str, Comparison] = {}
+    for criterion in criteria:
+        for node in walk(criterion.condition) if criterion.condition else ():
+            if not isinstance(node, Comparison) or node.within is None:
+                continue
+            first = seen.setdefault(node.field, node)
+            if first.within is not None and first.within.days != node.within.days:
+                raise RuleFileError(
+                    f"field {node.field!r} is compared with a {node.within.describe()} here but a "
+                    f"{first.within.describe()} at line {first.where.line}: one trial reads one value per field, "
+                    "so its comparisons must share one window", file=node.where.file, line=node.where.line,
+                    column=node.where.column, field=node.field, criterion=criterion.id)
 
 
 def _parse_queries(r: _Reader, raw: Any) -> dict[str, Query]:
@@ -326,8 +428,12 @@ def _parse_queries(r: _Reader, raw: Any) -> dict[str, Query]:
 
 
 def _parse_criterion(r: _Reader, raw: Any, at: Path_, queries: dict[str, Query]) -> Criterion:
-    spec = r.mapping(raw, at, {"condition", "manual", "notes", "routine"}, {"id", "kind", "text"})
+    spec = r.mapping(raw, at, {"condition", "manual", "notes", "routine", "within"}, {"id", "kind", "text"})
     criterion_id = r.text(spec["id"], (*at, "id"))
+    r.criterion_window = None
+    if "within" in spec:
+        r.criterion_window = Window(_window_days(r, spec["within"], (*at, "within"), criterion_id),
+                                    f"stated by criterion {criterion_id}")
     kind = spec["kind"]
     if kind not in ("inclusion", "exclusion"):
         raise r.fail((*at, "kind"), f"kind must be inclusion or exclusion, not {kind!r}"
@@ -342,11 +448,16 @@ def _parse_criterion(r: _Reader, raw: Any, at: Path_, queries: dict[str, Query])
     routine = spec.get("routine")
     if routine is not None and not isinstance(routine, bool):
         raise r.fail((*at, "routine"), f"routine must be true or false, not {routine!r}", criterion=criterion_id)
+    if r.criterion_window is not None and (condition is None or not any(
+            isinstance(node, Comparison) and node.field in FIELD_KINDS for node in walk(condition))):
+        raise r.fail((*at, "within"), "this criterion compares no dated result (a lab, score, test or imaging "
+                     "value): its window would apply to nothing", criterion=criterion_id)
+    r.criterion_window = None
     return Criterion(criterion_id, kind, r.text(spec["text"], (*at, "text")), condition, manual,
                      r.notes(spec.get("notes"), (*at, "notes")), r.where(at), routine)
 
 
-_NODE_KEYS = {"all", "any", "not", "field", "query", "manual"}
+_NODE_KEYS = {"all", "any", "not", "field", "query", "manual", "equivalent"}
 
 
 def _parse_node(r: _Reader, raw: Any, at: Path_, fields: dict[str, FieldSpec],
@@ -356,7 +467,7 @@ def _parse_node(r: _Reader, raw: Any, at: Path_, fields: dict[str, FieldSpec],
                      criterion=criterion)
     kinds = [key for key in raw if key in _NODE_KEYS]
     if len(kinds) != 1:
-        unknown = [key for key in raw if key not in _NODE_KEYS | set(OPERATORS) | {"label", "alternative"}]
+        unknown = [key for key in raw if key not in _NODE_KEYS | set(OPERATORS) | {"label", "alternative", "within"}]
         if unknown:
             raise r.fail((*at, unknown[0]), f"unknown key{did_you_mean(unknown[0], _NODE_KEYS | set(OPERATORS))}",
                          key=True, criterion=criterion)
@@ -380,6 +491,8 @@ def _parse_node(r: _Reader, raw: Any, at: Path_, fields: dict[str, FieldSpec],
         if queries is None:
             raise r.fail(at, "a manual part cannot be used inside a query", criterion=criterion)
         return ManualPart(r.text(raw["manual"], at + ("manual",)), where)
+    if kind == "equivalent":
+        return _parse_equivalent(r, raw, at, fields, queries, criterion)
     if kind == "query":
         r.mapping(raw, at, set(), {"query"})
         if queries is None:
@@ -392,13 +505,37 @@ def _parse_node(r: _Reader, raw: Any, at: Path_, fields: dict[str, FieldSpec],
     return _parse_comparison(r, raw, at, fields, criterion)
 
 
+def _parse_equivalent(r: _Reader, raw: dict[str, Any], at: Path_, fields: dict[str, FieldSpec],
+                      queries: dict[str, Query] | None, criterion: str | None) -> Equivalent:
+    r.mapping(raw, at, set(), {"equivalent"})
+    if queries is None:
+        raise r.fail(at, "'equivalent' compares measures of the patient; it cannot be used inside a query",
+                     criterion=criterion)
+    items = raw["equivalent"]
+    if not isinstance(items, list) or len(items) < 2:
+        raise r.fail((*at, "equivalent"), "'equivalent' needs a list of at least two comparisons, one per measure",
+                     criterion=criterion)
+    parsed: list[Comparison] = []
+    for i, item in enumerate(items):
+        item_at = (*at, "equivalent", i)
+        if not isinstance(item, dict) or "field" not in item or "alternative" in item:
+            raise r.fail(item_at, "each measure of 'equivalent' is one comparison {field: F, OP: V} (without an "
+                         "alternative reading)", criterion=criterion)
+        comparison = _parse_comparison(r, item, item_at, fields, criterion)
+        if comparison.field in {c.field for c in parsed}:
+            raise r.fail((*item_at, "field"), f"field {comparison.field!r} appears twice: each measure of "
+                         "'equivalent' is a different field", criterion=criterion)
+        parsed.append(comparison)
+    return Equivalent(tuple(parsed), r.where(at))
+
+
 def _parse_comparison(r: _Reader, raw: dict[str, Any], at: Path_, fields: dict[str, FieldSpec],
                       criterion: str | None) -> Comparison:
     ops = [key for key in raw if key in OPERATORS]
     for key in raw:
-        if key not in OPERATORS and key not in ("field", "label", "alternative"):
+        if key not in OPERATORS and key not in ("field", "label", "alternative", "within"):
             raise r.fail((*at, key), f"unknown operator or key"
-                         f"{did_you_mean(key, set(OPERATORS) | {'label', 'alternative'})}",
+                         f"{did_you_mean(key, set(OPERATORS) | {'label', 'alternative', 'within'})}",
                          key=True, criterion=criterion)
     if len(ops) != 1:
         raise r.fail(at, f"a comparison needs exactly one operator ({', '.join(OPERATORS)})", criterion=criterion)
@@ -432,7 +569,8 @@ def _parse_comparison(r: _Reader, raw: dict[str, Any], at: Path_, fields: dict[s
         alternative = Reading(alt_op.name, alt_value, _written(alt[alt_op.name]))
         if (alt_op.name, alt_value) == (op.name, value):
             raise r.fail(alt_at, "the alternative reading is the same as the first", criterion=criterion)
-    return Comparison(name, op.name, value, _written(written), label, r.where(at), alternative)
+    within = _window(r, raw, at, name, fields, criterion)
+    return Comparison(name, op.name, value, _written(written), label, r.where(at), alternative, within)
 
 
 def _written(value: Any) -> str:

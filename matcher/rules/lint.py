@@ -17,6 +17,11 @@ values, and wrong units (:mod:`matcher.rules.language`). Lint adds:
 * **inverted operators** (a warning): an operator whose direction contradicts
   the words before its number in the criterion's text ("less than 30" encoded
   ``gte: 30``);
+* **currency windows**: every dated value a criterion compares (lab, activity
+  score, pregnancy test, imaging) has a window the rule file states (``windows:``,
+  a criterion's or a comparison's ``within``), not only the project default; no
+  window is longer than is sane for its kind (``SANE_WINDOW_DAYS``); ``windows:``
+  names no kind that no criterion compares;
 * a **coverage summary** per trial: criteria computable, partly manual, manual,
   disputed boundaries, and every interpretation note.
 """
@@ -29,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from matcher.errors import MatcherError, RuleFileError
+from matcher.model.currency import FIELD_KINDS, KIND_LABELS, SANE_WINDOW_DAYS
 from matcher.model.fields import PATIENT_FIELDS
 from matcher.model.profile import ACTIVITY_INDICES, AGE_RANGE, BODY_RANGES, LAB_TESTS
 from matcher.rules.language import (
@@ -107,6 +113,7 @@ def lint_file(path: Path) -> TrialReport:
             if isinstance(part, Comparison) and (impossible := _impossible_threshold(part)):
                 report.errors.append(str(RuleFileError(impossible, file=part.where.file, line=part.where.line,
                                                        column=part.where.column, field=f"query {query.name}")))
+    report.errors += _window_problems(trial)
     copy = registry_copy_path(Path(path), trial.id)
     if not copy.exists():
         report.errors.append(f"{path}: no registry copy at {copy}: verbatim texts and coverage cannot be checked")
@@ -254,6 +261,33 @@ def _check_registry(report: TrialReport, trial: Trial, lines: list[str]) -> None
             fragment = " ".join(left.split())
             report.uncovered.append(fragment)
             report.errors.append(f"{report.path}: registry text not encoded by any criterion: {fragment!r}")
+
+
+def _window_problems(trial: Trial) -> list[str]:
+    """Dated values compared under the project default only, windows too long for their kind, unused windows."""
+    problems: list[str] = []
+    used: set[str] = set()
+    for criterion in trial.criteria:
+        for node in walk(criterion.condition) if criterion.condition else ():
+            if not isinstance(node, Comparison) or node.within is None:
+                continue
+            kind = FIELD_KINDS[node.field]
+            used.add(kind)
+            where = RuleFileError("", file=node.where.file, line=node.where.line, column=node.where.column,
+                                  criterion=criterion.id)
+            if node.within.is_project_default:
+                problems.append(f"{where}{node.field} is a dated value ({KIND_LABELS[kind]}) compared with no "
+                                f"window stated: the {node.within.describe()} applies unsaid; state it in windows: "
+                                f"({kind}: N days, with a note), in the criterion or in the comparison (within:)")
+            elif node.within.days > SANE_WINDOW_DAYS[kind]:
+                problems.append(f"{where}the {node.within.describe()} for {node.field} is longer than "
+                                f"{SANE_WINDOW_DAYS[kind]} days, the longest that still describes the patient now "
+                                f"for {KIND_LABELS[kind]}")
+    for stated in trial.windows:
+        if stated not in used:
+            problems.append(f"{trial.path}: windows: states a window for {stated}, but no criterion compares "
+                            "such a value")
+    return problems
 
 
 def _contradictions(node: Node) -> list[str]:

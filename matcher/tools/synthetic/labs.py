@@ -130,7 +130,10 @@ def _blood_heart_lung_and_saliva(draw: Draw, condition: str, recent: str, lab: s
         cd4 = draw.random.uniform(50, 200) if draw.chance(0.08) else draw.random.uniform(200, 1400)
         value = f"{round(cd4)} x10^6/L" if draw.chance(0.3) else f"{round(cd4)} cells/uL"
         labs.append(_lab("cd4", value, recent, lab=lab))
-    echo_day = draw.iso(draw.integer(0, 300))
+    # 90% of echoes within the 180-day imaging window (matcher/model/currency.py), the rest a year old: not
+    # current (one draw, as before, so the rest of the cohort is unchanged)
+    echo = draw.integer(0, 300)
+    echo_day = draw.iso(echo * 170 // 270 if echo <= 270 else echo + 100)
     if draw.recorded(0.4):
         lvef = draw.random.uniform(25, 49) if draw.chance(0.08) else draw.random.uniform(50, 72)
         labs.append(_lab("lvef", f"{round(lvef)} {'percent' if draw.chance(0.1) else '%'}", echo_day))
