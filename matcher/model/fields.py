@@ -297,8 +297,8 @@ NEGATIVE_TEST_DAYS = 7
 def _pregnant(profile: PatientProfile, as_of: dt.date) -> Reading:
     """Pregnancy status: as recorded, checked against the most recent tests; else derived from them.
 
-    A recorded "not pregnant" contradicted by a more recent positive test, or tests that disagree (a
-    positive and a negative within NEGATIVE_TEST_DAYS days), are unknown: the records disagree, whatever
+    A recorded "not pregnant" contradicted by a more recent positive test, or tests that disagree (see
+    :func:`_pregnancy_evidence`), are unknown: the records disagree, whatever
     their order in the file. Unrecorded: a man, or a woman not of childbearing potential, is not pregnant;
     a positive test means pregnant; a negative test at most NEGATIVE_TEST_DAYS days old means not pregnant.
     """
@@ -307,7 +307,7 @@ def _pregnant(profile: PatientProfile, as_of: dt.date) -> Reading:
     recorded = pregnancy.pregnant if pregnancy else None
     if recorded is False and isinstance(evidence, Absence):
         return Absence(f"recorded as not pregnant, and {evidence.reason}", evidence.collect)
-    if recorded is False and evidence is not None and evidence[1].result == "positive":
+    if recorded is False and isinstance(evidence, tuple) and evidence[1].result == "positive":
         return Absence(f"recorded as not pregnant, but the most recent test is a {_described(evidence[1], as_of)}",
                        "pregnancy status (the record and the test disagree)")
     if recorded is not None:
