@@ -44,7 +44,7 @@ from pydantic import BaseModel, ValidationError
 
 from matcher.errors import MatcherError, PatientFileError, did_you_mean
 from matcher.intake.load import Document, _reject_constant, _StrictLoader, _unique_keys, dotted_path, parse_json
-from matcher.intake.validate import LoadedPatient, read_patient, validate_patient
+from matcher.intake.validate import LoadedPatient, read_patient, refuse_impossible_dates, validate_patient
 from matcher.model.profile import PatientProfile
 
 PATIENT_SUFFIXES = (".yaml", ".yml", ".json")
@@ -215,8 +215,10 @@ def _read_json_line(record: RawRecord) -> LoadedPatient:
     try:
         data = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
         if isinstance(data, dict) and "resourceType" not in data:
-            return LoadedPatient(PatientProfile.model_validate(data))
-    except (ValueError, ValidationError, RecursionError):
+            profile = PatientProfile.model_validate(data)
+            refuse_impossible_dates(profile, Document(record.file, data), dt.date.today())
+            return LoadedPatient(profile)
+    except (ValueError, ValidationError, RecursionError, PatientFileError):
         pass  # fall through: the slow path below finds the place and words the message
     try:
         document = parse_json(text, record.file, PatientFileError)
