@@ -44,6 +44,7 @@ def read_patient(path: str | Path) -> LoadedPatient:
         from matcher.intake.fhir import import_document  # fhir.resources is imported only when a bundle is read
 
         imported = import_document(document)
+        refuse_impossible_dates(imported.profile, Document(document.path, None), dt.date.today())
         return LoadedPatient(imported.profile, imported)
     return LoadedPatient(validate_patient(document))
 
