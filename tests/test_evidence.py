@@ -215,3 +215,12 @@ def test_validate_patient_checks_dates_against_the_given_today() -> None:
     with pytest.raises(PatientFileError, match="after today"):
         validate_patient(Document("p.yaml", data), today=dt.date(2026, 10, 1))
     validate_patient(Document("p.yaml", data), today=dt.date(2026, 12, 1))
+
+
+def test_list_entries_after_the_as_of_date_are_counted_as_left_out(engine: Matcher) -> None:
+    data = base_patient()
+    data["medications"].append({"drug": "rituximab", "dose": "1000 mg", "frequency": "once", "route": "iv",
+                                "start": "2026-11-20"})
+    result = run(engine, data, "NCT00698191")
+    reasons = " ".join(c.reason for c in result.criteria)
+    assert "1 entry dated after the as-of date left out" in reasons
