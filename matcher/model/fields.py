@@ -271,11 +271,12 @@ def _childbearing_potential(profile: PatientProfile, as_of: dt.date) -> Reading:
     evidence = _pregnancy_evidence(pregnancy.tests if pregnancy else None, as_of, lambda test: True)
     positive = evidence if isinstance(evidence, tuple) and evidence[1].result == "positive" else None
     if recorded is not None:
-        if recorded is False and (positive is not None or isinstance(evidence, Absence)):
-            why = evidence.reason if isinstance(evidence, Absence) else \
-                f"the most recent test is a {_described(positive[1], as_of)}" if positive else ""
-            return Absence(f"records disagree: recorded as not of childbearing potential, but {why}",
+        if recorded is False and isinstance(evidence, Absence):  # tests of one week that disagree, one positive
+            return Absence(f"recorded as not of childbearing potential, and {evidence.reason}",
                            "childbearing potential (records disagree)")
+        if recorded is False and positive is not None:
+            return Absence(f"records disagree: recorded as not of childbearing potential, but the most recent "
+                           f"test is a {_described(positive[1], as_of)}", "childbearing potential (records disagree)")
         return Observation(recorded, "yes" if recorded else "no", "pregnancy.childbearing_potential")
     sex = profile.demographics.sex if profile.demographics else None
     if sex == "male":
@@ -288,6 +289,7 @@ def _childbearing_potential(profile: PatientProfile, as_of: dt.date) -> Reading:
                            f"derived: the most recent pregnancy test is {_described(test, as_of)}")
     return Absence("of childbearing potential not recorded (pregnancy.childbearing_potential)",
                    "childbearing potential")
+
 
 #: a negative pregnancy test this many days before the as-of date (or fewer) rules pregnancy out
 NEGATIVE_TEST_DAYS = 7
