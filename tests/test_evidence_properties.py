@@ -131,4 +131,5 @@ def test_dates_outside_the_patients_life_are_refused(drawn: tuple[dict[str, Any]
         node[path[-1]] = today + dt.timedelta(days=data.draw(st.integers(1, 3000)))
         with pytest.raises(PatientFileError) as refused:
             validate_patient(Document("p.yaml", wrong), today=today)
-        assert refused.value.field == field and "after today" in refused.value.message
+        # a start moved past its entry's end is refused as such, naming the entry
+        assert refused.value.field is not None and field.startswith(refused.value.field), refused.value

@@ -361,12 +361,13 @@ def _pregnancy_evidence(tests: list[PregnancyTest] | None, as_of: dt.date,
         test.date == last_day
         or (test.specimen == "serum" and not serum_negative and (last_day - test.date).days <= NEGATIVE_TEST_DAYS))]
     if positives and negatives:
-        position, positive = max(positives, key=lambda pair: (pair[1].date, -pair[0]))
-        negative = negatives[0][1]
+        position, positive = max(positives, key=lambda pair: (pair[1].date, pair[1].specimen or "", -pair[0]))
+        negative = min(negatives, key=lambda pair: (pair[1].specimen or "", pair[0]))[1]
         return Absence(f"records disagree: a {_described(positive, as_of)} (pregnancy.tests[{position}]) and a "
                        f"{_described(negative, as_of)}", "pregnancy status (records disagree: repeat the test or "
                        "let the clinician decide)")
-    return min(latest, key=lambda pair: pair[0])
+    # tests of one day that agree: the same one whatever the order (serum before urine, then unnamed)
+    return min(latest, key=lambda pair: (pair[1].specimen != "serum", pair[1].specimen is None, pair[0]))
 
 
 def _later_count(results: list[Any] | None, as_of: dt.date, keep: Callable[[Any], bool]) -> int:
@@ -381,10 +382,14 @@ def _left_out(count: int, noun: str) -> str:
 
 
 def _latest(results: list[Any] | None, as_of: dt.date, keep: Callable[[Any], bool]) -> tuple[int, Any] | None:
-    """The most recent entry on or before ``as_of`` (index in the list, entry)."""
+    """The most recent entry on or before ``as_of`` (index in the list, entry). Entries of one day (the profile
+    refuses two different values of one thing on one day) are told apart by what they record, never by
+    their order in the list: a lab's ULN or the spelling of a value is then the same whatever the order."""
     best: tuple[int, Any] | None = None
     for index, entry in enumerate(results or []):
-        if keep(entry) and entry.date <= as_of and (best is None or entry.date >= best[1].date):
+        if keep(entry) and entry.date <= as_of and (
+                best is None or entry.date > best[1].date
+                or (entry.date == best[1].date and repr(entry) < repr(best[1]))):
             best = (index, entry)
     return best
 
