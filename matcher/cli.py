@@ -147,10 +147,15 @@ def build_parser() -> argparse.ArgumentParser:
     log = commands.add_parser("log", help="read a screening log", description="Read a screening log (SQLite).")
     log_commands = log.add_subparsers(dest="log_command", metavar="ACTION", parser_class=_Parser, required=True)
     summary = log_commands.add_parser("summary", help="CONSORT-style counts per trial",
-                                      description="Per trial: screened, eligible, ineligible by criterion not "
-                                                  "met, undetermined by data item to collect (each patient's "
-                                                  "latest evaluation).")
+                                      description="Per trial: screened, eligible, review, ineligible by "
+                                                  "criterion not met, undetermined by data item to collect, grouped "
+                                                  "and ranked by how many patients each item alone would settle "
+                                                  "(each patient's latest evaluation).")
     summary.add_argument("database", metavar="DB", help="screening log written by matcher screen --log")
+    shown = summary.add_mutually_exclusive_group()
+    shown.add_argument("--top", type=_positive, default=10, metavar="N",
+                       help="data items to collect listed per trial (default 10)")
+    shown.add_argument("--all", action="store_true", help="list every data item to collect")
     synthetic = commands.add_parser("synthetic", help="write a seeded synthetic cohort (benchmark data)",
                                     description="Write N synthetic patients (seeded, always valid, covering every "
                                                 "profile field; benchmark data, not clinical) as .jsonl or .csv, "
@@ -490,7 +495,7 @@ def _reference(args: argparse.Namespace, out: TextIO) -> int:
 def _log_summary(args: argparse.Namespace, out: TextIO) -> int:
     from matcher.screening.log import render_summary, summarise
 
-    print(render_summary(summarise(args.database)), file=out)
+    print(render_summary(summarise(args.database), None if args.all else args.top), file=out)
     return 0
 
 
