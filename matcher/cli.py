@@ -207,6 +207,10 @@ def _screen_parser(commands: Any) -> None:
                              "screening_date, else today)")
     screen.add_argument("--out", action="append", required=True, metavar="FILE",
                         help="results file: .jsonl, .csv or .html (repeatable for several formats)")
+    screen.add_argument("--jsonl", choices=("full", "compact"), default="full",
+                        help="form of a .jsonl output: full (every explanation, ~30 KB a patient-trial; default) "
+                             "or compact (verdict, outcomes, data to collect, clinician's part, rule sha256; "
+                             "docs/screening.md)")
     screen.add_argument("--workers", type=_positive, default=1, metavar="N",
                         help="worker processes (default 1; the engine holds the GIL, so threads would not help)")
     logging = screen.add_mutually_exclusive_group()
@@ -315,6 +319,14 @@ def _versions() -> str:
     return f"matcher {matcher_version()} ({engine}, Python {platform.python_version()})"
 
 
+def _jsonl_form(args: argparse.Namespace) -> str:
+    """The form of the .jsonl outputs (a usage error when --jsonl is given without one)."""
+    if args.jsonl != "full" and not any(target.lower().endswith(".jsonl") for target in args.out):
+        raise MatcherError("--jsonl chooses the form of a .jsonl output, and no --out ends in .jsonl",
+                           field="--jsonl")
+    return str(args.jsonl)
+
+
 def _screen(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import signal
     import time
@@ -356,7 +368,7 @@ def _screen(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     previous = signal.signal(signal.SIGTERM, terminate)
     try:
         for target in dict.fromkeys(args.out):
-            outputs.append(open_output(target, meta))
+            outputs.append(open_output(target, meta, _jsonl_form(args)))
         if not args.no_log:
             log = ScreeningLog(args.log, source=args.source, as_of=args.as_of, trials=trials,
                                matcher_version=meta["matcher_version"], engine=meta["engine"],
