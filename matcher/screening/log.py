@@ -28,11 +28,13 @@ import datetime as dt
 import json
 import sqlite3
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from matcher.errors import MatcherError
+from matcher.screening.collect_items import GROUPS, PlainItem, plain_item
 from matcher.screening.screen import ScreenedRecord
 
 SCHEMA_VERSION = 1
@@ -273,9 +275,24 @@ class TrialFlow:
     verdicts: Counter[str] = field(default_factory=Counter)
     #: criterion id -> ineligible patients it excludes (a patient may fail several)
     not_met: Counter[str] = field(default_factory=Counter)
-    #: data item -> undetermined patients it is missing for
-    to_collect: Counter[str] = field(default_factory=Counter)
+    #: data item, named plainly (collect_items.plain_item) -> undetermined patients it is missing for
+    to_collect: Counter[PlainItem] = field(default_factory=Counter)
+    #: data item -> undetermined patients for whom it is the only item missing (collecting it settles them)
+    only_missing: Counter[PlainItem] = field(default_factory=Counter)
     rule_versions: Counter[str] = field(default_factory=Counter)
+
+    def count_undetermined(self, to_collect: Iterable[str], patients: int = 1) -> None:
+        """Count ``patients`` undetermined patients whose data to collect is ``to_collect`` (as logged)."""
+        items = {plain_item(item) for item in to_collect}
+        for item in items:
+            self.to_collect[item] += patients
+        if len(items) == 1:
+            self.only_missing[next(iter(items))] += patients
+
+    def ranked_items(self) -> list[PlainItem]:
+        """The data items by how many patients each alone would settle, then by how many lack it."""
+        return sorted(self.to_collect, key=lambda item: (-self.only_missing[item], -self.to_collect[item],
+                                                         GROUPS.index(item.group), item.name))
 
 
 @dataclass(frozen=True)
@@ -321,7 +338,7 @@ def summarise(path: str | Path) -> LogSummary:
             if verdict == "ineligible":
                 flow.not_met.update(json.loads(not_met))
             elif verdict == "undetermined":
-                flow.to_collect.update(json.loads(to_collect))
+                flow.count_undetermined(json.loads(to_collect))
     except sqlite3.OperationalError as exc:
         if _locked(exc):
             raise _locked_error(path, "try again when the screening writing it has committed") from None
@@ -333,7 +350,12 @@ def summarise(path: str | Path) -> LogSummary:
     return LogSummary(runs, evaluations, not_screened, list(flows.values()), unfinished)
 
 
-def render_summary(summary: LogSummary) -> str:
+#: data items shown per trial unless every one is asked for
+TOP_ITEMS = 10
+
+
+def render_summary(summary: LogSummary, top: int | None = TOP_ITEMS) -> str:
+    """The summary as text; ``top`` data items to collect per trial (None: all of them)."""
     lines = [f"{summary.runs} run{'s' if summary.runs != 1 else ''}, {summary.evaluations} evaluations, "
              f"{summary.not_screened} records not screened. Counts use each patient's latest evaluation per trial"
              " in the runs that completed."]
@@ -351,6 +373,28 @@ def render_summary(summary: LogSummary) -> str:
                   f"  ineligible    {flow.verdicts['ineligible']:>7}   by criterion not met "
                   "(a patient may fail several):"]
         lines += [f"      {criterion:<12}{count:>7}" for criterion, count in flow.not_met.most_common()]
-        lines.append(f"  undetermined  {flow.verdicts['undetermined']:>7}   by data item to collect:")
-        lines += [f"      {count:>7}  {item}" for item, count in flow.to_collect.most_common()]
+        lines.append(f"  undetermined  {flow.verdicts['undetermined']:>7}   data to collect:")
+        lines += _render_items(flow, top)
     return "\n".join(lines)
+
+
+def _render_items(flow: TrialFlow, top: int | None) -> list[str]:
+    """The trial's data items, best first, under their groups (a group listed where its best item ranks)."""
+    ranked = flow.ranked_items()
+    if not ranked:
+        return []
+    shown = ranked if top is None else ranked[:top]
+    settled_by_one = sum(flow.only_missing.values())
+    count = (f"the top {len(shown)} of {len(ranked)} items (--all lists every one)" if len(shown) < len(ranked)
+             else f"all {len(ranked)} item{'s' if len(ranked) != 1 else ''}")
+    lines = ["      ranked by the patients each item alone would settle (the only item they lack), then by the",
+             f"      patients lacking it; {count}; {settled_by_one} of {flow.verdicts['undetermined']} patients "
+             "lack a single item",
+             "        settles  lacking"]
+    groups: dict[str, list[PlainItem]] = {}
+    for item in shown:
+        groups.setdefault(item.group, []).append(item)
+    for group, items in groups.items():
+        lines.append(f"      {group}")
+        lines += [f"        {flow.only_missing[item]:>7}  {flow.to_collect[item]:>7}  {item.name}" for item in items]
+    return lines
