@@ -37,7 +37,12 @@ from matcher.errors import MatcherError
 from matcher.screening.collect_items import GROUPS, PlainItem, plain_item
 from matcher.screening.screen import ScreenedRecord
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: what each older schema version lacks, added in place when a run opens such a log (never dropped or rewritten)
+_MIGRATIONS = {
+    1: ("ALTER TABLE evaluations ADD COLUMN clinician_to_decide TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE evaluations ADD COLUMN clinician_decided TEXT NOT NULL DEFAULT '[]'"),
+}
 #: how long a writer waits for another process's lock on the log before giving up
 BUSY_TIMEOUT_SECONDS = 30.0
 
@@ -71,6 +76,8 @@ CREATE TABLE IF NOT EXISTS evaluations (
     criteria_unknown TEXT NOT NULL,
     data_to_collect TEXT NOT NULL,
     clinician_to_confirm TEXT NOT NULL,
+    clinician_to_decide TEXT NOT NULL DEFAULT '[]',
+    clinician_decided TEXT NOT NULL DEFAULT '[]',
     as_of TEXT NOT NULL,
     matcher_version TEXT NOT NULL,
     engine TEXT NOT NULL,
@@ -102,8 +109,8 @@ def _connect(path: str | Path, create: bool) -> sqlite3.Connection:
         connection = sqlite3.connect(target, timeout=BUSY_TIMEOUT_SECONDS)
         connection.execute("PRAGMA foreign_keys = ON")
         if create:
+            found = _migrate(connection)
             connection.executescript(_SCHEMA)
-            found = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
             if found is None:
                 connection.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                 connection.commit()
@@ -119,6 +126,26 @@ def _connect(path: str | Path, create: bool) -> sqlite3.Connection:
     except sqlite3.DatabaseError as exc:
         raise MatcherError(f"not a screening log ({exc})", file=str(path)) from None
     return connection
+
+
+def _migrate(connection: sqlite3.Connection) -> tuple[str] | None:
+    """Bring a log written by an older matcher up to :data:`SCHEMA_VERSION` (its rows kept as they are); the
+    version found, or None for a new log."""
+    has_meta = connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
+    found: tuple[str] | None = (connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+                                if has_meta else None)
+    if found is None or not found[0].isdigit():
+        return found
+    version = int(found[0])
+    if version not in _MIGRATIONS:
+        return found
+    with connection:
+        while version in _MIGRATIONS:
+            for statement in _MIGRATIONS[version]:
+                connection.execute(statement)
+            version += 1
+        connection.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),))
+    return (str(version),)
 
 
 def _locked(exc: sqlite3.Error) -> bool:
@@ -234,13 +261,15 @@ class ScreeningLog:
             for row in record.rows:
                 evaluations.append((self.run_id, record.patient, row.trial, row.verdict, json.dumps(row.not_met),
                                     json.dumps(row.unknown), json.dumps(row.to_collect, ensure_ascii=False),
-                                    json.dumps(row.manual), record.as_of, self.matcher_version, self.engine,
-                                    row.rules_sha256, record.location, now))
+                                    json.dumps(row.manual), json.dumps(row.to_decide, ensure_ascii=False),
+                                    json.dumps(row.decided, ensure_ascii=False), record.as_of,
+                                    self.matcher_version, self.engine, row.rules_sha256, record.location, now))
         with self.connection:
             self.connection.executemany(
                 "INSERT INTO evaluations (run_id, patient_id, trial_id, verdict, criteria_not_met, criteria_unknown,"
-                " data_to_collect, clinician_to_confirm, as_of, matcher_version, engine, rules_sha256, location,"
-                " evaluated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", evaluations)
+                " data_to_collect, clinician_to_confirm, clinician_to_decide, clinician_decided, as_of,"
+                " matcher_version, engine, rules_sha256, location, evaluated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", evaluations)
             self.connection.executemany(
                 "INSERT INTO not_screened (run_id, location, patient_id, problem_kind, problem)"
                 " VALUES (?, ?, ?, ?, ?)", problems)
