@@ -45,6 +45,7 @@ from matcher.model import fields as fields_module
 from matcher.model import profile as profile_module
 from matcher.model.fields import LISTS, PATIENT_FIELDS, FieldSpec, Observation
 from matcher.model.profile import ACTIVITY_INDICES, FREQUENCY_INTERVAL_DAYS, LAB_TESTS, PatientProfile
+from matcher.model.units import convert
 from matcher.rules.language import Comparison, Trial, load_trials, walk
 
 from .helpers import RULES
@@ -1367,7 +1368,8 @@ def consistent(data: dict[str, Any], as_of: dt.date) -> None:
     Sjogren's recorded absent against the criteria that classify it, ANA recorded negative though listed
     among the ACR criteria, SLE with primary Sjogren's (secondary by AECG 2002), pregnancy recorded
     true against a negative test or a man or a woman not of childbearing potential, and a positive
-    pregnancy test for a man or a woman not of childbearing potential. Tests then agree with the record."""
+    pregnancy test for a man or a woman not of childbearing potential. Tests then agree with the record,
+    and so do a 24-hour protein and a protein/creatinine ratio recorded together."""
     diagnoses = data.get("diagnoses") or {}
     sle, sjogren = diagnoses.get("sle") or {}, diagnoses.get("primary_sjogren") or {}
     if sle.get("present") is False and (_acr_count(sle) or 0) >= 4:  # 4 ACR criteria classify SLE
@@ -1380,6 +1382,7 @@ def consistent(data: dict[str, Any], as_of: dt.date) -> None:
         sle["present"] = False  # Sjogren's with SLE is secondary (AECG 2002): not *primary* Sjogren's
         if (_acr_count(sle) or 0) >= 4:
             sle.pop("present")
+    _proteinuria_measures_agree(data, as_of)
     pregnancy = data.get("pregnancy")
     if not pregnancy:
         return
@@ -1392,6 +1395,23 @@ def consistent(data: dict[str, Any], as_of: dt.date) -> None:
     else:
         return
     pregnancy["tests"] = [{**test, "result": result} for test in pregnancy.get("tests") or []]
+
+
+def _proteinuria_measures_agree(data: dict[str, Any], as_of: dt.date) -> None:
+    """The 24-hour protein and the protein/creatinine ratio measure one quantity (a rule's ``equivalent``), and
+    two that disagree on a threshold go to the clinician: where both are recorded, every ratio reads what the
+    latest 24-hour protein reads (1 g/g is about 1 g/day), so the record does not contradict itself.
+    Contradicting measures have their own property (tests/test_currency_properties.py)."""
+    labs = data.get("labs") or []
+    daily = [lab for lab in labs if lab.get("test") == "urine_protein_24h"
+             and dt.date.fromisoformat(str(lab.get("date"))) <= as_of]
+    if not daily:
+        return
+    latest = max(daily, key=lambda lab: str(lab["date"]))
+    grams = convert(latest["value"], LAB_TESTS["urine_protein_24h"].measure)
+    for lab in labs:
+        if lab.get("test") == "urine_protein_creatinine_ratio":
+            lab["value"] = f"{grams!r} g/g"
 
 
 #: list entries whose date says whether they have happened by the as-of date (matcher.model.fields LISTS ``visible``)

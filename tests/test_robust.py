@@ -371,3 +371,22 @@ def test_lint_warns_where_the_operator_contradicts_the_texts_wording(tmp_path: P
 ])
 def test_the_direction_a_text_gives_a_number(text: str, number: str, direction: str | None) -> None:
     assert text_direction(text, number) == direction
+
+
+@pytest.mark.parametrize("line", ["-08: 1", "age_note: !!int 08", "weight_note: !!int 0x1F"])
+def test_numbers_with_a_leading_zero_are_read_in_decimal_or_refused_in_one_line(tmp_path: Path, line: str) -> None:
+    """PyYAML reads a leading 0 as octal and raised ValueError on ``08`` (found by the fuzz test)."""
+    path = tmp_path / "patient.yaml"
+    path.write_text(f"id: zero\nscreening_date: 2026-11-02\n{line}\n", encoding="utf-8")
+    code, out, err = cli("check", str(path))
+    assert "Traceback" not in out + err
+    assert code == 2 and err.startswith(f"matcher: error: {path}"), err
+
+
+def test_a_whole_number_with_a_leading_zero_is_decimal(tmp_path: Path) -> None:
+    from matcher.intake.validate import load_patient
+
+    path = tmp_path / "patient.yaml"
+    path.write_text("id: zero\nscreening_date: 2026-11-02\ndemographics: {age: 08}\n", encoding="utf-8")
+    profile = load_patient(path)
+    assert profile.demographics is not None and profile.demographics.age == 8

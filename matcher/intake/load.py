@@ -64,6 +64,20 @@ _StrictLoader.add_implicit_resolver(
 _StrictLoader.add_implicit_resolver(
     "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789")
 )
+
+
+def _construct_decimal_int(loader: Any, node: yaml.ScalarNode) -> int:
+    """A whole number in decimal, as YAML 1.2 reads ``08`` (PyYAML's 1.1 constructor takes a leading 0 for
+    octal and raises on ``08``)."""
+    text = loader.construct_scalar(node)
+    try:
+        return int(text, 10)
+    except ValueError:
+        raise yaml.constructor.ConstructorError(None, None, f"{text!r} is not a whole number written in decimal",
+                                                node.start_mark) from None
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_decimal_int)
 _StrictLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][-+]?[0-9]+)?$"),
