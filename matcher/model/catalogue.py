@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 from matcher.model import drugs
 from matcher.model.currency import DEFAULT_WINDOW_DAYS, FIELD_KINDS, KIND_LABELS
 from matcher.model.fields import LISTS, PATIENT_FIELDS, FieldSpec
+from matcher.model.reference import replace_between, rewrite_page
 
 BEGIN = "<!-- generated from the field registry (python -m matcher.model.catalogue docs/rule-files.md): do not edit -->"
 END = "<!-- end of the generated field catalogue -->"
@@ -171,20 +171,12 @@ def markdown() -> str:
 
 def replace_generated(page: str) -> str:
     """``page`` with the part between the markers replaced by the current catalogue."""
-    if BEGIN not in page or END not in page:
-        raise ValueError("the page has no generated-catalogue markers")
-    before, rest = page.split(BEGIN, 1)
-    return before + markdown() + rest.split(END, 1)[1]
+    return replace_between(page, BEGIN, END, markdown())
 
 
 def main(argv: list[str]) -> int:
     """``python -m matcher.model.catalogue [PAGE]``: rewrite the generated part of PAGE, or print it."""
-    if not argv:
-        print(markdown())
-        return 0
-    page = Path(argv[0])
-    page.write_text(replace_generated(page.read_text(encoding="utf-8")), encoding="utf-8")
-    return 0
+    return rewrite_page(argv, markdown, replace_generated)
 
 
 if __name__ == "__main__":
