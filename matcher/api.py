@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 from matcher.engine.adapter import HoldsEngineHandles
 from matcher.engine.evaluate import Evaluator
 from matcher.errors import MatcherError, PatientFileError
-from matcher.model.dates import completed_years
+from matcher.model.dates import LAST_AS_OF, completed_years
 from matcher.model.profile import PatientProfile
 from matcher.results.explain import TrialResult, explain
 from matcher.rules.compile import compile_trial
@@ -83,6 +83,9 @@ def resolve_as_of(patient: PatientProfile, as_of: dt.date | None) -> tuple[dt.da
 
 
 def _check_dates(patient: PatientProfile, as_of: dt.date) -> None:
+    if as_of > LAST_AS_OF:
+        raise MatcherError(f"as-of date {as_of} is too far in the future: the matcher screens on dates up to "
+                           f"{LAST_AS_OF}", field="as_of")
     demo = patient.demographics
     if demo and demo.birth_date and demo.birth_date > as_of:
         raise PatientFileError(f"birth date {demo.birth_date} is after the as-of date {as_of}",

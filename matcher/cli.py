@@ -39,6 +39,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
 from matcher.errors import EvaluationError, MatcherError, PatientFileError, one_line
+from matcher.model.dates import LAST_AS_OF
 
 EXIT_ELIGIBLE = 0
 EXIT_BAD_INPUT = 2
@@ -101,9 +102,13 @@ def _date(text: str) -> dt.date:
     if len(text) != 10:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date written YYYY-MM-DD")
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"{text!r} is not a valid date: {exc}") from None
+    if day > LAST_AS_OF:
+        raise argparse.ArgumentTypeError(f"{text} is too far in the future: the matcher screens on dates up to "
+                                         f"{LAST_AS_OF}")
+    return day
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -475,6 +475,20 @@ def _tests_of_other_specimens(data: dict[str, Any], specimen: str | None) -> tup
     return pregnancy, [e for e in pregnancy.get("tests") or [] if specimen and e.get("specimen") != specimen]
 
 
+def _no_positive_serum_before(tests: list[dict[str, Any]], as_of: dt.date) -> None:
+    """Make the positive serum tests of the week before the most recent test urine tests: a negative urine
+    test does not overrule them (matcher.model.fields._pregnancy_evidence), so they would make the records
+    disagree instead of leaving the most recent test to decide."""
+    done = [t["date"] for t in tests if t["date"] <= as_of]
+    if not done:
+        return
+    last = max(done)
+    for test in tests:
+        if test["result"] == "positive" and test.get("specimen") == "serum" \
+                and 0 < (last - test["date"]).days <= NEGATIVE_TEST_DAYS:
+            test["specimen"] = "urine"
+
+
 def _pregnancy_test_writer(specimen: str | None) -> Writer:
     """The most recent pregnancy test of one specimen, or of either (``None``)."""
 
@@ -482,6 +496,8 @@ def _pregnancy_test_writer(specimen: str | None) -> Writer:
         pregnancy, kept = _tests_of_other_specimens(data, specimen)
         pregnancy["tests"] = _dated(ctx, kept, lambda tok, day: _pregnancy_test(ctx, specimen, day, tok.value),
                                     token, lambda: writer.random(ctx))
+        if specimen is None and token.value == "negative":
+            _no_positive_serum_before(pregnancy["tests"], ctx.as_of)
 
     name = f"{specimen}_pregnancy_test" if specimen else "pregnancy_test"
     writer = Writer(name, PATIENT, write, choices=("positive", "negative"))
@@ -638,7 +654,14 @@ def _female_only_writer(name: str) -> Writer:
             _set_sex(data, "male")
             (data.get("pregnancy") or {}).pop(name, None)
         else:
-            data.setdefault("pregnancy", {})[name] = False
+            pregnancy = data.setdefault("pregnancy", {})
+            pregnancy[name] = False
+            if name == "childbearing_potential":  # pregnant, or a positive test, would contradict it
+                if pregnancy.get("pregnant"):
+                    pregnancy["pregnant"] = False
+                pregnancy["tests"] = [{**t, "result": "negative"} for t in pregnancy.get("tests") or []]
+                if not pregnancy["tests"]:
+                    del pregnancy["tests"]
 
     return Writer(name, PATIENT, write, choices=(True, False))
 
@@ -666,10 +689,14 @@ def _pregnant_writer() -> Writer:
             pregnancy["pregnant"] = token.value
             if not token.value:  # a more recent positive test would contradict it
                 pregnancy["tests"] = [{**t, "result": "negative"} for t in tests]
+            elif pregnancy.get("childbearing_potential") is False:  # refused: pregnant means of childbearing potential
+                del pregnancy["childbearing_potential"]
             return
         pregnancy.pop("pregnant", None)
         if how == "not of childbearing potential":
             pregnancy["childbearing_potential"] = False
+            if tests:  # a positive test would make the records disagree
+                pregnancy["tests"] = [{**t, "result": "negative"} for t in tests]
             return
         if pregnancy.get("childbearing_potential") is False:
             del pregnancy["childbearing_potential"]
@@ -677,6 +704,8 @@ def _pregnant_writer() -> Writer:
             if not token.value else ctx.draw(st.integers(0, 300))
         day = ctx.as_of - days(age)
         kept = [t for t in tests if not day <= t["date"] <= ctx.as_of]
+        if not token.value:  # an earlier positive serum test of the same week would make the records disagree
+            kept = [{**t, "result": "negative"} for t in kept]
         pregnancy["tests"] = [*kept, {"date": day, "result": "positive" if token.value else "negative",
                                       "specimen": ctx.draw(st.sampled_from(["urine", "serum"]))}]
 
@@ -702,7 +731,7 @@ def _set_sex(data: dict[str, Any], sex: str) -> None:
     _demographics(data)["sex"] = sex
     if sex == "male":
         pregnancy = data.get("pregnancy") or {}
-        for name in ("pregnant", "breastfeeding"):
+        for name in ("pregnant", "breastfeeding", "childbearing_potential"):
             if pregnancy.get(name):
                 pregnancy[name] = False
 
@@ -760,6 +789,52 @@ def _attribute_writer(name: str, spec: FieldSpec) -> Writer | None:
 
             return Writer(name, PATIENT, write, choices=choices)
     return None
+
+
+def _diagnosis(data: dict[str, Any], name: str) -> dict[str, Any]:
+    found: dict[str, Any] = data.setdefault("diagnoses", {}).setdefault(name, {})
+    return found
+
+
+def _ana_writer() -> Writer:
+    """Antinuclear antibodies as recorded; recorded negative, antinuclear antibody leaves the ACR criteria
+    listed (the records would disagree); not recorded and listed reads positive (derived)."""
+
+    def write(ctx: Ctx, data: dict[str, Any], token: Token) -> None:
+        sle = _diagnosis(data, "sle")
+        sle["ana_positive"] = token.value
+        listed = sle.get("acr1997_criteria")
+        if token.value is False and listed and "antinuclear_antibody" in listed:
+            sle["acr1997_criteria"] = [c for c in listed if c != "antinuclear_antibody"]
+            if "acr1997_criteria_met" in sle:
+                sle["acr1997_criteria_met"] = len(sle["acr1997_criteria"])
+
+    return Writer("sle.ana_positive", PATIENT, write, choices=(True, False))
+
+
+def _acr_count(sle: dict[str, Any]) -> int | None:
+    listed = sle.get("acr1997_criteria")
+    count: int | None = len(listed) if listed is not None else sle.get("acr1997_criteria_met")
+    return count
+
+
+def _diagnosis_status_writer(name: str) -> Writer:
+    """``<name>.status``: ``present`` recorded true, ``absent`` recorded false (the evidence that would
+    contradict the absence taken away), ``not_recorded`` without ``present``."""
+
+    def write(ctx: Ctx, data: dict[str, Any], token: Token) -> None:
+        diagnosis = _diagnosis(data, name)
+        if token.value == "not_recorded":
+            diagnosis.pop("present", None)
+            return
+        diagnosis["present"] = token.value == "present"
+        if token.value == "absent" and name == "sle" and (_acr_count(diagnosis) or 0) >= 4:
+            diagnosis.pop("acr1997_criteria", None)
+            diagnosis.pop("acr1997_criteria_met", None)
+        if token.value == "absent" and name == "primary_sjogren" and diagnosis.get("aecg2002_fulfilled"):
+            diagnosis["aecg2002_fulfilled"] = False
+
+    return Writer(f"{name}.status", PATIENT, write, choices=("present", "absent", "not_recorded"))
 
 
 def _sex_writer() -> Writer:
@@ -1149,7 +1224,9 @@ def _done_weeks_writer(scope: str) -> Writer:
 def _build_writers() -> None:
     for writer in (_age_writer(), _sex_writer(), _acr_count_writer(), _body_writer("weight", 1, 400),
                    _body_writer("height", 30, 250), _bsa_writer(), _ckd_epi_writer(), _cockcroft_gault_writer(),
-                   _pregnant_writer(), _egfr_either_writer("egfr_reported_or_ckd_epi_2021"),
+                   _pregnant_writer(), _egfr_either_writer("egfr_reported_or_ckd_epi_2021"), _ana_writer(),
+                   *(_diagnosis_status_writer(n) for n in ("sle", "primary_sjogren")
+                     if f"{n}.status" in PATIENT_FIELDS),
                    *(_female_only_writer(n) for n in FEMALE_ONLY if n in PATIENT_FIELDS)):
         _register(writer)
     for index in ACTIVITY_INDICES:
@@ -1286,9 +1363,23 @@ def medication_histories(draw: Draw, as_of: dt.date, thresholds: Thresholds | No
 # ================================================================== taking information away
 def consistent(data: dict[str, Any], as_of: dt.date) -> None:
     """Make a generated record agree with itself where the matcher resolves a contradiction by precedence
-    (which cannot be monotone: remove the winning side and the losing side decides): pregnancy recorded
+    (which cannot be monotone: remove the winning side and the losing side decides): SLE or primary
+    Sjogren's recorded absent against the criteria that classify it, ANA recorded negative though listed
+    among the ACR criteria, SLE with primary Sjogren's (secondary by AECG 2002), pregnancy recorded
     true against a negative test or a man or a woman not of childbearing potential, and a positive
     pregnancy test for a man or a woman not of childbearing potential. Tests then agree with the record."""
+    diagnoses = data.get("diagnoses") or {}
+    sle, sjogren = diagnoses.get("sle") or {}, diagnoses.get("primary_sjogren") or {}
+    if sle.get("present") is False and (_acr_count(sle) or 0) >= 4:  # 4 ACR criteria classify SLE
+        sle["present"] = True
+    if sle.get("ana_positive") is False and "antinuclear_antibody" in (sle.get("acr1997_criteria") or []):
+        sle["ana_positive"] = True
+    if sjogren.get("present") is False and sjogren.get("aecg2002_fulfilled"):
+        sjogren["present"] = True
+    if sle.get("present") and (sjogren.get("present") or sjogren.get("aecg2002_fulfilled")):
+        sle["present"] = False  # Sjogren's with SLE is secondary (AECG 2002): not *primary* Sjogren's
+        if (_acr_count(sle) or 0) >= 4:
+            sle.pop("present")
     pregnancy = data.get("pregnancy")
     if not pregnancy:
         return

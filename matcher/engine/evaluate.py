@@ -47,6 +47,8 @@ class QueryEvaluation:
     truth: Truth
     #: the list is recorded as possibly incomplete (``partial_lists``): no match is "unknown", not "no"
     partial: bool = False
+    #: entries dated after the as-of date (not yet happened on it), left out
+    left_out: int = 0
 
 
 @dataclass(frozen=True)
@@ -182,10 +184,12 @@ class Evaluator(HoldsEngineHandles):
         spec = LISTS[over]
         items = spec.items(profile)
         evaluated: tuple[ItemEvaluation, ...] | None = None
+        left_out = 0
         if items is not None:
             entries = []
             for index, item in enumerate(items):
                 if not spec.visible(item, as_of):
+                    left_out += 1
                     continue
                 readings: dict[str, Reading] = {}
                 fact: dict[str, Any] = {"kind": over, "item": index}
@@ -204,7 +208,7 @@ class Evaluator(HoldsEngineHandles):
             else:
                 outcomes = [item.truths[root] for item in evaluated]
                 truth = True if True in outcomes else (None if None in outcomes or partial else False)
-            results[name] = QueryEvaluation(name, evaluated, truth, partial)
+            results[name] = QueryEvaluation(name, evaluated, truth, partial, left_out)
         return results
 
     def _decide(self, compiled: CompiledTrial, fired: list[str], scope: str) -> dict[int, Truth]:

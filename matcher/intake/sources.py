@@ -54,7 +54,7 @@ from matcher.intake.load import (
     limit_problem,
     parse_json,
 )
-from matcher.intake.validate import LoadedPatient, read_patient, validate_patient
+from matcher.intake.validate import LoadedPatient, read_patient, refuse_impossible_dates, validate_patient
 from matcher.model.profile import PatientProfile
 
 PATIENT_SUFFIXES = (".yaml", ".yml", ".json")
@@ -226,8 +226,10 @@ def _read_json_line(record: RawRecord) -> LoadedPatient:
     try:
         data = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
         if isinstance(data, dict) and "resourceType" not in data and check_limits(data) is None:
-            return LoadedPatient(PatientProfile.model_validate(data))
-    except (ValueError, ValidationError, RecursionError):  # a duplicate key is a ValueError
+            profile = PatientProfile.model_validate(data)
+            refuse_impossible_dates(profile, Document(record.file, data), dt.date.today())
+            return LoadedPatient(profile)
+    except (ValueError, ValidationError, RecursionError, PatientFileError):  # a duplicate key is a ValueError
         pass  # fall through: the slow path below finds the place and words the message
     try:
         document = parse_json(text, record.file, PatientFileError)

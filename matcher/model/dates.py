@@ -14,6 +14,10 @@ from __future__ import annotations
 import calendar
 from datetime import date
 
+#: the latest as-of (screening) date accepted: date arithmetic past it (a month or a day later) could leave
+#: the calendar Python knows (year 9999); a later date is refused with a message, never a traceback
+LAST_AS_OF = date(2999, 12, 31)
+
 
 def add_months(day: date, months: int) -> date:
     index = day.month - 1 + months

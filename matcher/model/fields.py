@@ -159,7 +159,69 @@ def _acr1997_count(profile: PatientProfile, as_of: dt.date) -> Reading:
                            "diagnoses.sle.acr1997_criteria_met")
     return Absence("ACR 1997 criteria not recorded (diagnoses.sle.acr1997_criteria_met or acr1997_criteria)",
                    "number of ACR 1997 SLE classification criteria met (or which ones)")
-_attribute("diagnoses.sle.ana_positive", "antinuclear antibodies positive", "ANA result")
+
+
+@_patient("sle.ana_positive", "antinuclear antibodies positive", "bool", "ANA result")
+def _ana_positive(profile: PatientProfile, as_of: dt.date) -> Reading:
+    """As recorded; else derived from the ACR 1997 criteria listed (antinuclear antibody is one of them).
+    Recorded negative while the criteria list it: the records disagree."""
+    sle = profile.diagnoses.sle if profile.diagnoses else None
+    listed = sle is not None and "antinuclear_antibody" in (sle.acr1997_criteria or [])
+    if sle is not None and sle.ana_positive is not None:
+        if sle.ana_positive is False and listed:
+            return Absence("records disagree: diagnoses.sle.ana_positive is false, but diagnoses.sle.acr1997_criteria "
+                           "lists antinuclear antibody", "ANA result (records disagree)")
+        return Observation(sle.ana_positive, "yes" if sle.ana_positive else "no", "diagnoses.sle.ana_positive")
+    if listed:
+        return Observation(True, "yes", "diagnoses.sle.acr1997_criteria", None,
+                           "derived: antinuclear antibody is among the ACR 1997 criteria recorded as met")
+    return Absence("antinuclear antibodies positive not recorded (diagnoses.sle.ana_positive)", "ANA result")
+
+
+DiagnosisStatus = Literal["present", "absent", "not_recorded"]
+
+
+def _diagnosis_status(name: str, label: str, contradiction: Callable[[Any], str | None]) -> None:
+    """``<name>.status``: a diagnosis as the record states it, always known: present, absent (recorded
+    ``present: false``) or not recorded. A rule writes ``ne: absent`` so that a recorded absence makes an
+    inclusion not met while a diagnosis not recorded leaves the other evidence to decide. A recorded
+    absence contradicted by other recorded facts (``contradiction`` says which) is unknown."""
+
+    def extract(profile: PatientProfile, as_of: dt.date) -> Reading:
+        diagnosis = getattr(profile.diagnoses, name, None) if profile.diagnoses else None
+        present = diagnosis.present if diagnosis is not None else None
+        if present is None:
+            return Observation("not_recorded", "not recorded", f"diagnoses.{name}.present", None,
+                               f"diagnoses.{name}.present is not recorded")
+        if present is False:
+            clash = contradiction(diagnosis)
+            if clash is not None:
+                return Absence(f"records disagree: diagnoses.{name}.present is false, but {clash}",
+                               f"whether the patient has {label} (records disagree)")
+        status = "present" if present else "absent"
+        return Observation(status, status, f"diagnoses.{name}.present")
+
+    field = f"{name}.status"
+    PATIENT_FIELDS[field] = FieldSpec(field, f"{label} as recorded (present, absent, not recorded)", "enum",
+                                      extract, None, ("present", "absent", "not_recorded"),
+                                      f"whether the patient has {label}")
+
+
+def _sle_contradiction(sle: Any) -> str | None:
+    count = len(sle.acr1997_criteria) if sle.acr1997_criteria is not None else sle.acr1997_criteria_met
+    if count is not None and count >= 4:
+        return f"{count} ACR 1997 criteria are recorded as met (4 or more classify SLE)"
+    return None
+
+
+def _sjogren_contradiction(sjogren: Any) -> str | None:
+    if sjogren.aecg2002_fulfilled:
+        return "diagnoses.primary_sjogren.aecg2002_fulfilled is true"
+    return None
+
+
+_diagnosis_status("sle", "SLE", _sle_contradiction)
+_diagnosis_status("primary_sjogren", "primary Sjogren's syndrome", _sjogren_contradiction)
 _attribute("diagnoses.lupus_nephritis.present", "lupus nephritis", "whether the patient has lupus nephritis")
 _attribute("diagnoses.lupus_nephritis.biopsy_class", "lupus nephritis biopsy class (ISN/RPS)",
            "renal biopsy class", "enum", ("I", "II", "III", "IV", "V", "VI", "III+V", "IV+V"))
@@ -197,7 +259,37 @@ def _female_only(attr: str, label: str, collect: str) -> None:
 
 
 _female_only("breastfeeding", "breastfeeding", "breastfeeding status")
-_female_only("childbearing_potential", "of childbearing potential", "childbearing potential")
+
+
+@_patient("childbearing_potential", "of childbearing potential", "bool", "childbearing potential")
+def _childbearing_potential(profile: PatientProfile, as_of: dt.date) -> Reading:
+    """As recorded; else derived, with its provenance: a man is not, a pregnant woman or one whose most
+    recent pregnancy test is positive is. Recorded "not of childbearing potential" against a positive most
+    recent test: the records disagree (a man recorded of childbearing potential is refused as bad input)."""
+    pregnancy = profile.pregnancy
+    recorded = pregnancy.childbearing_potential if pregnancy else None
+    evidence = _pregnancy_evidence(pregnancy.tests if pregnancy else None, as_of, lambda test: True)
+    positive = evidence if isinstance(evidence, tuple) and evidence[1].result == "positive" else None
+    if recorded is not None:
+        if recorded is False and isinstance(evidence, Absence):  # tests of one week that disagree, one positive
+            return Absence(f"recorded as not of childbearing potential, and {evidence.reason}",
+                           "childbearing potential (records disagree)")
+        if recorded is False and positive is not None:
+            return Absence(f"records disagree: recorded as not of childbearing potential, but the most recent "
+                           f"test is a {_described(positive[1], as_of)}", "childbearing potential (records disagree)")
+        return Observation(recorded, "yes" if recorded else "no", "pregnancy.childbearing_potential")
+    sex = profile.demographics.sex if profile.demographics else None
+    if sex == "male":
+        return Observation(False, "no", "demographics.sex", None, "derived: not applicable, the patient is male")
+    if pregnancy is not None and pregnancy.pregnant:
+        return Observation(True, "yes", "pregnancy.pregnant", None, "derived: recorded as pregnant")
+    if positive is not None:
+        position, test = positive
+        return Observation(True, "yes", f"pregnancy.tests[{position}]", test.date,
+                           f"derived: the most recent pregnancy test is {_described(test, as_of)}")
+    return Absence("of childbearing potential not recorded (pregnancy.childbearing_potential)",
+                   "childbearing potential")
+
 
 #: a negative pregnancy test this many days before the as-of date (or fewer) rules pregnancy out
 NEGATIVE_TEST_DAYS = 7
@@ -205,45 +297,99 @@ NEGATIVE_TEST_DAYS = 7
 
 @_patient("pregnant", "pregnant", "bool", "pregnancy status (or a pregnancy test)")
 def _pregnant(profile: PatientProfile, as_of: dt.date) -> Reading:
-    """Pregnancy status: as recorded, checked against the most recent test; else derived from them.
+    """Pregnancy status: as recorded, checked against the most recent tests; else derived from them.
 
-    A recorded "not pregnant" contradicted by a more recent positive test is unknown (confirm it).
-    Unrecorded: a man, or a woman not of childbearing potential, is not pregnant; a positive test
-    means pregnant; a negative test at most NEGATIVE_TEST_DAYS days old means not pregnant.
+    A recorded "not pregnant" contradicted by a more recent positive test, or tests that disagree (see
+    :func:`_pregnancy_evidence`), are unknown: the records disagree, whatever
+    their order in the file. Unrecorded: a man, or a woman not of childbearing potential, is not pregnant;
+    a positive test means pregnant; a negative test at most NEGATIVE_TEST_DAYS days old means not pregnant.
     """
     pregnancy = profile.pregnancy
-    found = _latest(pregnancy.tests if pregnancy else None, as_of, lambda test: True)
+    evidence = _pregnancy_evidence(pregnancy.tests if pregnancy else None, as_of, lambda test: True)
     recorded = pregnancy.pregnant if pregnancy else None
-    if found is not None:
-        position, test = found
-        source, age = f"pregnancy.tests[{position}]", (as_of - test.date).days
-        described = f"{test.result} {test.specimen or ''} pregnancy test on {test.date} ({age} days before)"
+    if recorded is False and isinstance(evidence, Absence):
+        return Absence(f"recorded as not pregnant, and {evidence.reason}", evidence.collect)
+    if recorded is False and isinstance(evidence, tuple) and evidence[1].result == "positive":
+        return Absence(f"recorded as not pregnant, but the most recent test is a {_described(evidence[1], as_of)}",
+                       "pregnancy status (the record and the test disagree)")
     if recorded is not None:
-        if recorded is False and found is not None and test.result == "positive":
-            return Absence(f"recorded as not pregnant, but the most recent test is a {described.replace('  ', ' ')}",
-                           "pregnancy status (the record and the test disagree)")
         return Observation(recorded, "yes" if recorded else "no", "pregnancy.pregnant")
     sex = profile.demographics.sex if profile.demographics else None
     if sex == "male":
         return Observation(False, "no", "demographics.sex", None, "not applicable: the patient is male")
+    if isinstance(evidence, Absence):
+        return evidence
     if pregnancy is not None and pregnancy.childbearing_potential is False:
+        if evidence is not None and evidence[1].result == "positive":
+            return Absence(f"records disagree: recorded as not of childbearing potential, but the most recent test "
+                           f"is a {_described(evidence[1], as_of)}", "pregnancy status (records disagree)")
         return Observation(False, "no", "pregnancy.childbearing_potential", None,
                            "not of childbearing potential")
-    if found is not None and test.result == "positive":
-        return Observation(True, "yes", source, test.date, described.replace("  ", " "))
-    if found is not None and age <= NEGATIVE_TEST_DAYS:
-        return Observation(False, "no", source, test.date, described.replace("  ", " "))
+    if evidence is not None:
+        position, test = evidence
+        age = (as_of - test.date).days
+        if test.result == "positive":
+            return Observation(True, "yes", f"pregnancy.tests[{position}]", test.date, _described(test, as_of))
+        if age <= NEGATIVE_TEST_DAYS:
+            return Observation(False, "no", f"pregnancy.tests[{position}]", test.date, _described(test, as_of))
     why = "pregnancy status not recorded (pregnancy.pregnant)"
-    if found is not None:
-        why += f"; the most recent test is {age} days old (more than {NEGATIVE_TEST_DAYS})"
+    if evidence is not None:
+        why += f"; the most recent test is {(as_of - evidence[1].date).days} days old (more than {NEGATIVE_TEST_DAYS})"
     return Absence(why, "pregnancy status (or a pregnancy test)")
 
 
+def _described(test: PregnancyTest, as_of: dt.date) -> str:
+    specimen = f"{test.specimen} " if test.specimen else ""
+    return f"{test.result} {specimen}pregnancy test on {test.date} ({(as_of - test.date).days} days before)"
+
+
+def _pregnancy_evidence(tests: list[PregnancyTest] | None, as_of: dt.date,
+                        keep: Callable[[PregnancyTest], bool]) -> tuple[int, PregnancyTest] | Absence | None:
+    """The most recent pregnancy test on or before ``as_of`` (place in the list, test), whatever the order of
+    the list; None if there is none. Tests that disagree are an :class:`Absence` saying so: a positive and a
+    negative on the most recent day, or a positive serum test at most NEGATIVE_TEST_DAYS days before the most
+    recent negative tests when none of those is a serum test (a urine test, less sensitive, does not overrule
+    a positive serum test of the same week; a later negative serum test does overrule a positive urine test)."""
+    found = [(i, test) for i, test in enumerate(tests or []) if keep(test) and test.date <= as_of]
+    if not found:
+        return None
+    last_day = max(test.date for _, test in found)
+    latest = [(i, test) for i, test in found if test.date == last_day]
+    negatives = [(i, test) for i, test in latest if test.result == "negative"]
+    serum_negative = any(test.specimen == "serum" for _, test in negatives)
+    positives = [(i, test) for i, test in found if test.result == "positive" and (
+        test.date == last_day
+        or (test.specimen == "serum" and not serum_negative and (last_day - test.date).days <= NEGATIVE_TEST_DAYS))]
+    if positives and negatives:
+        position, positive = max(positives, key=lambda pair: (pair[1].date, pair[1].specimen or "", -pair[0]))
+        negative = min(negatives, key=lambda pair: (pair[1].specimen or "", pair[0]))[1]
+        return Absence(f"records disagree: a {_described(positive, as_of)} (pregnancy.tests[{position}]) and a "
+                       f"{_described(negative, as_of)}", "pregnancy status (records disagree: repeat the test or "
+                       "let the clinician decide)")
+    # tests of one day that agree: the same one whatever the order (serum before urine, then unnamed)
+    return min(latest, key=lambda pair: (pair[1].specimen != "serum", pair[1].specimen is None, pair[0]))
+
+
+def _later_count(results: list[Any] | None, as_of: dt.date, keep: Callable[[Any], bool]) -> int:
+    """How many entries ``keep`` selects are dated after ``as_of`` (not yet done on it: left out)."""
+    return sum(1 for entry in results or [] if keep(entry) and entry.date > as_of)
+
+
+def _left_out(count: int, noun: str) -> str:
+    if count == 0:
+        return ""
+    return f" ({count} {noun}{'s' if count > 1 else ''} dated after the as-of date left out)"
+
+
 def _latest(results: list[Any] | None, as_of: dt.date, keep: Callable[[Any], bool]) -> tuple[int, Any] | None:
-    """The most recent entry on or before ``as_of`` (index in the list, entry)."""
+    """The most recent entry on or before ``as_of`` (index in the list, entry). Entries of one day (the profile
+    refuses two different values of one thing on one day) are told apart by what they record, never by
+    their order in the list: a lab's ULN or the spelling of a value is then the same whatever the order."""
     best: tuple[int, Any] | None = None
     for index, entry in enumerate(results or []):
-        if keep(entry) and entry.date <= as_of and (best is None or entry.date >= best[1].date):
+        if keep(entry) and entry.date <= as_of and (
+                best is None or entry.date > best[1].date
+                or (entry.date == best[1].date and repr(entry) < repr(best[1]))):
             best = (index, entry)
     return best
 
@@ -253,11 +399,14 @@ def _activity_field(index_name: str) -> None:
 
     def extract(profile: PatientProfile, as_of: dt.date) -> Reading:
         found = _latest(profile.disease_activity, as_of, lambda score: score.index == index_name)
+        later = _left_out(_later_count(profile.disease_activity, as_of, lambda score: score.index == index_name),
+                          "score")
         if found is None:
-            return Absence(f"no {index_name} score on or before {as_of}", f"{index_name} score")
+            return Absence(f"no {index_name} score on or before {as_of}{later}",
+                           f"{index_name} score" + (f" on or before {as_of}" if later else ""))
         position, score = found
         return Observation(score.score, _fmt(score.score), f"disease_activity[{position}]",
-                           score.date, "most recent score on or before the as-of date")
+                           score.date, f"most recent score on or before the as-of date{later}")
 
     PATIENT_FIELDS[name] = FieldSpec(name, index_name, "number", extract, None, (), f"{index_name} score",
                                      "")
@@ -283,11 +432,13 @@ def _lab_field(test: str) -> None:
 
     def extract(profile: PatientProfile, as_of: dt.date) -> Reading:
         found = _latest_lab(profile, test, as_of)
+        later = _left_out(_later_count(profile.labs, as_of, lambda result: result.test == test), "result")
         if found is None:
-            return Absence(f"no {spec.label} result on or before {as_of}", spec.label)
+            return Absence(f"no {spec.label} result on or before {as_of}{later}",
+                           spec.label + (f" on or before {as_of}" if later else ""))
         position, result = found
         return Observation(result.amount, _lab_display(result), f"labs[{position}]", result.date,
-                           "most recent result on or before the as-of date")
+                           f"most recent result on or before the as-of date{later}")
 
     PATIENT_FIELDS[test] = FieldSpec(test, spec.label, "number", extract, spec.measure, (), spec.label)
 
@@ -448,8 +599,11 @@ def _pregnancy_test_field(specimen: str | None) -> None:
 
     def latest(profile: PatientProfile, as_of: dt.date) -> tuple[int, PregnancyTest] | Absence:
         tests = profile.pregnancy.tests if profile.pregnancy else None
-        found = _latest(tests, as_of, lambda test: specimen is None or test.specimen == specimen)
-        return Absence(f"no {what} on or before {as_of}", what) if found is None else found
+        found = _pregnancy_evidence(tests, as_of, lambda test: specimen is None or test.specimen == specimen)
+        if found is None:
+            later = _later_count(tests, as_of, lambda test: specimen is None or test.specimen == specimen)
+            return Absence(f"no {what} on or before {as_of}{_left_out(later, 'test')}", what)
+        return found
 
     def extract(profile: PatientProfile, as_of: dt.date) -> Reading:
         found = latest(profile, as_of)

@@ -33,6 +33,7 @@ from pydantic import (
 
 from matcher.errors import did_you_mean
 from matcher.model import drugs
+from matcher.model.dates import LAST_AS_OF
 from matcher.model.units import CREATININE_MOLAR_MASS, Measure, UnitProblem, convert
 
 
@@ -570,4 +571,17 @@ class PatientProfile(_Model):
         sex = self.demographics.sex if self.demographics else None
         if sex == "male" and self.pregnancy and (self.pregnancy.pregnant or self.pregnancy.breastfeeding):
             raise ValueError("pregnancy: a patient recorded as male is recorded as pregnant or breastfeeding")
+        if sex == "male" and self.pregnancy and self.pregnancy.childbearing_potential:
+            raise ValueError("records disagree: demographics.sex is male but pregnancy.childbearing_potential is "
+                             "true: correct one of them")
+        if self.pregnancy and self.pregnancy.pregnant and self.pregnancy.childbearing_potential is False:
+            raise ValueError("records disagree: pregnancy.pregnant is true but pregnancy.childbearing_potential is "
+                             "false: correct one of them")
         return self
+
+    @field_validator("screening_date")
+    @classmethod
+    def _computable(cls, value: dt.date | None) -> dt.date | None:
+        if value is not None and value > LAST_AS_OF:
+            raise ValueError(f"{value} is too far in the future: the matcher screens on dates up to {LAST_AS_OF}")
+        return value

@@ -327,7 +327,15 @@ class _Explainer:
         return f"{over}[{item.index}] {item.description}: " + "; ".join(parts)
 
     def query_line(self, query: QueryEvaluation, brief: bool = False) -> str:
-        """The query's answer with every entry that decided it (``brief``: the answer and the entries named)."""
+        """The query's answer with every entry that decided it (``brief``: the answer and the entries named),
+        and how many entries dated after the as-of date were left out."""
+        line = self._query_answer(query, brief)
+        if query.left_out:
+            plural = "entries" if query.left_out > 1 else "entry"
+            line += f" ({query.left_out} {plural} dated after the as-of date left out)"
+        return line
+
+    def _query_answer(self, query: QueryEvaluation, brief: bool) -> str:
         plan = self.plan.queries[query.name]
         spec, listed, root = plan.spec, plan.listed, plan.root
         if query.items is None:
