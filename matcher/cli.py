@@ -157,10 +157,15 @@ def build_parser() -> argparse.ArgumentParser:
     log = commands.add_parser("log", help="read a screening log", description="Read a screening log (SQLite).")
     log_commands = log.add_subparsers(dest="log_command", metavar="ACTION", parser_class=_Parser, required=True)
     summary = log_commands.add_parser("summary", help="CONSORT-style counts per trial",
-                                      description="Per trial: screened, eligible, ineligible by criterion not "
-                                                  "met, undetermined by data item to collect (each patient's "
-                                                  "latest evaluation).")
+                                      description="Per trial: screened, eligible, review, ineligible by "
+                                                  "criterion not met, undetermined by data item to collect, grouped "
+                                                  "and ranked by how many patients each item alone would settle "
+                                                  "(each patient's latest evaluation).")
     summary.add_argument("database", metavar="DB", help="screening log written by matcher screen --log")
+    shown = summary.add_mutually_exclusive_group()
+    shown.add_argument("--top", type=_positive, default=10, metavar="N",
+                       help="data items to collect listed per trial (default 10)")
+    shown.add_argument("--all", action="store_true", help="list every data item to collect")
     synthetic = commands.add_parser("synthetic", help="write a seeded synthetic cohort (benchmark data)",
                                     description="Write N synthetic patients (seeded, always valid, covering every "
                                                 "profile field; benchmark data, not clinical) as .jsonl or .csv, "
@@ -212,6 +217,10 @@ def _screen_parser(commands: Any) -> None:
                              "screening_date, else today)")
     screen.add_argument("--out", action="append", required=True, metavar="FILE",
                         help="results file: .jsonl, .csv or .html (repeatable for several formats)")
+    screen.add_argument("--jsonl", choices=("full", "compact"), default="full",
+                        help="form of a .jsonl output: full (every explanation, ~30 KB a patient-trial; default) "
+                             "or compact (verdict, outcomes, data to collect, clinician's part, rule sha256; "
+                             "docs/screening.md)")
     screen.add_argument("--workers", type=_positive, default=1, metavar="N",
                         help="worker processes (default 1; the engine holds the GIL, so threads would not help)")
     logging = screen.add_mutually_exclusive_group()
@@ -322,6 +331,14 @@ def _versions() -> str:
     return f"matcher {matcher_version()} ({engine}, Python {platform.python_version()})"
 
 
+def _jsonl_form(args: argparse.Namespace) -> str:
+    """The form of the .jsonl outputs (a usage error when --jsonl is given without one)."""
+    if args.jsonl != "full" and not any(target.lower().endswith(".jsonl") for target in args.out):
+        raise MatcherError("--jsonl chooses the form of a .jsonl output, and no --out ends in .jsonl",
+                           field="--jsonl")
+    return str(args.jsonl)
+
+
 def _screen(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import signal
     import time
@@ -363,7 +380,7 @@ def _screen(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     previous = signal.signal(signal.SIGTERM, terminate)
     try:
         for target in dict.fromkeys(args.out):
-            outputs.append(open_output(target, meta))
+            outputs.append(open_output(target, meta, _jsonl_form(args)))
         if not args.no_log:
             log = ScreeningLog(args.log, source=args.source, as_of=args.as_of, trials=trials,
                                matcher_version=meta["matcher_version"], engine=meta["engine"],
@@ -510,7 +527,7 @@ def _fields(args: argparse.Namespace, out: TextIO) -> int:
 def _log_summary(args: argparse.Namespace, out: TextIO) -> int:
     from matcher.screening.log import render_summary, summarise
 
-    print(render_summary(summarise(args.database)), file=out)
+    print(render_summary(summarise(args.database), None if args.all else args.top), file=out)
     return 0
 
 

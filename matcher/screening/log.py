@@ -28,14 +28,21 @@ import datetime as dt
 import json
 import sqlite3
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from matcher.errors import MatcherError
+from matcher.screening.collect_items import GROUPS, PlainItem, plain_item
 from matcher.screening.screen import ScreenedRecord
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: what each older schema version lacks, added in place when a run opens such a log (never dropped or rewritten)
+_MIGRATIONS = {
+    1: ("ALTER TABLE evaluations ADD COLUMN clinician_to_decide TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE evaluations ADD COLUMN clinician_decided TEXT NOT NULL DEFAULT '[]'"),
+}
 #: how long a writer waits for another process's lock on the log before giving up
 BUSY_TIMEOUT_SECONDS = 30.0
 
@@ -69,6 +76,8 @@ CREATE TABLE IF NOT EXISTS evaluations (
     criteria_unknown TEXT NOT NULL,
     data_to_collect TEXT NOT NULL,
     clinician_to_confirm TEXT NOT NULL,
+    clinician_to_decide TEXT NOT NULL DEFAULT '[]',
+    clinician_decided TEXT NOT NULL DEFAULT '[]',
     as_of TEXT NOT NULL,
     matcher_version TEXT NOT NULL,
     engine TEXT NOT NULL,
@@ -100,8 +109,8 @@ def _connect(path: str | Path, create: bool) -> sqlite3.Connection:
         connection = sqlite3.connect(target, timeout=BUSY_TIMEOUT_SECONDS)
         connection.execute("PRAGMA foreign_keys = ON")
         if create:
+            found = _migrate(connection)
             connection.executescript(_SCHEMA)
-            found = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
             if found is None:
                 connection.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                 connection.commit()
@@ -117,6 +126,26 @@ def _connect(path: str | Path, create: bool) -> sqlite3.Connection:
     except sqlite3.DatabaseError as exc:
         raise MatcherError(f"not a screening log ({exc})", file=str(path)) from None
     return connection
+
+
+def _migrate(connection: sqlite3.Connection) -> tuple[str] | None:
+    """Bring a log written by an older matcher up to :data:`SCHEMA_VERSION` (its rows kept as they are); the
+    version found, or None for a new log."""
+    has_meta = connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
+    found: tuple[str] | None = (connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+                                if has_meta else None)
+    if found is None or not found[0].isdigit():
+        return found
+    version = int(found[0])
+    if version not in _MIGRATIONS:
+        return found
+    with connection:
+        while version in _MIGRATIONS:
+            for statement in _MIGRATIONS[version]:
+                connection.execute(statement)
+            version += 1
+        connection.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),))
+    return (str(version),)
 
 
 def _locked(exc: sqlite3.Error) -> bool:
@@ -232,13 +261,15 @@ class ScreeningLog:
             for row in record.rows:
                 evaluations.append((self.run_id, record.patient, row.trial, row.verdict, json.dumps(row.not_met),
                                     json.dumps(row.unknown), json.dumps(row.to_collect, ensure_ascii=False),
-                                    json.dumps(row.manual), record.as_of, self.matcher_version, self.engine,
-                                    row.rules_sha256, record.location, now))
+                                    json.dumps(row.manual), json.dumps(row.to_decide, ensure_ascii=False),
+                                    json.dumps(row.decided, ensure_ascii=False), record.as_of,
+                                    self.matcher_version, self.engine, row.rules_sha256, record.location, now))
         with self.connection:
             self.connection.executemany(
                 "INSERT INTO evaluations (run_id, patient_id, trial_id, verdict, criteria_not_met, criteria_unknown,"
-                " data_to_collect, clinician_to_confirm, as_of, matcher_version, engine, rules_sha256, location,"
-                " evaluated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", evaluations)
+                " data_to_collect, clinician_to_confirm, clinician_to_decide, clinician_decided, as_of,"
+                " matcher_version, engine, rules_sha256, location, evaluated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", evaluations)
             self.connection.executemany(
                 "INSERT INTO not_screened (run_id, location, patient_id, problem_kind, problem)"
                 " VALUES (?, ?, ?, ?, ?)", problems)
@@ -273,9 +304,24 @@ class TrialFlow:
     verdicts: Counter[str] = field(default_factory=Counter)
     #: criterion id -> ineligible patients it excludes (a patient may fail several)
     not_met: Counter[str] = field(default_factory=Counter)
-    #: data item -> undetermined patients it is missing for
-    to_collect: Counter[str] = field(default_factory=Counter)
+    #: data item, named plainly (collect_items.plain_item) -> undetermined patients it is missing for
+    to_collect: Counter[PlainItem] = field(default_factory=Counter)
+    #: data item -> undetermined patients for whom it is the only item missing (collecting it settles them)
+    only_missing: Counter[PlainItem] = field(default_factory=Counter)
     rule_versions: Counter[str] = field(default_factory=Counter)
+
+    def count_undetermined(self, to_collect: Iterable[str], patients: int = 1) -> None:
+        """Count ``patients`` undetermined patients whose data to collect is ``to_collect`` (as logged)."""
+        items = {plain_item(item) for item in to_collect}
+        for item in items:
+            self.to_collect[item] += patients
+        if len(items) == 1:
+            self.only_missing[next(iter(items))] += patients
+
+    def ranked_items(self) -> list[PlainItem]:
+        """The data items by how many patients each alone would settle, then by how many lack it."""
+        return sorted(self.to_collect, key=lambda item: (-self.only_missing[item], -self.to_collect[item],
+                                                         GROUPS.index(item.group), item.name))
 
 
 @dataclass(frozen=True)
@@ -321,7 +367,7 @@ def summarise(path: str | Path) -> LogSummary:
             if verdict == "ineligible":
                 flow.not_met.update(json.loads(not_met))
             elif verdict == "undetermined":
-                flow.to_collect.update(json.loads(to_collect))
+                flow.count_undetermined(json.loads(to_collect))
     except sqlite3.OperationalError as exc:
         if _locked(exc):
             raise _locked_error(path, "try again when the screening writing it has committed") from None
@@ -333,7 +379,12 @@ def summarise(path: str | Path) -> LogSummary:
     return LogSummary(runs, evaluations, not_screened, list(flows.values()), unfinished)
 
 
-def render_summary(summary: LogSummary) -> str:
+#: data items shown per trial unless every one is asked for
+TOP_ITEMS = 10
+
+
+def render_summary(summary: LogSummary, top: int | None = TOP_ITEMS) -> str:
+    """The summary as text; ``top`` data items to collect per trial (None: all of them)."""
     lines = [f"{summary.runs} run{'s' if summary.runs != 1 else ''}, {summary.evaluations} evaluations, "
              f"{summary.not_screened} records not screened. Counts use each patient's latest evaluation per trial"
              " in the runs that completed."]
@@ -351,6 +402,28 @@ def render_summary(summary: LogSummary) -> str:
                   f"  ineligible    {flow.verdicts['ineligible']:>7}   by criterion not met "
                   "(a patient may fail several):"]
         lines += [f"      {criterion:<12}{count:>7}" for criterion, count in flow.not_met.most_common()]
-        lines.append(f"  undetermined  {flow.verdicts['undetermined']:>7}   by data item to collect:")
-        lines += [f"      {count:>7}  {item}" for item, count in flow.to_collect.most_common()]
+        lines.append(f"  undetermined  {flow.verdicts['undetermined']:>7}   data to collect:")
+        lines += _render_items(flow, top)
     return "\n".join(lines)
+
+
+def _render_items(flow: TrialFlow, top: int | None) -> list[str]:
+    """The trial's data items, best first, under their groups (a group listed where its best item ranks)."""
+    ranked = flow.ranked_items()
+    if not ranked:
+        return []
+    shown = ranked if top is None else ranked[:top]
+    settled_by_one = sum(flow.only_missing.values())
+    count = (f"the top {len(shown)} of {len(ranked)} items (--all lists every one)" if len(shown) < len(ranked)
+             else f"all {len(ranked)} item{'s' if len(ranked) != 1 else ''}")
+    lines = ["      ranked by the patients each item alone would settle (the only item they lack), then by the",
+             f"      patients lacking it; {count}; {settled_by_one} of {flow.verdicts['undetermined']} patients "
+             "lack a single item",
+             "        settles  lacking"]
+    groups: dict[str, list[PlainItem]] = {}
+    for item in shown:
+        groups.setdefault(item.group, []).append(item)
+    for group, items in groups.items():
+        lines.append(f"      {group}")
+        lines += [f"        {flow.only_missing[item]:>7}  {flow.to_collect[item]:>7}  {item.name}" for item in items]
+    return lines

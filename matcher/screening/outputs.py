@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from matcher.errors import MatcherError
-from matcher.screening.screen import ScreenedRecord
+from matcher.screening.screen import ScreenedRecord, TrialRow
 
 OUTPUT_SUFFIXES = (".jsonl", ".csv", ".html")
 
@@ -103,16 +103,25 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
+#: the forms of the JSON Lines output (``matcher screen --jsonl``)
+JSONL_FORMS = ("full", "compact")
+
+
 class JsonlOutput:
-    """One line per patient and trial: the object of ``matcher check --format json`` for that trial, plus
-    ``patient``, ``location``, ``as_of`` and ``as_of_source``; one line per unreadable record with
-    ``location`` and ``problem``."""
+    """One line per patient and trial, and one line per unreadable record with ``location`` and ``problem``.
 
-    needs_json = True
+    ``full`` (the default): the object of ``matcher check --format json`` for that trial, plus ``patient``,
+    ``location``, ``as_of`` and ``as_of_source``. ``compact``: what decides, without the explanation's text
+    (:func:`compact_line`), about a twentieth of the size."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, form: str = "full") -> None:
+        if form not in JSONL_FORMS:
+            raise MatcherError(f"unknown JSON Lines form {form!r}: use {' or '.join(JSONL_FORMS)}", field="--jsonl")
         self.file = AtomicFile(path)
         self.path = self.file.path
+        self.compact = form == "compact"
+        #: the compact form is written from the rows themselves: no explanation is rendered for it
+        self.needs_json = not self.compact
 
     def add(self, record: ScreenedRecord) -> None:
         write = self.file.handle.write
@@ -121,9 +130,12 @@ class JsonlOutput:
                               "problem_kind": record.problem_kind}, ensure_ascii=False) + "\n")
             return
         for row in record.rows:
-            if row.json is None:
+            if self.compact:
+                write(compact_line(record, row))
+            elif row.json is None:
                 raise ValueError("screen_records was run without render_json")
-            write(row.json)
+            else:
+                write(row.json)
             write("\n")
 
     def commit(self) -> None:
@@ -131,6 +143,26 @@ class JsonlOutput:
 
     def discard(self) -> None:
         self.file.discard()
+
+
+def compact_line(record: ScreenedRecord, row: TrialRow) -> str:
+    """One result of the compact JSON Lines form: the verdict, each criterion's outcome (``{"inc-1": "met"}``;
+    for an exclusion, ``met`` means it applies), the deciding criteria, the data to collect, the clinician's
+    part and the rule file with its SHA-256; the keys are those of the full form, which has the same values.
+    A FHIR bundle that left resources unused or fields unknown adds ``fhir_import``: their counts, as in the CSV."""
+    document: dict[str, Any] = {
+        "patient": record.patient, "location": record.location, "as_of": record.as_of,
+        "as_of_source": record.as_of_source, "trial": row.trial, "verdict": row.verdict,
+        "deciding": list(row.deciding), "to_collect": list(row.to_collect),
+        "pending_manual": list(row.manual), "to_decide": list(row.to_decide),
+        "clinical_pending": list(row.clinical_pending), "routine_pending": list(row.routine_pending),
+        "decided": list(row.decided), "decisions_not_used": list(row.decisions_not_used),
+        "rules": {"file": row.rules_file, "sha256": row.rules_sha256},
+        "criteria": {criterion: outcome for criterion, _, outcome in row.criteria},
+    }
+    if record.fhir_unused or record.fhir_unknown:
+        document["fhir_import"] = {"unused": record.fhir_unused, "unknown": record.fhir_unknown}
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
 class CsvOutput:
@@ -200,11 +232,11 @@ class HtmlOutput:
         self.file.discard()
 
 
-def open_output(path: str | Path, meta: dict[str, Any]) -> Output:
-    """The output for ``path``'s extension (.jsonl, .csv or .html)."""
+def open_output(path: str | Path, meta: dict[str, Any], jsonl_form: str = "full") -> Output:
+    """The output for ``path``'s extension (.jsonl, .csv or .html); a .jsonl in ``jsonl_form`` (JSONL_FORMS)."""
     suffix = Path(path).suffix.lower()
     if suffix == ".jsonl":
-        return JsonlOutput(path)
+        return JsonlOutput(path, jsonl_form)
     if suffix == ".csv":
         return CsvOutput(path)
     if suffix == ".html":

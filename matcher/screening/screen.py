@@ -60,6 +60,13 @@ class TrialRow:
     to_decide: tuple[str, ...]
     #: "<criterion>: decided by <who> on <date>: ..." for each manual criterion a recorded decision settled
     decided: tuple[str, ...]
+    #: the criteria that make the verdict (ineligible, undetermined or review)
+    deciding: tuple[str, ...]
+    #: clinical questions with nothing recorded against them, and routine confirmations (consent, willingness)
+    clinical_pending: tuple[str, ...]
+    routine_pending: tuple[str, ...]
+    #: recorded decisions naming no criterion of the trial
+    decisions_not_used: tuple[str, ...]
     #: the per-trial object of ``matcher check --format json`` with the patient's id, as one line of JSON
     #: (None when no output needs it: rendering it is a good part of the cost of an evaluation)
     json: str | None
@@ -112,6 +119,10 @@ def trial_row(result: TrialResult, location: str, render_json: bool = True,
         criteria=tuple((c.id, c.kind, c.outcome) for c in result.criteria),
         to_decide=result.to_decide,
         decided=result.decided,
+        deciding=result.deciding,
+        clinical_pending=result.clinical_pending,
+        routine_pending=result.routine_pending,
+        decisions_not_used=result.decisions_not_used,
         json=text,
     )
 

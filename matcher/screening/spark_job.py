@@ -145,15 +145,17 @@ def summarise_results(results: Any) -> LogSummary:
         flow(row["trial"]).screened += row["count"]
         flow(row["trial"]).verdicts[row["verdict"]] += row["count"]
         flow(row["trial"]).rule_versions[row["rules_sha256"]] += row["count"]
-    for column, verdict, counter in (("criteria_not_met", "ineligible", "not_met"),
-                                     ("data_to_collect", "undetermined", "to_collect")):
-        exploded = screened.where(F.col("verdict") == verdict).select("trial", F.explode(column).alias("item"))
-        for row in exploded.groupBy("trial", "item").count().collect():
-            getattr(flow(row["trial"]), counter)[row["item"]] += row["count"]
+    not_met = screened.where(F.col("verdict") == "ineligible").select("trial", F.explode("criteria_not_met")
+                                                                       .alias("item"))
+    for row in not_met.groupBy("trial", "item").count().collect():
+        flow(row["trial"]).not_met[row["item"]] += row["count"]
+    undetermined = screened.where(F.col("verdict") == "undetermined")
+    for row in undetermined.groupBy("trial", "data_to_collect").count().collect():
+        flow(row["trial"]).count_undetermined(row["data_to_collect"], row["count"])
     evaluations = sum(f.screened for f in flows.values())
     not_screened = results.where(F.col("problem").isNotNull()).count()
     for item in flows.values():  # Counter order: most_common breaks ties by first insertion; make it stable
-        for name in ("not_met", "to_collect", "rule_versions"):
+        for name in ("not_met", "rule_versions"):
             setattr(item, name, Counter(dict(sorted(getattr(item, name).items()))))
     return LogSummary(1, evaluations, not_screened, [flows[trial] for trial in sorted(flows)])
 

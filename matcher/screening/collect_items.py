@@ -1,0 +1,118 @@
+"""Data items to collect, named for a coordinator and grouped, for ``matcher log summary``.
+
+The explanation names what is missing in the words of the field table
+(matcher/model/fields.py): ``"ALT with the lab's ULN"``, ``"dose of
+mycophenolate_mofetil"``, ``"severe (infections[1].severe)"``, a bare
+``"date"``. A summary over a cohort needs them grouped (laboratory, pregnancy,
+medications...), with one name per item whichever list entry lacked it, and
+without internal spellings. This module maps one item of the log's
+``data_to_collect`` to a :class:`PlainItem`; an item it does not recognise
+keeps its own words (underscores read as spaces) in the group ``Other``, so a
+new field never disappears from the summary.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from matcher.model.drugs import DRUGS
+from matcher.model.fields import LISTS, PATIENT_FIELDS
+
+#: the groups, in the order a summary lists a trial's items when they rank equal
+GROUPS = ("Demographics", "Diagnosis and disease activity", "Laboratory", "Pregnancy", "Medications",
+          "Infections", "Malignancies", "Procedures", "Vaccinations", "Study administration", "Other")
+
+#: patient field (PATIENT_FIELDS) -> group; a field not listed here goes by its name's prefix, else "Other"
+_FIELD_GROUPS: dict[str, str] = {
+    **dict.fromkeys(("age_years", "sex", "weight", "height", "body_surface_area"), "Demographics"),
+    **dict.fromkeys(("dialysis", "kidney_transplant", "sledai_2k", "selena_sledai", "ssdai", "essdai",
+                     "stimulated_saliva_flow", "lvef", "mean_pap", "pao2", "paco2"),
+                    "Diagnosis and disease activity"),
+    **dict.fromkeys(("planning_pregnancy", "breastfeeding", "childbearing_potential", "pregnant"), "Pregnancy"),
+    **dict.fromkeys(("consent_signed", "in_other_trial", "social_security_affiliation", "legal_protection"),
+                    "Study administration"),
+}
+_PREFIX_GROUPS = (("sle.", "Diagnosis and disease activity"), ("lupus_nephritis.", "Diagnosis and disease activity"),
+                  ("primary_sjogren.", "Diagnosis and disease activity"), ("urine_protein", "Laboratory"),
+                  ("serum_creatinine", "Laboratory"), ("egfr", "Laboratory"), ("creatinine_clearance", "Laboratory"),
+                  ("alt", "Laboratory"), ("ast", "Laboratory"), ("neutrophils", "Laboratory"),
+                  ("lymphocytes", "Laboratory"), ("platelets", "Laboratory"), ("haemoglobin", "Laboratory"),
+                  ("cd4", "Laboratory"), ("urine_pregnancy", "Pregnancy"), ("serum_pregnancy", "Pregnancy"),
+                  ("pregnancy_test", "Pregnancy"))
+#: list (LISTS) -> its group and what one entry is called
+_LIST_GROUPS = {"medications": ("Medications", "medication course"), "infections": ("Infections", "infection"),
+                "malignancies": ("Malignancies", "malignancy"), "procedures": ("Procedures", "procedure"),
+                "immunizations": ("Vaccinations", "vaccination")}
+#: an entry attribute whose label is a bare adjective -> what to ask
+_ATTRIBUTE_QUESTIONS = {"severe": "whether it was severe", "recurrent": "whether it is recurrent",
+                        "excised": "whether it was excised"}
+
+_INCOMPLETE = ": the recorded list may be incomplete"
+_ENTRY = re.compile(r"^(?P<label>.+) \((?P<list>\w+)\[\d+\]\.(?P<field>\w+)\)$")
+_COURSE = re.compile(r"^(?P<what>dose|route|frequency|start date|end date) of (?P<name>.+?)"
+                     r"(?P<unit> in mg/m2| in mg/kg)?(?P<ongoing> \(or ongoing: true\))?$")
+_RESPONSE = re.compile(r"^response to (?P<name>\S+) \((?P<choices>[^)]*)\)$")
+_LAB_HINTS = ("the reporting lab's upper limit of normal", "eGFR", "creatinine")
+
+
+@dataclass(frozen=True, order=True)
+class PlainItem:
+    """A data item as a coordinator reads it: its group and its name."""
+
+    group: str
+    name: str
+
+
+def _readable(text: str) -> str:
+    return text.replace("_", " ")
+
+
+def _field_group(field: str) -> str:
+    if field in _FIELD_GROUPS:
+        return _FIELD_GROUPS[field]
+    return next((group for prefix, group in _PREFIX_GROUPS if field.startswith(prefix)), "Other")
+
+
+@cache
+def _collect_index() -> dict[str, str]:
+    """The field table's "what to collect" wording -> the group of the (first) field that uses it."""
+    index: dict[str, str] = {}
+    for name, spec in PATIENT_FIELDS.items():
+        if spec.collect:
+            index.setdefault(spec.collect, _field_group(name))
+    return index
+
+
+@cache
+def plain_item(item: str) -> PlainItem:
+    """``item`` (one entry of a result's ``to_collect``) grouped and named plainly."""
+    if item.endswith(_INCOMPLETE):
+        whole = plain_item(item.removesuffix(_INCOMPLETE))
+        name = whole.name.removesuffix(" (an empty list if none)")
+        return PlainItem(whole.group, f"{name}: confirm the recorded list is complete")
+    for name, listed in LISTS.items():
+        if item == listed.collect:
+            return PlainItem(_LIST_GROUPS.get(name, ("Other", ""))[0], item)
+    entry = _ENTRY.match(item)
+    if entry:
+        group, singular = _LIST_GROUPS.get(entry["list"], ("Other", _readable(entry["list"])))
+        question = _ATTRIBUTE_QUESTIONS.get(entry["field"], entry["label"])
+        return PlainItem(group, f"recorded {singular}: {question}")
+    course = _COURSE.match(item)
+    if course:
+        what = course["what"] + (course["unit"] or "") + (" (or that it is ongoing)" if course["ongoing"] else "")
+        if course["name"] in DRUGS:
+            return PlainItem("Medications", f"{_readable(course['name'])}: {what}")
+        if course["what"] in ("start date", "end date"):  # an infection, named by the patient's description
+            return PlainItem("Infections", f"recorded infection: {what}")
+    response = _RESPONSE.match(item)
+    if response and response["name"] in DRUGS:
+        return PlainItem("Medications", f"{_readable(response['name'])}: response ({response['choices']})")
+    if item == "date":  # the date of a recorded infection, procedure or vaccination (weeks_since...)
+        return PlainItem("Other", "date of a recorded infection, procedure or vaccination")
+    found = _collect_index().get(item)
+    if found is None and any(hint in item for hint in _LAB_HINTS):
+        found = "Laboratory"
+    return PlainItem(found or "Other", _readable(item))
