@@ -1,5 +1,5 @@
 """The command line: ``matcher check``, ``screen``, ``log summary``, ``trials``, ``lint``, ``bench``,
-``schema``, ``template``.
+``schema``, ``template``, ``fields``.
 
 Over 500 lines: the parser and the handler of every command sit together so a command reads in one
 place; split it into one module per command when it grows further.
@@ -149,6 +149,11 @@ def build_parser() -> argparse.ArgumentParser:
                                    description="Write a starting patient file: every field commented out with how "
                                                "it is written; uncomment only what is known. It validates as is.")
     template.add_argument("--out", metavar="FILE", help="write it to FILE (never overwritten) instead of stdout")
+    fields = commands.add_parser("fields", help="list the fields a rule may test",
+                                 description="List the fields a rule may test: patient fields and each list's item "
+                                             "fields, with type, unit, allowed values and what each reads.")
+    fields.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+    fields.add_argument("--grep", metavar="TEXT", help="only fields whose name, label or description contain TEXT")
     log = commands.add_parser("log", help="read a screening log", description="Read a screening log (SQLite).")
     log_commands = log.add_subparsers(dest="log_command", metavar="ACTION", parser_class=_Parser, required=True)
     summary = log_commands.add_parser("summary", help="CONSORT-style counts per trial",
@@ -290,6 +295,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
             return _spark(args, out)
         if args.command == "synthetic":
             return _synthetic(args, out)
+        if args.command == "fields":
+            return _fields(args, out)
         if args.command in ("schema", "template"):
             return _reference(args, out)
         if args.command == "bench":
@@ -506,6 +513,14 @@ def _reference(args: argparse.Namespace, out: TextIO) -> int:
     except OSError as exc:
         raise MatcherError(f"cannot write: {exc.strerror}", file=args.out, field="--out") from None
     print(f"wrote {args.out}: uncomment and fill in what is known, then: matcher check {args.out}", file=out)
+    return 0
+
+
+def _fields(args: argparse.Namespace, out: TextIO) -> int:
+    from matcher.model.catalogue import as_json, catalogue, matching, text
+
+    entries = matching(catalogue(), args.grep)
+    out.write(as_json(entries) + "\n" if args.format == "json" else text(entries))
     return 0
 
 

@@ -13,7 +13,7 @@ import json
 import sys
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -180,13 +180,17 @@ def markdown() -> str:
     return "\n".join(lines)
 
 
+def replace_between(text: str, begin: str, end: str, generated: str) -> str:
+    """``text`` with the part from ``begin`` to ``end`` (the markers included) replaced by ``generated``."""
+    if begin not in text or end not in text:
+        raise ValueError(f"the page has no {begin} ... {end} markers")
+    before, rest = text.split(begin, 1)
+    return before + generated + rest.split(end, 1)[1]
+
+
 def replace_generated(text: str) -> str:
     """``text`` with the part between the markers replaced by the current reference."""
-    if BEGIN not in text or END not in text:
-        raise ValueError("the page has no generated-reference markers")
-    before, rest = text.split(BEGIN, 1)
-    after = rest.split(END, 1)[1]
-    return before + markdown() + after
+    return replace_between(text, BEGIN, END, markdown())
 
 
 def json_schema() -> str:
@@ -236,14 +240,19 @@ def _template_lines(model: type[BaseModel], path: str, depth: int) -> list[str]:
     return lines
 
 
-def main(argv: list[str]) -> int:
-    """``python -m matcher.model.reference [PAGE]``: rewrite the generated part of PAGE, or print it."""
+def rewrite_page(argv: list[str], generate: Callable[[], str], replace: Callable[[str], str]) -> int:
+    """``python -m MODULE [PAGE]``: rewrite the generated part of PAGE with ``replace``, or print ``generate()``."""
     if not argv:
-        print(markdown())
+        print(generate())
         return 0
     page = Path(argv[0])
-    page.write_text(replace_generated(page.read_text(encoding="utf-8")), encoding="utf-8")
+    page.write_text(replace(page.read_text(encoding="utf-8")), encoding="utf-8")
     return 0
+
+
+def main(argv: list[str]) -> int:
+    """``python -m matcher.model.reference [PAGE]``: rewrite the generated part of PAGE, or print it."""
+    return rewrite_page(argv, markdown, replace_generated)
 
 
 if __name__ == "__main__":
