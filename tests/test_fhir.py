@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -328,3 +329,73 @@ def test_a_list_section_not_known_to_be_complete_is_recorded_as_partial(engine: 
     results = engine.evaluate(result.profile)
     nct05631717 = next(r for r in results if r.trial == "NCT05631717")
     assert any("the recorded list may be incomplete" in item for item in nct05631717.to_collect)
+
+
+# ---------------------------------------------------------------- clinician decisions as Task resources
+DECIDED = PATIENTS / "fhir" / "NCT03562065-eligible-alt-decided-lupus-hepatitis.json"
+SHA = "da5ff25701a42f1b2bad72e6a8cdda1aa684c2ec3052e31dc8076853e61462fe"
+
+
+def decision_task(**changes: Any) -> dict[str, Any]:
+    task: dict[str, Any] = {
+        "resourceType": "Task", "id": "d1", "status": "completed", "intent": "order",
+        "identifier": [{"system": "urn:trial-matcher:rules-sha256", "value": SHA}],
+        "code": {"coding": [{"system": "urn:trial-matcher:criterion", "code": "NCT03562065/exc-3"}]},
+        "for": {"reference": "Patient/p1"}, "authoredOn": "2026-09-12T10:30:00Z",
+        "owner": {"display": "Dr A. Martin (rheumatology)"},
+        "note": [{"text": "lupus hepatitis"}],
+        "output": [{"type": {"text": "outcome"}, "valueCodeableConcept": {
+            "coding": [{"system": "urn:trial-matcher:decision-outcome", "code": "not_met"}]}}]}
+    task.update(changes)
+    return {key: value for key, value in task.items() if value is not None}
+
+
+def test_a_completed_task_coded_with_a_criterion_is_read_as_a_clinician_decision() -> None:
+    result = import_bundle(bundle(decision_task()), "b.json")
+    assert result.unused == [] and result.unknown == []
+    assert result.data["decisions"] == [{"trial": "NCT03562065", "criterion": "exc-3", "outcome": "not_met",
+                                         "by": "Dr A. Martin (rheumatology)", "on": dt.date(2026, 9, 12),
+                                         "rules_sha256": SHA, "note": "lupus hepatitis"}]
+    assert result.profile.decisions is not None and result.profile.decisions[0].outcome == "not_met"
+
+
+@pytest.mark.parametrize(("changes", "reason"), [
+    ({"identifier": None}, "no rule-file sha256"),
+    ({"identifier": [{"system": "urn:other", "value": SHA}]}, "no rule-file sha256"),
+    ({"output": None}, "no outcome"),
+    ({"output": [{"type": {"text": "outcome"}, "valueCodeableConcept": {
+        "coding": [{"system": "urn:trial-matcher:decision-outcome", "code": "maybe"}]}}]}, "neither met nor not_met"),
+    ({"output": [{"type": {"text": "outcome"}, "valueCodeableConcept": {"coding": [
+        {"system": "urn:trial-matcher:decision-outcome", "code": "met"},
+        {"system": "urn:trial-matcher:decision-outcome", "code": "not_met"}]}}]}, "outcomes that disagree"),
+    ({"owner": None}, "no one named as deciding"),
+    ({"authoredOn": "2026-09"}, "no full date"),
+    ({"status": "in-progress"}, "only a completed Task"),
+    ({"code": {"text": "call the patient back"}}, "only a Task coded urn:trial-matcher:criterion"),
+    ({"for": {"reference": "Patient/other"}}, "about another patient"),
+], ids=["no-sha", "sha-other-system", "no-outcome", "odd-outcome", "two-outcomes", "no-owner", "partial-date",
+        "in-progress", "not-a-decision", "other-patient"])
+def test_a_task_that_cannot_be_checked_is_listed_as_unused_never_completed(changes: dict[str, Any],
+                                                                            reason: str) -> None:
+    result = import_bundle(bundle(decision_task(**changes)), "b.json")
+    assert "decisions" not in result.data and result.profile.decisions is None
+    assert [u.resource for u in result.unused] == ["Task/d1 (entry 1)"]
+    assert reason in result.unused[0].reason
+
+
+def test_a_malformed_sha256_in_a_decision_task_is_an_error_naming_the_element() -> None:
+    with pytest.raises(PatientFileError) as error:
+        import_bundle(bundle(decision_task(identifier=[{"system": "urn:trial-matcher:rules-sha256",
+                                                        "value": "4a2c01"}])), "b.json")
+    assert "Task/d1 (entry 1) identifier" in str(error.value)
+
+
+def test_the_decision_task_settles_the_criterion_and_without_it_the_patient_is_back_to_review(
+        engine: Matcher) -> None:
+    obj = json.loads(DECIDED.read_text(encoding="utf-8"))
+    decided = {r.trial: r for r in engine.evaluate(import_bundle(obj, "b.json").profile)}["NCT03562065"]
+    assert decided.verdict == "eligible"
+    assert [c.id for c in decided.criteria if c.decision] == ["exc-3"]
+    obj["entry"] = [e for e in obj["entry"] if e["resource"]["resourceType"] != "Task"]
+    undecided = {r.trial: r for r in engine.evaluate(import_bundle(obj, "b.json").profile)}["NCT03562065"]
+    assert undecided.verdict == "review"

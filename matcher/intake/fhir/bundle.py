@@ -18,6 +18,7 @@ from matcher.intake.fhir.observations import ObservationReader
 from matcher.intake.fhir.patient import PatientReader
 from matcher.intake.fhir.procedures import ProcedureReader
 from matcher.intake.fhir.result import FhirImport, Unused
+from matcher.intake.fhir.tasks import TaskReader
 from matcher.intake.fhir.values import code_text
 from matcher.intake.load import Document, dotted_path, read_document
 from matcher.model.profile import PatientProfile
@@ -43,7 +44,8 @@ def import_bundle(obj: Any, source: str) -> FhirImport:
 
 
 
-class BundleImporter(PatientReader, ObservationReader, ConditionReader, MedicationReader, ProcedureReader):
+class BundleImporter(PatientReader, ObservationReader, ConditionReader, MedicationReader, ProcedureReader,
+                     TaskReader):
     """Reads one bundle into a :class:`FhirImport`; each resource type is read by the class named after it."""
 
     def run(self) -> FhirImport:
@@ -91,6 +93,7 @@ class BundleImporter(PatientReader, ObservationReader, ConditionReader, Medicati
             "Procedure": self.read_procedure,
             "Immunization": self.read_immunization,
             "List": self.read_list,
+            "Task": self.read_task,
         }
         for index, label, resource in self.resources:
             kind = resource.get_resource_type()
@@ -135,7 +138,8 @@ class BundleImporter(PatientReader, ObservationReader, ConditionReader, Medicati
             raise self.error(f"not a valid {getattr(model, '__name__', 'resource')}: {exc}", at, label) from None
 
     def about_patient(self, resource: Any) -> bool:
-        subject = getattr(resource, "subject", None) or getattr(resource, "patient", None)
+        subject = (getattr(resource, "subject", None) or getattr(resource, "patient", None)
+                   or getattr(resource, "for_fhir", None))
         reference = getattr(subject, "reference", None) if subject is not None else None
         if not reference or not self.patient_refs:
             return True
@@ -188,6 +192,8 @@ class BundleImporter(PatientReader, ObservationReader, ConditionReader, Medicati
             data["labs"] = self.labs
         if self.tests:
             data.setdefault("pregnancy", {})["tests"] = self.tests
+        if self.decisions:
+            data["decisions"] = self.decisions
         for section in codes.LIST_SECTIONS:
             items = self.sections[section]
             if section in self.unknown_sections:
@@ -208,7 +214,7 @@ class BundleImporter(PatientReader, ObservationReader, ConditionReader, Medicati
                 self.notes.append(f"{section}: none, as {self.complete[section]} says the list is complete")
         ordered = ["id", "screening_date", "demographics", "diagnoses", "disease_activity", "labs", "medications",
                    "pregnancy", "infections", "malignancies", "procedures", "immunizations", "renal", "consent",
-                   "administrative", "partial_lists"]
+                   "administrative", "partial_lists", "decisions"]
         self.data = {key: data[key] for key in ordered if key in data}
 
     def final_profile(self) -> PatientProfile:

@@ -27,6 +27,13 @@ V2_YES_NO = "http://terminology.hl7.org/CodeSystem/v2-0136"
 #: The project's own code system, for profile facts that have no standard code (an activity
 #: score, the ACR 1997 count, "in another trial"...): the code is the profile's field path.
 PROFILE = "urn:trial-matcher:profile"
+#: Clinician decisions (``decisions[]``) carried as Task resources: the question is ``Task.code`` coded
+#: ``<NCT id>/<criterion id>`` in CRITERION, the answer ``Task.output.valueCodeableConcept`` coded met or
+#: not_met in DECISION_OUTCOME, the rule file's sha256 a ``Task.identifier`` in RULES_SHA256.
+CRITERION = "urn:trial-matcher:criterion"
+DECISION_OUTCOME = "urn:trial-matcher:decision-outcome"
+DECISION_OUTCOMES = ("met", "not_met")
+RULES_SHA256 = "urn:trial-matcher:rules-sha256"
 
 ICD10_SYSTEMS = (ICD10, ICD10CM)
 

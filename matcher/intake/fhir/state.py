@@ -3,7 +3,7 @@
 :class:`ImportState` holds what was read so far (the profile data, its lists, dated facts) and
 what was not used or left unknown; each resource type is read by a class of its own module that
 extends it (:mod:`.patient`, :mod:`.observations`, :mod:`.conditions`, :mod:`.medications`,
-:mod:`.procedures`), and :class:`matcher.intake.fhir.bundle.BundleImporter` combines them.
+:mod:`.procedures`, :mod:`.tasks`), and :class:`matcher.intake.fhir.bundle.BundleImporter` combines them.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ class ImportState:
         self.by_reference: dict[str, Any] = {}
         self.patient_refs: set[str] = set()
         self.used_medications: set[str] = set()
+        self.decisions: list[dict[str, Any]] = []
 
     # -------------------------------------------------- errors and lists
     def error(self, message: str, at: tuple[Any, ...] = (), label: str | None = None,
