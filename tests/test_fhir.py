@@ -383,11 +383,19 @@ def test_a_task_that_cannot_be_checked_is_listed_as_unused_never_completed(chang
     assert reason in result.unused[0].reason
 
 
-def test_a_malformed_sha256_in_a_decision_task_is_an_error_naming_the_element() -> None:
+@pytest.mark.parametrize(("changes", "element", "message"), [
+    ({"identifier": [{"system": "urn:trial-matcher:rules-sha256", "value": "4a2c01"}]}, "identifier",
+     "urn:trial-matcher:rules-sha256 '4a2c01' is not a sha256 (64 hex digits"),
+    ({"code": {"coding": [{"system": "urn:trial-matcher:criterion", "code": "NCT03562065"}]}}, "code",
+     "urn:trial-matcher:criterion code 'NCT03562065' is not <NCT id>/<criterion id>"),
+    ({"code": {"coding": [{"system": "urn:trial-matcher:criterion", "code": "trial-1/exc-3"}]}}, "code",
+     "urn:trial-matcher:criterion code 'trial-1/exc-3' is not <NCT id>/<criterion id>"),
+], ids=["short-sha", "no-criterion", "not-an-nct-id"])
+def test_a_malformed_value_in_a_decision_task_is_an_error_naming_the_element(changes: dict[str, Any],
+                                                                             element: str, message: str) -> None:
     with pytest.raises(PatientFileError) as error:
-        import_bundle(bundle(decision_task(identifier=[{"system": "urn:trial-matcher:rules-sha256",
-                                                        "value": "4a2c01"}])), "b.json")
-    assert "Task/d1 (entry 1) identifier" in str(error.value)
+        import_bundle(bundle(decision_task(**changes)), "b.json")
+    assert f"Task/d1 (entry 1) {element}: {message}" in str(error.value)
 
 
 def test_the_decision_task_settles_the_criterion_and_without_it_the_patient_is_back_to_review(

@@ -7,6 +7,7 @@ from a guess: a decision that cannot be checked against the rule-file version mu
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from matcher.intake.fhir import codes
@@ -29,6 +30,9 @@ class TaskReader(ImportState):
             self.skip(label, task.code, f"status {task.status!r}: only a completed Task is a decision")
             return
         trial, _, criterion = questions[0].partition("/")
+        if not re.fullmatch(r"NCT\d{8}", trial) or not criterion:
+            raise self.error(f"{codes.CRITERION} code {questions[0]!r} is not <NCT id>/<criterion id> "
+                             "(NCT03562065/exc-3)", ("entry", index, "resource", "code"), label, "code")
         outcomes = {str(c.code) for output in task.output or []
                     for c in codings(getattr(output, "valueCodeableConcept", None))
                     if c.system == codes.DECISION_OUTCOME}
@@ -52,9 +56,14 @@ class TaskReader(ImportState):
         if missing:
             self.skip(label, task.code, "a clinician decision not used: " + "; ".join(missing))
             return
+        sha256 = hashes.pop()
+        if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+            raise self.error(f"{codes.RULES_SHA256} {sha256!r} is not a sha256 (64 hex digits, lower case, as "
+                             "`matcher check --format json` prints it)", ("entry", index, "resource", "identifier"),
+                             label, "identifier")
         notes = [str(n.text) for n in task.note or [] if n.text]
         item: dict[str, Any] = {"trial": trial, "criterion": criterion, "outcome": outcomes.pop(), "by": str(by),
-                                "on": on, "rules_sha256": hashes.pop()}
+                                "on": on, "rules_sha256": sha256}
         if notes:
             item["note"] = " ".join(notes)
         self.decisions.append(self.checked(ClinicianDecision, item, label, index, {
