@@ -26,6 +26,8 @@ from hypothesis.internal.conjecture import engine as _hypothesis_engine
 
 import matcher
 from matcher.api import Matcher
+from matcher.engine.evaluate import Evaluator
+from matcher.rules.compile import compile_trial
 
 from .helpers import RULES
 
@@ -63,6 +65,16 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def trials() -> list[matcher.Trial]:
     return matcher.load_trials(RULES)
+
+
+@pytest.fixture(scope="module")
+def evaluator() -> Iterator[Evaluator]:
+    """The evaluation stage alone, over every encoded trial as the strategies load them (the property tests find
+    a rule's nodes by identity); a module that tests its own rule text defines its own ``evaluator``."""
+    from .strategies import encoded_trials
+
+    with Evaluator(compile_trial(trial) for trial in encoded_trials()) as made:
+        yield made
 
 
 @pytest.fixture(scope="session")

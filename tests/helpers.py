@@ -8,6 +8,8 @@ import io
 from pathlib import Path
 from typing import Any
 
+from hypothesis import settings
+
 from matcher.api import Matcher
 from matcher.cli import main
 from matcher.intake.load import read_document
@@ -66,3 +68,8 @@ def cli(*argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = main(list(argv), out, err)
     return code, out.getvalue(), err.getvalue()
+
+
+def examples(share: float) -> settings:
+    """``share`` of the active hypothesis profile's max_examples (property tests differ a lot in cost per example)."""
+    return settings(max_examples=max(2, round(settings.default.max_examples * share)))

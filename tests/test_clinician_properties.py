@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
@@ -22,17 +20,11 @@ from matcher.model.fields import MEDICATION_FIELDS, Observation
 from matcher.model.profile import PatientProfile
 from matcher.results.decisions import DECISION_WINDOW_DAYS
 from matcher.results.explain import TrialResult, explain
-from matcher.rules.compile import compile_trial
 
 from . import strategies as gen
 
 TRIALS = {trial.id: trial for trial in gen.encoded_trials()}
 
-
-@pytest.fixture(scope="module")
-def evaluator() -> Iterator[Evaluator]:
-    with Evaluator([compile_trial(trial) for trial in TRIALS.values()]) as made:
-        yield made
 
 
 def _results(evaluator: Evaluator, data: dict[str, Any], as_of: dt.date) -> dict[str, TrialResult]:

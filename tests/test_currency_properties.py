@@ -21,10 +21,8 @@ from matcher.results.explain import TrialResult, explain
 from matcher.rules.language import AllOf, AnyOf, Comparison, Criterion, Equivalent, Node
 
 from . import strategies as gen
-from .helpers import PATIENTS, example
-from .test_properties import RELATIONS, evaluator, examples
-
-__all__ = ["evaluator"]  # the module's fixture, shared with test_properties
+from .helpers import PATIENTS, example, examples
+from .test_properties import RELATIONS
 
 #: the dated entries of a patient file: list, and the key that says which test or index an entry is
 DATED = {"labs": "test", "disease_activity": "index"}

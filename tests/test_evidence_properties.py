@@ -6,11 +6,10 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import assume, given, note, settings
+from hypothesis import assume, given, note
 from hypothesis import strategies as st
 
 from matcher.engine.evaluate import Evaluator
@@ -19,19 +18,9 @@ from matcher.intake.load import Document
 from matcher.intake.validate import dated_entries, validate_patient
 from matcher.model.profile import PatientProfile
 from matcher.results.explain import TrialResult, explain
-from matcher.rules.compile import compile_trial
 
 from . import strategies as gen
-
-
-def examples(share: float) -> settings:
-    return settings(max_examples=max(2, round(settings.default.max_examples * share)))
-
-
-@pytest.fixture(scope="module")
-def evaluator() -> Iterator[Evaluator]:
-    with Evaluator(compile_trial(trial) for trial in gen.encoded_trials()) as ev:
-        yield ev
+from .helpers import examples
 
 
 def _unplaced(text: str) -> str:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import assume, given, note, settings
+from hypothesis import assume, given, note
 from hypothesis import strategies as st
 
 import matcher
@@ -39,22 +39,14 @@ from matcher.rules.compile import CompiledTrial, compile_trial
 from matcher.rules.language import Comparison, QueryRef, parse_trial, walk
 
 from . import strategies as gen
+from .helpers import examples
 from .oracle import oracle
 
 Truth = bool | None
 
 
-def examples(share: float) -> settings:
-    """``share`` of the active profile's max_examples (tests differ a lot in cost per example)."""
-    return settings(max_examples=max(2, round(settings.default.max_examples * share)))
-
 
 # ================================================================== evaluation helpers
-@pytest.fixture(scope="module")
-def evaluator() -> Iterator[Evaluator]:
-    with Evaluator(compile_trial(trial) for trial in gen.encoded_trials()) as ev:
-        yield ev
-
 
 def compiled_trials(evaluator: Evaluator) -> list[CompiledTrial]:
     return [evaluator.compiled[trial.id] for trial in gen.encoded_trials()]
