@@ -12,6 +12,10 @@ Formats (README, "Cohort input formats"):
 
 * a **directory**: every ``*.yaml``, ``*.yml`` and ``*.json`` patient file in
   it and its subdirectories, in sorted path order;
+* a **FHIR bulk export**: a directory holding ``*.ndjson`` files, one FHIR
+  resource per line (``Patient.ndjson``, ``Observation.ndjson``...), grouped
+  into one Bundle per patient (:mod:`matcher.intake.fhir.bulk`); a record is
+  placed at its patient's Patient line;
 * **JSON Lines** (``.jsonl``, ``.ndjson``): one patient object per line, as in
   a ``.json`` patient file, or one FHIR R4 Bundle per line; blank lines are skipped;
 * **CSV** (``.csv``, UTF-8, header row): one row per patient, one column per
@@ -62,7 +66,7 @@ JSONL_SUFFIXES = (".jsonl", ".ndjson")
 #: the cell that records an empty list in a CSV
 EMPTY_LIST_CELL = "none"
 
-RecordKind = Literal["file", "jsonl", "csv"]
+RecordKind = Literal["file", "jsonl", "csv", "bulk"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +78,8 @@ class RawRecord:
     file: str
     #: its line in that file (0 for a whole file)
     line: int
-    #: one JSON line (jsonl), or the row's {column: cell} (csv); None for a whole file
+    #: one JSON line (jsonl), or the row's {column: cell} (csv), or a patient's bundle as one JSON line or
+    #: ``{"__error__": problem}`` (bulk); None for a whole file
     payload: Any = None
 
     @property
@@ -83,10 +88,13 @@ class RawRecord:
 
 
 def source_kind(source: str | Path) -> str:
-    """``directory``, ``jsonl``, ``csv`` or ``file``; a MatcherError for anything else."""
+    """``directory``, ``bulk`` (a FHIR bulk export), ``jsonl``, ``csv`` or ``file``; a MatcherError for anything
+    else."""
+    from matcher.intake.fhir.bulk import is_bulk_export
+
     path = Path(source)
     if path.is_dir():
-        return "directory"
+        return "bulk" if is_bulk_export(path) else "directory"
     if not path.exists():
         raise MatcherError("no such file or directory", file=str(source))
     suffix = path.suffix.lower()
@@ -115,6 +123,8 @@ def iter_records(source: str | Path) -> Iterator[RawRecord]:
         return iter([RawRecord("file", name, 0)])
     if kind == "jsonl":
         return _jsonl_records(name)
+    if kind == "bulk":
+        return _bulk_records(name)
     return _csv_records(name)
 
 
@@ -125,8 +135,8 @@ def count_records(source: str | Path) -> int | None:
         return sum(1 for p in Path(source).rglob("*") if p.suffix.lower() in PATIENT_SUFFIXES and p.is_file())
     if kind == "file":
         return 1
-    if kind == "csv":
-        return None  # quoted cells may hold newlines: lines are not rows
+    if kind in ("csv", "bulk"):
+        return None  # quoted cells may hold newlines: lines are not rows; a bulk export needs grouping first
     count = 0
     with open(source, "rb") as handle:
         for line in handle:
@@ -151,6 +161,70 @@ def _jsonl_lines(name: str, handle: typing.BinaryIO) -> Iterator[RawRecord]:
         for number, line in enumerate(handle, start=1):
             if line.strip():
                 yield RawRecord("jsonl", name, number, line)
+
+
+def _bulk_records(name: str) -> Iterator[RawRecord]:
+    """The records of a bulk export: one pass indexes every line by the patient it names (offsets, not text),
+    then each patient's bundle is read back from its lines as the record is reached."""
+    from matcher.intake.fhir.bulk import bulk_files, classify_line
+
+    files = bulk_files(name)
+    if not files:  # pragma: no cover - source_kind found some
+        raise MatcherError("no *.ndjson files in this directory", file=name)
+    #: patient id -> [(role, file index, line, offset, length)]
+    members: dict[str, list[tuple[str, int, int, int, int]]] = {}
+    problems: list[tuple[int, int, str]] = []
+    for index, file in enumerate(files):
+        try:
+            handle = open(file, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise _open_error(file, exc) from None
+        with handle:
+            offset = 0
+            for number, line in enumerate(handle, start=1):
+                if line.strip():
+                    classified = classify_line(line)
+                    if classified.patient is None:
+                        problems.append((index, number, classified.problem or "not a FHIR resource"))
+                    else:
+                        members.setdefault(classified.patient, []).append(
+                            (classified.role, index, number, offset, len(line)))
+                offset += len(line)
+    return _bulk_groups(files, members, problems)
+
+
+def _bulk_groups(files: list[str], members: dict[str, list[tuple[str, int, int, int, int]]],
+                 problems: list[tuple[int, int, str]]) -> Iterator[RawRecord]:
+    from matcher.intake.fhir.bulk import Placed, group_record
+
+    def anchor(lines: list[tuple[str, int, int, int, int]]) -> tuple[int, int]:  # where group_record places it
+        patients = [(index, line) for role, index, line, _, _ in lines if role == "patient"]
+        return min(patients or [(index, line) for _, index, line, _, _ in lines])
+
+    order: list[tuple[tuple[int, int], str | None, str | None]] = [
+        (anchor(lines), patient, None) for patient, lines in members.items()]
+    order += [((index, line), None, problem) for index, line, problem in problems]
+    order.sort(key=lambda item: item[0])
+    handles: dict[int, typing.BinaryIO] = {}
+    try:
+        for (index, line), patient, problem in order:
+            if patient is None:
+                yield RawRecord("bulk", files[index], line, {"__error__": problem})
+                continue
+            placed = []
+            for role, file_index, number, offset, length in members.pop(patient):
+                if file_index not in handles:
+                    handles[file_index] = open(files[file_index], "rb")  # noqa: SIM115 - closed below
+                handle = handles[file_index]
+                handle.seek(offset)
+                placed.append((role, Placed(file_index, files[file_index], number,
+                                            handle.read(length).decode("utf-8"))))
+            group = group_record(patient, placed)  # type: ignore[arg-type]
+            payload: Any = group.bundle.encode("utf-8") if group.bundle is not None else {"__error__": group.problem}
+            yield RawRecord("bulk", group.file, group.line, payload)
+    finally:
+        for handle in handles.values():
+            handle.close()
 
 
 def _csv_records(name: str) -> Iterator[RawRecord]:
@@ -212,6 +286,10 @@ def read_record(record: RawRecord) -> LoadedPatient:
         return read_patient(record.file)
     if record.kind == "jsonl":
         return _read_json_line(record)
+    if record.kind == "bulk":
+        if isinstance(record.payload, dict):
+            raise PatientFileError(record.payload["__error__"], file=record.file, line=record.line)
+        return _read_json_line(record)
     return LoadedPatient(_read_csv_row(record))
 
 
@@ -240,7 +318,9 @@ def _read_json_line(record: RawRecord) -> LoadedPatient:
             return LoadedPatient(imported.profile, imported)
         validate_patient(document)
     except PatientFileError as exc:
-        exc.line = record.line  # the document is one line: its line 1 is this line of the file
+        if exc.file == record.file and exc.line in (None, 1):  # not an entry placed at its bulk export line
+            exc.line = record.line  # the document is one line: its line 1 is this line of the file
+            exc.column = exc.column if record.kind == "jsonl" else None
         raise
     raise PatientFileError("cannot read this line", file=record.file, line=record.line)  # pragma: no cover
 

@@ -48,7 +48,26 @@ class ImportState:
               element: str = "") -> MatcherError:
         line, column = self.document.position(at) if at else (None, None)
         where = " ".join(part for part in (label, element) if part) or None
+        placed = self.entry_source(at)
+        if placed is not None:  # an entry assembled from a bulk export: the error is at the line it came from
+            return PatientFileError(message, file=placed[0], line=placed[1], field=where)
         return PatientFileError(message, file=self.source, line=line, column=column, field=where)
+
+    def entry_source(self, at: tuple[Any, ...]) -> tuple[str, int] | None:
+        """The file and line a bulk export's entry ``at`` points into was read from (its source extension)."""
+        from matcher.intake.fhir.bulk import SOURCE_EXTENSION
+
+        if len(at) < 2 or at[0] != "entry" or not isinstance(at[1], int) or not isinstance(self.document.data, dict):
+            return None
+        entries = self.document.data.get("entry")
+        entry = entries[at[1]] if isinstance(entries, list) and 0 <= at[1] < len(entries) else None
+        extensions = entry.get("extension") if isinstance(entry, dict) else None
+        for extension in extensions if isinstance(extensions, list) else []:
+            if isinstance(extension, dict) and extension.get("url") == SOURCE_EXTENSION:
+                file, _, line = str(extension.get("valueString", "")).rpartition(":")
+                if file and line.isdigit():
+                    return file, int(line)
+        return None
 
     def skip(self, label: str, concept: Any, reason: str) -> None:
         self.unused.append(Unused(label, code_text(concept), reason))
