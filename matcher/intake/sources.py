@@ -164,67 +164,11 @@ def _jsonl_lines(name: str, handle: typing.BinaryIO) -> Iterator[RawRecord]:
 
 
 def _bulk_records(name: str) -> Iterator[RawRecord]:
-    """The records of a bulk export: one pass indexes every line by the patient it names (offsets, not text),
-    then each patient's bundle is read back from its lines as the record is reached."""
-    from matcher.intake.fhir.bulk import bulk_files, classify_line
+    from matcher.intake.fhir.bulk import bulk_files, read_groups
 
-    files = bulk_files(name)
-    if not files:  # pragma: no cover - source_kind found some
-        raise MatcherError("no *.ndjson files in this directory", file=name)
-    #: patient id -> [(role, file index, line, offset, length)]
-    members: dict[str, list[tuple[str, int, int, int, int]]] = {}
-    problems: list[tuple[int, int, str]] = []
-    for index, file in enumerate(files):
-        try:
-            handle = open(file, "rb")  # noqa: SIM115 - closed below
-        except OSError as exc:
-            raise _open_error(file, exc) from None
-        with handle:
-            offset = 0
-            for number, line in enumerate(handle, start=1):
-                if line.strip():
-                    classified = classify_line(line)
-                    if classified.patient is None:
-                        problems.append((index, number, classified.problem or "not a FHIR resource"))
-                    else:
-                        members.setdefault(classified.patient, []).append(
-                            (classified.role, index, number, offset, len(line)))
-                offset += len(line)
-    return _bulk_groups(files, members, problems)
-
-
-def _bulk_groups(files: list[str], members: dict[str, list[tuple[str, int, int, int, int]]],
-                 problems: list[tuple[int, int, str]]) -> Iterator[RawRecord]:
-    from matcher.intake.fhir.bulk import Placed, group_record
-
-    def anchor(lines: list[tuple[str, int, int, int, int]]) -> tuple[int, int]:  # where group_record places it
-        patients = [(index, line) for role, index, line, _, _ in lines if role == "patient"]
-        return min(patients or [(index, line) for _, index, line, _, _ in lines])
-
-    order: list[tuple[tuple[int, int], str | None, str | None]] = [
-        (anchor(lines), patient, None) for patient, lines in members.items()]
-    order += [((index, line), None, problem) for index, line, problem in problems]
-    order.sort(key=lambda item: item[0])
-    handles: dict[int, typing.BinaryIO] = {}
-    try:
-        for (index, line), patient, problem in order:
-            if patient is None:
-                yield RawRecord("bulk", files[index], line, {"__error__": problem})
-                continue
-            placed = []
-            for role, file_index, number, offset, length in members.pop(patient):
-                if file_index not in handles:
-                    handles[file_index] = open(files[file_index], "rb")  # noqa: SIM115 - closed below
-                handle = handles[file_index]
-                handle.seek(offset)
-                placed.append((role, Placed(file_index, files[file_index], number,
-                                            handle.read(length).decode("utf-8"))))
-            group = group_record(patient, placed)  # type: ignore[arg-type]
-            payload: Any = group.bundle.encode("utf-8") if group.bundle is not None else {"__error__": group.problem}
-            yield RawRecord("bulk", group.file, group.line, payload)
-    finally:
-        for handle in handles.values():
-            handle.close()
+    groups = read_groups(bulk_files(name))  # the export is indexed (and a bad one refused) before the first record
+    return (RawRecord("bulk", group.file, group.line, group.bundle.encode("utf-8") if group.bundle is not None
+                      else {"__error__": group.problem}) for group in groups)
 
 
 def _csv_records(name: str) -> Iterator[RawRecord]:

@@ -21,7 +21,8 @@ line offsets built in one pass, so memory holds no resource text) and ``matcher 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import typing
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -38,6 +39,8 @@ SOURCE_EXTENSION = "urn:trial-matcher:bulk-export-line"
 PATIENT_ELEMENTS = ("subject", "patient", "for")
 
 Role = Literal["patient", "resource", "problem"]
+#: a bulk export's patient id -> [(role, file index, line, offset, length)] of the lines naming it
+BulkIndex = dict[str, list[tuple[Role, int, int, int, int]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +138,7 @@ def _reference(element: object) -> str | None:
     if "_history" in parts:
         parts = parts[:parts.index("_history")]
     if len(parts) >= 2 and parts[-2] == "Patient" and parts[-1]:
-        return parts[-1]
+        return str(parts[-1])
     return None
 
 
@@ -172,3 +175,57 @@ def group_record(patient: str, lines: Iterable[tuple[Role, Placed]]) -> GroupRec
     return GroupRecord(first.file_index, first.file, first.line, None,
                        f"Patient/{patient}: {len(patients)} Patient resources have this id ({places}): which one "
                        f"its {len(order)} other resource{'s' if len(order) != 1 else ''} belong to is unknown")
+
+
+def read_groups(files: Sequence[str]) -> Iterator[GroupRecord]:
+    """The records of a bulk export's ``files``, in the order of their places: one pass indexes every line by the
+    patient it names (offsets, not text, so memory holds no resource), then each patient's lines are read back
+    when its record is reached. An unreadable file raises MatcherError before the first record."""
+    members: BulkIndex = {}
+    problems: list[GroupRecord] = []
+    for index, file in enumerate(files):
+        try:
+            handle = open(file, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise MatcherError(f"cannot read: {exc.strerror or exc}", file=file) from None
+        with handle:
+            offset = 0
+            for number, line in enumerate(handle, start=1):
+                if line.strip():
+                    classified = classify_line(line)
+                    if classified.patient is None:
+                        problems.append(GroupRecord(index, file, number, None, classified.problem))
+                    else:
+                        members.setdefault(classified.patient, []).append(
+                            (classified.role, index, number, offset, len(line)))
+                offset += len(line)
+    return _groups(files, members, problems)
+
+
+def _groups(files: Sequence[str], members: BulkIndex, problems: list[GroupRecord]) -> Iterator[GroupRecord]:
+    def anchor(lines: list[tuple[Role, int, int, int, int]]) -> tuple[int, int]:  # where group_record places it
+        patients = [(index, line) for role, index, line, _, _ in lines if role == "patient"]
+        return min(patients or [(index, line) for _, index, line, _, _ in lines])
+
+    order: list[tuple[tuple[int, int], str | GroupRecord]] = [(anchor(lines), patient)
+                                                              for patient, lines in members.items()]
+    order += [((problem.file_index, problem.line), problem) for problem in problems]
+    order.sort(key=lambda item: item[0])
+    handles: dict[int, typing.BinaryIO] = {}
+    try:
+        for _, patient in order:
+            if isinstance(patient, GroupRecord):
+                yield patient
+                continue
+            placed: list[tuple[Role, Placed]] = []
+            for role, file_index, number, offset, length in members.pop(patient):
+                if file_index not in handles:
+                    handles[file_index] = open(files[file_index], "rb")  # noqa: SIM115 - closed below
+                handle = handles[file_index]
+                handle.seek(offset)
+                placed.append((role, Placed(file_index, files[file_index], number,
+                                            handle.read(length).decode("utf-8"))))
+            yield group_record(patient, placed)
+    finally:
+        for handle in handles.values():
+            handle.close()
