@@ -31,12 +31,15 @@ AS_OF = "2026-09-14"
 
 
 def write_cohort(path: Path, patients: int) -> list[str]:
-    """A synthetic cohort plus one FHIR bundle and three bad records; its lines."""
+    """A synthetic cohort plus one FHIR bundle, three bad records, and a later record of the first patient (the
+    same id, now a child: ineligible where the first record was not); its lines."""
     write_jsonl(path, patients, seed=7)
+    first = json.loads(path.read_text(encoding="utf-8").splitlines()[0])
+    again = {**first, "demographics": {**first.get("demographics", {}), "birth_date": "2020-01-01"}}
     bundle = json.loads((PATIENTS / "fhir" / "NCT00953485-eligible-primary-sjogren.json").read_text(encoding="utf-8"))
     bad = ['{"id": "broken", ', json.dumps({"id": "bad-sex", "demographics": {"sex": "sometimes"}}), "[1, 2]"]
     with path.open("a", encoding="utf-8") as handle:
-        for line in [json.dumps(bundle), *bad]:
+        for line in [json.dumps(bundle), *bad, json.dumps(again)]:
             handle.write(line + "\n")
     return path.read_text(encoding="utf-8").splitlines()
 
@@ -106,6 +109,30 @@ def cohort(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[str], li
     return source, lines, screen_expected(source, directory)
 
 
+def test_a_patient_id_in_two_records_is_screened_twice_and_counted_once_by_its_later_record(cohort: Any) -> None:
+    """matcher screen writes both records' rows; the log summary (which matcher spark prints, tests/test_spark.py)
+    counts every evaluation, and each patient once per trial, by the later record."""
+    from collections import Counter
+
+    from matcher.screening.log import summarise
+
+    source, lines, expected = cohort
+    screened = [row for row in expected if row["problem"] is None]
+    twice = json.loads(lines[0])["id"]
+    rows = [row for row in screened if row["patient_id"] == twice]  # in input order: the first record's, then the later
+    trials = len({row["trial"] for row in screened})
+    assert len(rows) == 2 * trials
+    earlier, later = ({row["trial"]: row["verdict"] for row in part} for part in (rows[:trials], rows[trials:]))
+    assert later != earlier, "the later record must change a verdict, or the choice of record is not tested"
+    latest = {(row["trial"], row["patient_id"]): row["verdict"] for row in screened}
+    summary = summarise(Path(source).parent / "log.db")
+    assert summary.evaluations == len(screened)
+    for flow in summary.flows:
+        assert flow.screened == len({row["patient_id"] for row in screened})
+        assert +flow.verdicts == Counter(v for (trial, _), v in latest.items() if trial == flow.trial)
+        assert latest[(flow.trial, twice)] == later[flow.trial]
+
+
 @pytest.fixture(scope="module")
 def rules() -> distributed.RulesData:
     return distributed.load_rules_data(RULES)
@@ -128,7 +155,7 @@ def test_the_arrow_function_gives_the_rows_of_matcher_screen(cohort: Any, rules:
     got = run(rules, input_table(source, lines).to_batches(max_chunksize=97), explanations=True)
     assert {row["run_id"] for row in got} == {"run-1"}
     assert {row["schema_version"] for row in got} == {distributed.SCHEMA_VERSION}
-    assert len(expected) == PATIENT_COUNT * len(rules.files) + len(rules.files) + 3
+    assert len(expected) == (PATIENT_COUNT + 2) * len(rules.files) + 3  # the bundle and the later record: 2
     assert [comparable(row) for row in got] == expected
     bundle_rows = [row for row in got if row["explanation"] and "fhir_import" in json.loads(row["explanation"])]
     assert len(bundle_rows) == len(rules.files)

@@ -96,34 +96,47 @@ def _problems(directory: Path) -> dict[str, str]:
     return problems
 
 
-def test_what_belongs_to_no_patient_is_a_problem_record_at_its_line(tmp_path: Path) -> None:
-    files = bulk_export_of(BUNDLES[:2])
+def with_problems(files: dict[str, list[str]]) -> dict[str, list[str]]:
+    """``files`` with lines that belong to no patient: an Observation naming none, a line that is not JSON, two
+    Conditions of a patient without a Patient resource, a shared Medication, the first Patient's id again, and an
+    invalid Observation of the last patient."""
+    files = {name: list(lines) for name, lines in files.items()}
     first = json.loads(files["Patient.ndjson"][0])["id"]
+    last = json.loads(files["Patient.ndjson"][-1])["id"]
     files["Observation.ndjson"].insert(1, json.dumps({"resourceType": "Observation", "id": "orphan",
                                                       "status": "final", "code": {"text": "x"}}))
     files["Observation.ndjson"].insert(2, "{not json")
+    files["Observation.ndjson"].append(json.dumps({"resourceType": "Observation", "id": "bad", "status": "final",
+                                                   "code": {"text": "x"}, "subject": {"reference": f"Patient/{last}"},
+                                                   "effectiveDateTime": "yesterday"}))
     files["Condition.ndjson"].append(json.dumps({"resourceType": "Condition", "id": "c-ghost",
                                                  "subject": {"reference": "Patient/ghost"}}))
     files["Condition.ndjson"].append(json.dumps({"resourceType": "Condition", "id": "c-ghost-2",
                                                  "subject": {"reference": "Patient/ghost"}}))
     files["Medication.ndjson"] = [json.dumps({"resourceType": "Medication", "id": "m1"})]
     files["Patient.ndjson"].append(json.dumps({"resourceType": "Patient", "id": first}))  # the id again
+    return files
+
+
+def test_what_belongs_to_no_patient_is_a_problem_record_at_its_line(tmp_path: Path) -> None:
+    files = with_problems(bulk_export_of(BUNDLES[:2]))
+    first = json.loads(files["Patient.ndjson"][0])["id"]
     directory = write_export(tmp_path / "export", files)
     ghost_line = len(files["Condition.ndjson"]) - 1
     problems = _problems(directory)
     observations, conditions, patients = (str(directory / n) for n in
                                           ("Observation.ndjson", "Condition.ndjson", "Patient.ndjson"))
     assert set(problems) == {f"{observations}:2", f"{observations}:3", f"{conditions}:{ghost_line}",
-                             f"{directory / 'Medication.ndjson'}:1", f"{patients}:1"}
+                             f"{directory / 'Medication.ndjson'}:1", f"{patients}:1", f"{patients}:2"}
+    last = len(files["Observation.ndjson"])
+    assert problems[f"{patients}:2"].startswith(f"{observations}:{last}: Observation/bad (entry ")
     assert "Observation/orphan names no patient" in problems[f"{observations}:2"]
     assert problems[f"{observations}:3"].startswith(f"{observations}:3: not a FHIR resource: invalid JSON")
     assert "Patient/ghost: 2 resources name this patient" in problems[f"{conditions}:{ghost_line}"]
     assert "shared resource" in problems[str(directory / "Medication.ndjson") + ":1"]
     assert f"Patient/{first}: 2 Patient resources have this id ({patients}:1, {patients}:3)" in \
         problems[f"{patients}:1"]
-    # the other patient is read as usual
-    records = [r for r in iter_records(directory) if r.location == f"{patients}:2"]
-    assert read_record(records[0]).profile.id == json.loads(files["Patient.ndjson"][1])["id"]
+    assert list(problems).index(f"{observations}:2") < list(problems).index(f"{patients}:1")  # in export order
 
 
 def test_an_invalid_resource_is_reported_at_its_own_file_and_line(tmp_path: Path) -> None:

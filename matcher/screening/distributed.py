@@ -13,7 +13,10 @@ profile, or of a FHIR R4 Bundle, as one line of a ``.jsonl`` cohort),
 optionally ``patient_id`` (checked against the profile's id: a mismatch is a
 problem, never a guess) and ``source_file`` / ``source_line``, where the
 record came from (the location in results, ``file:line`` as ``matcher screen``
-writes it).
+writes it). A FHIR bulk export, grouped by patient
+(:mod:`matcher.intake.fhir.bulk`), gives records with ``source_kind`` ``bulk``:
+a patient's bundle in ``profile``, or the ``problem`` of lines that belong to
+no patient.
 
 Output batches follow the versioned result schema :data:`RESULT_COLUMNS`
 (:func:`result_schema` in pyarrow, :data:`RESULT_DDL` for Spark): one row per
@@ -83,6 +86,8 @@ INPUT_COLUMNS: tuple[tuple[str, ColumnType, str], ...] = (
     ("patient_id", "string", "optional: must equal the profile's id"),
     ("source_file", "string", "optional: the file the record came from"),
     ("source_line", "long", "optional: its line (or row) number in that file, from 1"),
+    ("source_kind", "string", "optional: 'bulk' for a record of a FHIR bulk export (matcher.intake.fhir.bulk)"),
+    ("problem", "string", "optional: why the record could not be assembled (it becomes a problem row)"),
 )
 
 _DDL_NAMES = {"string": "STRING", "int": "INT", "long": "BIGINT", "date": "DATE"}
@@ -212,7 +217,7 @@ class _RunStamp:
 
 def _records(batch: pa.RecordBatch, position: int) -> tuple[list[object], list[str | None]]:
     """The batch's rows as the records ``matcher screen`` reads from a .jsonl, and the ids they claim."""
-    from matcher.intake.sources import RawRecord
+    from matcher.intake.sources import RawRecord, RecordKind
 
     names = set(batch.schema.names)
     if "profile" not in names:
@@ -224,14 +229,20 @@ def _records(batch: pa.RecordBatch, position: int) -> tuple[list[object], list[s
     files = columns.get("source_file", [None] * size)
     lines = columns.get("source_line", [None] * size)
     claimed = [None if value is None else str(value) for value in columns.get("patient_id", [None] * size)]
+    kinds = columns.get("source_kind", [None] * size)
+    problems = columns.get("problem", [None] * size)
     records: list[object] = []
     for index in range(size):
+        line = lines[index] if lines[index] is not None else position + index + 1
+        if problems[index] is not None:  # a record that could not be assembled (a bulk export's orphan lines)
+            records.append(RawRecord("bulk", files[index] or "<input>", int(line), {"__error__": problems[index]}))
+            continue
         text = profiles[index]
         payload = b"" if text is None else (text if isinstance(text, bytes) else str(text).encode("utf-8"))
-        if not payload.endswith(b"\n"):
+        kind: RecordKind = "bulk" if kinds[index] == "bulk" else "jsonl"
+        if kind == "jsonl" and not payload.endswith(b"\n"):
             payload += b"\n"  # as the line was in its file: a problem is placed where matcher screen places it
-        line = lines[index] if lines[index] is not None else position + index + 1
-        records.append(RawRecord("jsonl", files[index] or "<input>", int(line), payload))
+        records.append(RawRecord(kind, files[index] or "<input>", int(line), payload))
     return records, claimed
 
 

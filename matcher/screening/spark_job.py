@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from matcher.errors import MatcherError, one_line
-from matcher.screening.distributed import RESULT_DDL, RulesData, screen_arrow
+from matcher.screening.distributed import INPUT_COLUMNS, RESULT_DDL, RulesData, screen_arrow
 from matcher.screening.log import LogSummary, TrialFlow, render_summary
 
 #: the Parquet table's partition column
@@ -65,21 +65,27 @@ def spark_session(master: str | None, app_name: str = "matcher") -> Any:
 
 
 def read_source(spark: Any, source: str) -> Any:
-    """The input DataFrame (profile, source_file, source_line) of a JSON Lines file or a Parquet table.
+    """The input DataFrame (the columns of :data:`~matcher.screening.distributed.INPUT_COLUMNS`) of a JSON Lines
+    file, a FHIR bulk export or a Parquet table.
 
     A ``.jsonl``/``.ndjson`` file gives one profile or FHIR Bundle per line, numbered as ``matcher screen``
-    numbers them; a ``.parquet`` file or directory (or any other URI) needs a column ``profile`` (JSON text, or
-    a struct written out as JSON) and may have ``patient_id``; its rows are numbered in file order."""
+    numbers them; a directory of ``*.ndjson`` files is a FHIR bulk export, grouped by patient as ``matcher
+    screen`` groups it (:func:`bulk_records`); a ``.parquet`` file or directory (or any other URI) needs a column
+    ``profile`` (JSON text, or a struct written out as JSON) and may have ``patient_id``; its rows are numbered in
+    file order."""
     from pyspark.sql import types as T
 
     path = check_source(source)
-    schema = T.StructType([T.StructField("profile", T.StringType()), T.StructField("patient_id", T.StringType()),
-                           T.StructField("source_file", T.StringType()), T.StructField("source_line", T.LongType())])
+    schema = T.StructType([T.StructField(name, T.LongType() if kind == "long" else T.StringType())
+                           for name, kind, _ in INPUT_COLUMNS])
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         lines = spark.sparkContext.textFile(source).zipWithIndex()
         rows = lines.filter(lambda pair: pair[0].strip()).map(
-            lambda pair: (pair[0], None, source, pair[1] + 1))
+            lambda pair: (pair[0], None, source, pair[1] + 1, None, None))
         return spark.createDataFrame(rows, schema)
+    files = _bulk_export_files(spark, source)
+    if files is not None:
+        return spark.createDataFrame(bulk_records(spark, files), schema)
     if path.suffix.lower() == ".parquet" or _is_uri(source) or (path.is_dir() and any(path.glob("*.parquet"))):
         from pyspark.sql import functions as F
 
@@ -93,10 +99,70 @@ def read_source(spark: Any, source: str) -> Any:
         patient_id = (F.col("patient_id").cast("string") if "patient_id" in table.columns
                       else F.lit(None).cast("string"))
         pairs = table.select(profile.alias("profile"), patient_id.alias("patient_id")).rdd.zipWithIndex()
-        rows = pairs.map(lambda pair: (pair[0][0], pair[0][1], source, pair[1] + 1))
+        rows = pairs.map(lambda pair: (pair[0][0], pair[0][1], source, pair[1] + 1, None, None))
         return spark.createDataFrame(rows, schema)
     raise MatcherError(f"unsupported source {path.suffix or '(no extension)'!r} for matcher spark: give a .jsonl "
-                       "or .ndjson file, or a .parquet file or directory", file=source)
+                       "or .ndjson file, a directory of .ndjson files (a FHIR bulk export), or a .parquet file or "
+                       "directory", file=source)
+
+
+def _bulk_export_files(spark: Any, source: str) -> list[str] | None:
+    """The NDJSON files of ``source`` if it is a FHIR bulk export directory (local, or a URI Hadoop lists), else
+    None. Local files are named as ``matcher screen`` names them, so the locations are the same."""
+    from matcher.intake.fhir.bulk import BULK_SUFFIX, bulk_files, export_files, is_bulk_export
+
+    if not _is_uri(source):
+        return bulk_files(source) if is_bulk_export(source) else None
+    jvm = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(source)
+    filesystem = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    if not filesystem.isDirectory(path):
+        return None
+    names = [str(status.getPath().toString()) for status in filesystem.listStatus(path) if status.isFile()]
+    if not any(name.lower().endswith(BULK_SUFFIX) for name in names):
+        return None
+    return export_files(source, names)
+
+
+def bulk_records(spark: Any, files: list[str]) -> Any:
+    """The records of a FHIR bulk export as an RDD of input rows: every line is classified on the executors
+    (:func:`~matcher.intake.fhir.bulk.classify_line`), the lines of each patient brought together by a
+    ``groupByKey`` and made into its bundle by :func:`~matcher.intake.fhir.bulk.group_record`, as ``matcher
+    screen`` makes them; lines that belong to no patient are problem rows at their file and line."""
+    context = spark.sparkContext
+    lines = context.union([context.textFile(file).zipWithIndex().map(functools.partial(_placed, index, file))
+                           for index, file in enumerate(files)]).filter(lambda placed: placed.text.strip())
+    keyed = lines.map(_keyed)
+    orphans = keyed.filter(lambda pair: pair[0] is None).map(lambda pair: _input_row(pair[1]))
+    grouped = keyed.filter(lambda pair: pair[0] is not None).groupByKey().map(
+        lambda pair: _input_row(_group(pair[0], pair[1])))
+    return orphans.union(grouped)
+
+
+def _placed(index: int, file: str, pair: tuple[str, int]) -> Any:
+    from matcher.intake.fhir.bulk import Placed
+
+    return Placed(index, file, pair[1] + 1, pair[0])
+
+
+def _keyed(placed: Any) -> tuple[str | None, Any]:
+    """(patient id, (role, line)), or (None, its problem record) for a line that belongs to no patient."""
+    from matcher.intake.fhir.bulk import GroupRecord, classify_line
+
+    classified = classify_line(placed.text)
+    if classified.patient is None:
+        return None, GroupRecord(placed.file_index, placed.file, placed.line, None, classified.problem)
+    return classified.patient, (classified.role, placed)
+
+
+def _group(patient: str, lines: Any) -> Any:
+    from matcher.intake.fhir.bulk import group_record
+
+    return group_record(patient, list(lines))
+
+
+def _input_row(group: Any) -> tuple[str | None, None, str, int, str, str | None]:
+    return group.bundle, None, group.file, group.line, "bulk", group.problem
 
 
 def check_source(source: str) -> Path:
@@ -132,10 +198,16 @@ def run_spark(spark: Any, source: str, out: str, rules: RulesData, *, as_of: dt.
 
 
 def summarise_results(results: Any) -> LogSummary:
-    """The CONSORT counts of ``matcher log summary`` for one run's result rows, aggregated by Spark."""
+    """The CONSORT counts of ``matcher log summary`` for one run's result rows, aggregated by Spark. As in the log,
+    every evaluation is counted, and the flows count each patient's latest evaluation per trial: a patient id
+    that two records of the source share counts once, by its later record (the rows of both are in the table)."""
+    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    screened = results.where(F.col("problem").isNull())
+    every = results.where(F.col("problem").isNull())
+    place = F.regexp_extract("location", r"^(.*):(\d+)$", 1), F.regexp_extract("location", r"^(.*):(\d+)$", 2)
+    later_first = Window.partitionBy("trial", "patient_id").orderBy(place[0].desc(), place[1].cast("long").desc())
+    screened = every.withColumn("_latest", F.row_number().over(later_first)).where(F.col("_latest") == 1)
     flows: dict[str, TrialFlow] = {}
 
     def flow(trial: str) -> TrialFlow:
@@ -152,7 +224,7 @@ def summarise_results(results: Any) -> LogSummary:
     undetermined = screened.where(F.col("verdict") == "undetermined")
     for row in undetermined.groupBy("trial", "data_to_collect").count().collect():
         flow(row["trial"]).count_undetermined(row["data_to_collect"], row["count"])
-    evaluations = sum(f.screened for f in flows.values())
+    evaluations = every.count()
     not_screened = results.where(F.col("problem").isNotNull()).count()
     for item in flows.values():  # Counter order: most_common breaks ties by first insertion; make it stable
         for name in ("not_met", "rule_versions"):

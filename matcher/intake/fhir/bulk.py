@@ -82,16 +82,22 @@ def is_bulk_export(directory: str | Path) -> bool:
 
 
 def bulk_files(directory: str | Path) -> list[str]:
-    """The NDJSON files of a bulk export, in sorted name order. A patient file (.yaml, .yml, .json other than a
-    manifest) beside them is refused: the directory would mean two different things."""
+    """The NDJSON files of a bulk export directory, in sorted name order (see :func:`export_files`)."""
     path = Path(directory)
-    files = sorted(p for p in path.iterdir() if p.is_file())
-    others = [p.name for p in files if p.suffix.lower() in (".yaml", ".yml", ".json") and p.name != MANIFEST_NAME]
+    return export_files(str(directory), [str(p) for p in path.iterdir() if p.is_file()])
+
+
+def export_files(directory: str, files: Iterable[str]) -> list[str]:
+    """The NDJSON files among the files of a bulk export directory, sorted. A patient file (.yaml, .yml, .json
+    other than a manifest) beside them is refused: the directory would mean two different things."""
+    names = sorted(files)
+    others = [Path(name).name for name in names if Path(name).suffix.lower() in (".yaml", ".yml", ".json")
+              and Path(name).name != MANIFEST_NAME]
     if others:
         raise MatcherError(f"holds both NDJSON files (a FHIR bulk export) and patient files ({', '.join(others[:3])}"
                            f"{'...' if len(others) > 3 else ''}): give a bulk export or a directory of patient "
-                           "files, not both", file=str(directory))
-    return [str(p) for p in files if p.suffix.lower() == BULK_SUFFIX]
+                           "files, not both", file=directory)
+    return [name for name in names if Path(name).suffix.lower() == BULK_SUFFIX]
 
 
 def classify_line(text: str | bytes) -> Classified:
