@@ -207,10 +207,12 @@ def _positive(text: str) -> int:
 def _screen_parser(commands: Any) -> None:
     screen = commands.add_parser(
         "screen", help="screen a cohort against the encoded trials",
-        description="Screen every patient of SOURCE (a directory of patient files, a .jsonl or a .csv) "
+        description="Screen every patient of SOURCE (a directory of patient files, a .jsonl, a .csv, or a FHIR bulk "
+                    "export: a directory of .ndjson files, one resource per line, grouped by patient) "
                     "against the trials; write results by the extension of --out (.jsonl, .csv, .html) and "
                     "append every evaluation to the screening log.")
-    screen.add_argument("source", metavar="SOURCE", help="directory of patient files, .jsonl, .csv or one file")
+    screen.add_argument("source", metavar="SOURCE",
+                        help="directory of patient files, .jsonl, .csv, one file, or a FHIR bulk export directory")
     _add_trial_option(screen, "screen for")
     screen.add_argument("--as-of", type=_date, metavar="DATE",
                         help="screening date YYYY-MM-DD for everyone (default: each patient's "
@@ -237,12 +239,14 @@ def _screen_parser(commands: Any) -> None:
 def _spark_parser(commands: Any) -> None:
     spark = commands.add_parser(
         "spark", help="screen a cohort on Apache Spark (pip install 'trial-matcher[spark]')",
-        description="Screen SOURCE (a .jsonl of profiles or FHIR bundles, or a Parquet file or directory with a "
-                    "'profile' JSON column) on Apache Spark, one engine per partition; append the results to the "
-                    "Parquet table TABLE_DIR (partitioned by run_date) and print the CONSORT summary. Runs on "
-                    "local[*] unless Spark's own configuration (spark-submit, --master) names a cluster. "
+        description="Screen SOURCE (a .jsonl of profiles or FHIR bundles, a FHIR bulk export directory of .ndjson "
+                    "files, or a Parquet file or directory with a 'profile' JSON column) on Apache Spark, one "
+                    "engine per partition; append the results to the Parquet table TABLE_DIR (partitioned by "
+                    "run_date) and print the CONSORT summary. Runs on local[*] unless Spark's own configuration "
+                    "(spark-submit, --master) names a cluster. "
                     "See docs/spark.md.")
-    spark.add_argument("source", metavar="SOURCE", help=".jsonl/.ndjson file, or .parquet file or directory")
+    spark.add_argument("source", metavar="SOURCE",
+                       help=".jsonl/.ndjson file, FHIR bulk export directory (*.ndjson), or .parquet file or directory")
     spark.add_argument("--out", required=True, metavar="TABLE_DIR", help="Parquet table to append the results to")
     spark.add_argument("--trial", action="append", metavar="NCT_ID", help="only this trial (repeatable)")
     spark.add_argument("--as-of", type=_date, metavar="DATE",

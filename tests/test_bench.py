@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from typing import Any
 
 from .helpers import ROOT, RULES
 
@@ -45,3 +46,32 @@ def test_the_default_bench_is_the_quick_one_and_full_is_the_long_run() -> None:
     # the quick run's work at the slowest speed measured (369 evaluations/s per worker, docs/bench.md): throughput
     # twice (1 worker, then 2) and the memory run on 2 workers
     assert patients * trials / 369 * 1.5 + memory_patients * trials / (2 * 369) < 100
+
+
+def test_the_spark_bench_prints_its_rates_and_a_projection_with_its_assumptions(monkeypatch: Any) -> None:
+    """`matcher bench --spark` without starting Spark: each command's CPU time is given (start-up 10 CPU-s for
+    screen, 40 for Spark, plus 1 CPU-s per 100 evaluations for screen and per 80 for Spark); the rates, their ratio
+    and the cores projected for 10^7 patients x the trials in 8 hours follow from them."""
+    import io
+    import math
+
+    from matcher.cli import build_parser
+    from matcher.tools import spark_bench
+
+    trials = len(list(RULES.glob("*.yaml")))
+
+    def cpu_seconds(command: list[str]) -> tuple[float, float, int]:
+        patients = int(next(part for part in command if part.endswith(".jsonl")).rsplit("-", 1)[1].split(".")[0])
+        spark = "spark" in command
+        start, per_evaluation = (40.0, 1 / 80) if spark else (10.0, 1 / 100)
+        return start + patients * trials * per_evaluation, 1.0, 0
+
+    monkeypatch.setattr(spark_bench, "tree_cpu_seconds", cpu_seconds)
+    out = io.StringIO()
+    assert spark_bench.run_spark_bench(build_parser().parse_args(["bench", "--spark", "--patients", "200",
+                                                                  "--workers", "2"]), out) == 0
+    text = out.getvalue()
+    assert "Spark / matcher screen (start-up left out)" in text and "0.80x" in text
+    cores = (10_000_000 * trials / 80 + 40 + trials / 80) / (8 * 3600)
+    assert f"~{math.ceil(cores)} cores ({cores:.1f})" in text
+    assert "Assumptions: the rate measured here without start-up" in text
