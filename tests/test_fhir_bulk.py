@@ -172,3 +172,12 @@ def test_each_line_is_given_to_the_patient_it_names(line: str, role: str, patien
     classified = classify_line(line)
     assert (classified.role, classified.patient) == (role, patient)
     assert (classified.problem is None) == (role != "problem")
+    assert classify_line(line.encode("utf-8")) == classified  # matcher screen reads bytes, Spark text
+
+
+def test_bytes_and_text_are_classified_alike_even_with_a_byte_order_mark() -> None:
+    line = '\ufeff{"resourceType": "Patient", "id": "p1"}'
+    assert classify_line(line.encode("utf-8")) == classify_line(line)
+    assert classify_line(line).role == "problem"
+    assert classify_line(b'{"resourceType": "Patient", "id": "\xff"}').problem == \
+        "not UTF-8 text (invalid start byte at byte 35)"

@@ -104,10 +104,12 @@ def classify_line(text: str | bytes) -> Classified:
     """Which patient one NDJSON line belongs to (the line must not be blank)."""
     from matcher.intake.load import _reject_constant, _unique_keys
 
-    try:
-        resource = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+    try:  # decoded first, so bytes (matcher screen) and text (Spark) are read alike, a byte-order mark included
+        line = text.decode("utf-8") if isinstance(text, bytes) else text
     except UnicodeDecodeError as exc:
         return Classified("problem", None, f"not UTF-8 text ({exc.reason} at byte {exc.start})")
+    try:
+        resource = json.loads(line, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
     except (ValueError, RecursionError) as exc:  # a duplicate key is a ValueError too
         return Classified("problem", None, f"not a FHIR resource: invalid JSON ({exc})")
     if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
