@@ -1,5 +1,5 @@
 """Properties of currency windows and of the most recent evidence (issue 10), over the patients of
-tests/strategies.py: a value that ages past its window never makes anything met or a verdict eligible, and
+tests/strategies/: a value that ages past its window never makes anything met or a verdict eligible, and
 a newer value that contradicts what made a trial eligible never leaves it eligible."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from matcher.rules.language import AllOf, AnyOf, Comparison, Criterion, Equivale
 
 from . import strategies as gen
 from .helpers import PATIENTS, example, examples
-from .test_properties import RELATIONS
+from .properties import RELATIONS
 
 #: the dated entries of a patient file: list, and the key that says which test or index an entry is
 DATED = {"labs": "test", "disease_activity": "index"}
