@@ -47,8 +47,15 @@ def root_truths(evaluation: Evaluation) -> dict[str, Truth]:
     return {cid: evaluation.truths[index] for cid, index in compiled.criterion_roots.items()}
 
 
+def results_by_trial(evaluator: Evaluator, patient: PatientProfile | dict[str, Any],
+                     as_of: dt.date) -> dict[str, TrialResult]:
+    """Every encoded trial's result for ``patient`` (a profile, or plain data as a patient file holds it)."""
+    profile = patient if isinstance(patient, PatientProfile) else PatientProfile.model_validate(patient)
+    return {trial.id: explain(evaluator.evaluate(profile, as_of, trial.id), "given") for trial in gen.encoded_trials()}
+
+
 def results(evaluator: Evaluator, patient: PatientProfile, as_of: dt.date) -> list[TrialResult]:
-    return [explain(evaluator.evaluate(patient, as_of, trial.id), "given") for trial in gen.encoded_trials()]
+    return list(results_by_trial(evaluator, patient, as_of).values())
 
 
 def decisions(found: list[TrialResult]) -> dict[str, tuple[str, dict[str, str], tuple[str, ...]]]:

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from .helpers import RULES
-from .test_distributed import AS_OF, cli, comparable, screen_expected, write_cohort
+from .helpers import RULES, cli
+from .test_distributed import AS_OF, comparable, screen_expected, write_cohort
 
 if not os.environ.get("CI"):
     pytest.importorskip("pyspark", reason="matcher spark needs pyspark: pip install 'trial-matcher[spark]'")

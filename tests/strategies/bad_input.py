@@ -77,8 +77,6 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-
-
 @st.composite
 def bad_documents(draw: Draw) -> tuple[str, str]:
     """(file text, suffix): arbitrary text, arbitrary YAML/JSON documents, and patient files with a wrong
