@@ -77,10 +77,34 @@ VISIBILITY_DATES = {"medications": "start", "infections": "start", "malignancies
                     "procedures": "date", "immunizations": "date"}
 
 
+#: lab tests that are successive evidence of one quantity, of which the matcher reads the most recent: the eGFR
+#: is the lab's reported eGFR unless a serum creatinine is newer (then CKD-EPI 2021 from it), and on the same
+#: day the lab's own (matcher.model.fields, egfr_reported_or_ckd_epi_2021)
+KIDNEY_FUNCTION = ("egfr", "serum_creatinine")
+
+
+def _deciding_kidney_function_test(data: dict[str, Any], as_of: dt.date) -> str | None:
+    """Which of the reported eGFR and the serum creatinine gives the eGFR the matcher reads, when both have a
+    result on or before the as-of date; None when only one (or neither) has."""
+    latest: dict[str, dt.date] = {}
+    for lab in data.get("labs") or []:
+        day = dt.date.fromisoformat(str(lab.get("date")))
+        if lab.get("test") in KIDNEY_FUNCTION and day <= as_of:
+            latest[lab["test"]] = max(day, latest.get(lab["test"], day))
+    if len(latest) < len(KIDNEY_FUNCTION):
+        return None
+    return "serum_creatinine" if latest["serum_creatinine"] > latest["egfr"] else "egfr"
+
+
 def removable(data: dict[str, Any], as_of: dt.date) -> list[tuple[Any, ...]]:
     """Paths whose removal only takes information away: optional keys (at any depth), and every lab
     result of one test or every score of one index at once (removing only the latest one would bring
     back an older value, which is a different value, not a missing one).
+
+    For the same reason, of the two sources of the eGFR (:data:`KIDNEY_FUNCTION`), the one the matcher reads
+    is removed only together with the other: removing the newer one alone (a creatinine newer than the
+    reported eGFR, or a reported eGFR as new as the creatinine) would bring back the other, an older or
+    another reading of the same quantity, not a missing one. The other one may go alone.
 
     Not listed, because the matcher reads their absence as a value (a documented default), so removing
     them would not make anything unknown: ``planned: true`` (an entry without ``planned`` is taken as
@@ -111,17 +135,21 @@ def removable(data: dict[str, Any], as_of: dt.date) -> list[tuple[Any, ...]]:
                             visit(item, inner, (*at, key, index))
 
     visit(data, PatientProfile, ())
+    deciding = _deciding_kidney_function_test(data, as_of)
     for key, group in (("labs", "test"), ("disease_activity", "index")):
         for value in sorted({e[group] for e in data.get(key) or []}):
-            found.append((key, f"{group}={value}"))
+            if key != "labs" or value != deciding:
+                found.append((key, f"{group}={value}"))
+    if deciding is not None:
+        found.append(("labs", "test=" + "|".join(KIDNEY_FUNCTION)))
     return [path for path in found if path not in (("id",), ("screening_date",))]
 
 
 def remove(data: dict[str, Any], path: tuple[Any, ...]) -> None:
     """Remove ``path`` (from :func:`removable`) from ``data`` in place."""
     if len(path) == 2 and isinstance(path[1], str) and "=" in path[1]:
-        group, value = path[1].split("=", 1)
-        data[path[0]] = [e for e in data.get(path[0]) or [] if e[group] != value]
+        group, values = path[1].split("=", 1)  # one value, or several separated by "|"
+        data[path[0]] = [e for e in data.get(path[0]) or [] if e[group] not in values.split("|")]
         return
     node: Any = data
     for part in path[:-1]:
