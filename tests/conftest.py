@@ -3,7 +3,7 @@
 Also the hypothesis profiles, chosen with the HYPOTHESIS_PROFILE environment variable:
 
 * ``default`` (also in CI): keeps the whole test command within a few minutes on two cores
-  (tests/test_properties.py takes about a minute). A failure stops at the first bug and is
+  (tests/test_properties_*.py take about a minute together). A failure stops at the first bug and is
   shrunk for at most 20 seconds per test, so a broken matcher fails the command in minutes,
   not hours. In CI (``CI`` set) it runs derandomized, without the example database, so every
   CI run tries the same examples.

@@ -64,6 +64,13 @@ def set_lab(test: str, value: str, uln: str | None = "keep") -> Patch:
     return patch
 
 
+def add_lab(test: str, value: str, day: str) -> Patch:
+    """Add a result of ``test`` on ``day`` to the patient's labs (the others stay)."""
+    def patch(d: dict[str, Any]) -> None:
+        d["labs"].append({"test": test, "value": value, "date": day})
+    return patch
+
+
 def remove_lab(*tests: str) -> Patch:
     def patch(d: dict[str, Any]) -> None:
         d["labs"] = [entry for entry in d["labs"] if entry["test"] not in tests]

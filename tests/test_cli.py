@@ -10,13 +10,10 @@ import pytest
 
 from matcher.cli import EXIT_BAD_INPUT, EXIT_ELIGIBLE, EXIT_INELIGIBLE, EXIT_REVIEW, EXIT_UNDETERMINED
 
-from .helpers import BASE_PATIENT, PATIENTS, cli
+from .helpers import BASE_PATIENT, EXAMPLE_FILES, PATIENTS, cli
 
 EXPECTED_EXIT = {"eligible": EXIT_ELIGIBLE, "ineligible": EXIT_INELIGIBLE, "undetermined": EXIT_UNDETERMINED,
                  "review": EXIT_REVIEW}
-
-
-EXAMPLES = sorted(p for p in PATIENTS.iterdir() if p.suffix in (".yaml", ".json"))
 
 
 def trial_and_verdict(path: Path) -> tuple[str, str]:
@@ -26,7 +23,7 @@ def trial_and_verdict(path: Path) -> tuple[str, str]:
 
 
 def test_every_trial_has_examples_of_every_verdict(trials: list[Any]) -> None:
-    named = [trial_and_verdict(p) for p in EXAMPLES]
+    named = [trial_and_verdict(p) for p in EXAMPLE_FILES]
     assert {trial for trial, _ in named} <= {t.id for t in trials}
     for trial in trials:
         verdicts = [verdict for t, verdict in named if t == trial.id]
@@ -34,7 +31,7 @@ def test_every_trial_has_examples_of_every_verdict(trials: list[Any]) -> None:
     assert [v for t, v in named if t == "NCT00698191"].count("ineligible") >= 3
 
 
-@pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=[p.name for p in EXAMPLE_FILES])
 def test_example_patient_verdict_matches_its_name(path: Path) -> None:
     trial, expected = trial_and_verdict(path)
     code, out, err = cli("check", str(path), "--trial", trial, "--format", "json")

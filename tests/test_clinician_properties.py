@@ -19,17 +19,12 @@ from matcher.engine.evaluate import Evaluator
 from matcher.model.fields import MEDICATION_FIELDS, Observation
 from matcher.model.profile import PatientProfile
 from matcher.results.decisions import DECISION_WINDOW_DAYS
-from matcher.results.explain import TrialResult, explain
+from matcher.results.explain import explain
 
 from . import strategies as gen
+from .properties import results_by_trial
 
 TRIALS = {trial.id: trial for trial in gen.encoded_trials()}
-
-
-
-def _results(evaluator: Evaluator, data: dict[str, Any], as_of: dt.date) -> dict[str, TrialResult]:
-    profile = PatientProfile.model_validate(data)
-    return {trial: explain(evaluator.evaluate(profile, as_of, trial), "test") for trial in TRIALS}
 
 
 @st.composite
@@ -53,10 +48,10 @@ def decisions(draw: gen.Draw, as_of: dt.date, same_version: bool) -> list[dict[s
 def test_adding_a_decision_never_changes_a_computed_outcome(evaluator: Evaluator, drawn: Any,
                                                            data: st.DataObject) -> None:
     patient, as_of = drawn
-    before = _results(evaluator, patient, as_of)
+    before = results_by_trial(evaluator, patient, as_of)
     patient["decisions"] = data.draw(decisions(as_of, same_version=True))
     note(f"decisions: {patient['decisions']}")
-    after = _results(evaluator, patient, as_of)
+    after = results_by_trial(evaluator, patient, as_of)
     for trial, result in before.items():
         for old, new in zip(result.criteria, after[trial].criteria, strict=True):
             if old.outcome != "manual":
@@ -72,9 +67,9 @@ def test_adding_a_decision_never_changes_a_computed_outcome(evaluator: Evaluator
 def test_a_decision_on_another_rule_file_version_is_never_used(evaluator: Evaluator, drawn: Any,
                                                                 data: st.DataObject) -> None:
     patient, as_of = drawn
-    before = _results(evaluator, patient, as_of)
+    before = results_by_trial(evaluator, patient, as_of)
     patient["decisions"] = data.draw(decisions(as_of, same_version=False))
-    after = _results(evaluator, patient, as_of)
+    after = results_by_trial(evaluator, patient, as_of)
     for trial, result in before.items():
         assert after[trial].verdict == result.verdict, trial
         assert [c.outcome for c in after[trial].criteria] == [c.outcome for c in result.criteria], trial

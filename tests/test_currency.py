@@ -19,8 +19,7 @@ from matcher.rules.compile import compile_trial
 from matcher.rules.language import parse_trial
 from matcher.rules.lint import lint_file
 
-from .helpers import base_patient, criterion_result, example, lab, outcome, profile, run
-from .test_lint import copy_trial
+from .helpers import base_patient, copy_trial, criterion_result, example, lab, outcome, profile, run
 
 AS_OF = dt.date(2026, 11, 2)
 

@@ -1,5 +1,5 @@
 """Properties of currency windows and of the most recent evidence (issue 10), over the patients of
-tests/strategies.py: a value that ages past its window never makes anything met or a verdict eligible, and
+tests/strategies/: a value that ages past its window never makes anything met or a verdict eligible, and
 a newer value that contradicts what made a trial eligible never leaves it eligible."""
 
 from __future__ import annotations
@@ -17,21 +17,14 @@ from matcher.engine.evaluate import Evaluator
 from matcher.model.currency import FIELD_KINDS
 from matcher.model.fields import Observation
 from matcher.model.profile import PatientProfile
-from matcher.results.explain import TrialResult, explain
 from matcher.rules.language import AllOf, AnyOf, Comparison, Criterion, Equivalent, Node
 
 from . import strategies as gen
 from .helpers import PATIENTS, example, examples
-from .test_properties import RELATIONS
+from .properties import RELATIONS, results_by_trial
 
 #: the dated entries of a patient file: list, and the key that says which test or index an entry is
 DATED = {"labs": "test", "disease_activity": "index"}
-
-
-def results(evaluator: Evaluator, data: dict[str, Any], as_of: dt.date) -> dict[str, TrialResult]:
-    patient = PatientProfile.model_validate(data)
-    return {trial.id: explain(evaluator.evaluate(patient, as_of, trial.id), "given")
-            for trial in gen.encoded_trials()}
 
 
 def _entries(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -61,7 +54,7 @@ def test_ageing_values_past_their_window_never_makes_a_criterion_met_or_a_verdic
             entry["date"] -= shift
     note(f"every dated result moved back {shift.days} days")
     note(gen.patient_file(aged, as_of))
-    before, after = results(evaluator, patient, as_of), results(evaluator, aged, as_of)
+    before, after = results_by_trial(evaluator, patient, as_of), results_by_trial(evaluator, aged, as_of)
     for trial, result in before.items():
         later = {c.id: c.outcome for c in after[trial].criteria}
         for criterion in result.criteria:
@@ -102,7 +95,7 @@ def test_a_newer_contradicting_value_never_leaves_a_verdict_eligible(evaluator: 
     trial = name.split("-", maxsplit=1)[0]
     patient = example(name)
     as_of = patient["screening_date"]
-    assert results(evaluator, patient, as_of)[trial].verdict == "eligible"
+    assert results_by_trial(evaluator, patient, as_of)[trial].verdict == "eligible"
     sites = _deciding_comparisons(evaluator, trial)
     assert sites, f"{trial}: no criterion decided by a dated value"
 
@@ -143,7 +136,7 @@ def contradict(evaluator: Evaluator, trial: str, patient: dict[str, Any], as_of:
             _list_of(changed, entry).append(entry)
     note(f"{trial} {criterion_id}: {node.field} written as {value} on {as_of}, older records kept")
     note(gen.patient_file(changed, as_of))
-    after = results(evaluator, changed, as_of)[trial]
+    after = results_by_trial(evaluator, changed, as_of)[trial]
     assert after.verdict != "eligible", f"{trial} stayed eligible after a newer {node.field} of {value}"
 
 

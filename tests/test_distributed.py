@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import csv
-import io
 import json
 import pickle
 import random
@@ -16,13 +15,12 @@ from typing import Any
 import pytest
 
 from matcher.api import Matcher
-from matcher.cli import main
 from matcher.engine.evaluate import Evaluator
 from matcher.screening import distributed
 from matcher.screening.screen import screen_records
 from matcher.tools.synthetic import write_jsonl
 
-from .helpers import PATIENTS, RULES
+from .helpers import PATIENTS, RULES, cli
 
 pa = pytest.importorskip("pyarrow", reason="the Arrow path needs pyarrow: pip install 'trial-matcher[spark]'")
 
@@ -47,11 +45,6 @@ def write_cohort(path: Path, patients: int) -> list[str]:
 def split(cell: str) -> list[str]:
     """A list the CSV output joined with "; "."""
     return cell.split("; ") if cell else []
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    return main(list(argv), out, err), out.getvalue(), err.getvalue()
 
 
 def input_table(source: str, lines: list[str]) -> Any:

@@ -15,16 +15,8 @@ from matcher.engine.evaluate import Evaluator
 from matcher.intake.validate import load_patient
 from matcher.rules.compile import compile_trial
 
-from .helpers import PATIENTS, base_patient, profile
+from .helpers import PATIENTS, base_patient, engine_truths, profile
 from .oracle import oracle
-
-
-def engine_truths(evaluator: Evaluator, patient: matcher.PatientProfile, as_of: dt.date,
-                  trial: matcher.Trial) -> dict[str, bool | None]:
-    """criterion id -> the engine's value of its condition (True, False, or None for undecided)."""
-    ev = evaluator.evaluate(patient, as_of, trial.id)
-    roots = ev.compiled.criterion_roots
-    return {c.id: ev.truths[roots[c.id]] for c in trial.criteria if c.condition is not None}
 
 
 def test_examples_agree(trials: list[matcher.Trial]) -> None:

@@ -11,20 +11,12 @@ from typing import Any
 import pytest
 
 from matcher.api import Matcher
-from matcher.cli import EXIT_BAD_INPUT, main
+from matcher.cli import EXIT_BAD_INPUT
 from matcher.errors import PatientFileError
 from matcher.intake.load import Document
 from matcher.intake.validate import validate_patient
 
-from .helpers import base_patient, criterion_result, example, outcome, run
-
-
-def cli(*args: str) -> tuple[int, str, str]:
-    import io
-
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(args), out, err)
-    return code, out.getvalue(), err.getvalue()
+from .helpers import base_patient, cli, criterion_result, example, outcome, run
 
 
 def write(tmp_path: Path, data: dict[str, Any], name: str = "p.json") -> Path:

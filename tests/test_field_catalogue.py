@@ -4,7 +4,6 @@ every field the encoded trials use is in it."""
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -12,19 +11,12 @@ from typing import Any
 import pytest
 import yaml
 
-from matcher.cli import main
 from matcher.model.catalogue import BEGIN, END, PATIENT, catalogue, replace_generated
 from matcher.model.fields import LISTS, PATIENT_FIELDS
 
-from .helpers import ROOT, RULES
+from .helpers import ROOT, RULES, cli
 
 PAGE = ROOT / "docs" / "rule-files.md"
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def fields_in(node: Any) -> Iterator[str]:

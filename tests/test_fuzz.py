@@ -9,7 +9,6 @@ profile tries ten times more.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import shutil
 import tempfile
@@ -20,9 +19,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcher.cli import EXIT_BAD_INPUT, EXIT_ELIGIBLE, EXIT_INELIGIBLE, EXIT_REVIEW, EXIT_UNDETERMINED, main
+from matcher.cli import EXIT_BAD_INPUT, EXIT_ELIGIBLE, EXIT_INELIGIBLE, EXIT_REVIEW, EXIT_UNDETERMINED
 
-from .helpers import PATIENTS, ROOT
+from .helpers import PATIENTS, ROOT, cli
 
 pytestmark = pytest.mark.fuzz
 
@@ -37,12 +36,6 @@ _HOSTILE = ['"id": "dup", ', "9" * 400, "1e400", "!!python/object:os.system ", "
             "!!binary aGVsbG8= ", "&anchor ", "*anchor "]
 _BOMB = "".join(f"b{i}: &b{i} [{','.join([f'*b{i - 1}' if i else 'x'] * 9)}]\n" for i in range(8))
 FUZZ = settings(max_examples=25)
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def assert_clean_failure(code: int, err: str, allowed: set[int], name: str) -> None:

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Any
 
-from matcher.cli import EXIT_BAD_INPUT, main
+from matcher.cli import EXIT_BAD_INPUT
 
-from .helpers import PATIENTS
+from .helpers import PATIENTS, cli
 
 AS_OF = "2026-11-02"
 #: what the compact form holds, beside each criterion's outcome
 COMPACT_KEYS = {"patient", "location", "as_of", "as_of_source", "trial", "verdict", "deciding", "to_collect",
                 "pending_manual", "to_decide", "clinical_pending", "routine_pending", "decided",
                 "decisions_not_used", "rules", "criteria"}
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def screen(tmp_path: Path, name: str, *options: str) -> tuple[Path, list[dict[str, Any]]]:

@@ -10,7 +10,7 @@ import pytest
 
 from matcher.rules.lint import coverage, lint_file
 
-from .helpers import RULES, cli
+from .helpers import RULES, cli, copy_trial
 
 RULE_FILES = sorted(RULES.glob("*.yaml"))
 
@@ -21,14 +21,6 @@ def test_every_rule_file_is_clean_and_covers_its_registry_text(path: Path) -> No
     assert report.errors == []
     assert report.bullets > 0
     assert report.uncovered == []
-
-
-def copy_trial(tmp_path: Path, trial: str = "NCT00953485") -> Path:
-    (tmp_path / "registry").mkdir()
-    shutil.copy(RULES / "registry" / f"{trial}.txt", tmp_path / "registry" / f"{trial}.txt")
-    target = tmp_path / f"{trial}.yaml"
-    shutil.copy(RULES / f"{trial}.yaml", target)
-    return target
 
 
 def test_a_text_that_is_not_verbatim(tmp_path: Path) -> None:

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from pathlib import Path
 
 import pytest
 
-from matcher.cli import main
 from matcher.screening.collect_items import GROUPS, PlainItem, plain_item
 from matcher.screening.log import _connect
 
+from .helpers import cli
+
 SHA = "ab" * 32
 RESPONSE = "response to mycophenolate_mofetil (failed, not tolerated or responded)"
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def write_log(path: Path, rows: list[tuple[str, str, list[str]]], status: str = "complete") -> Path:

@@ -13,7 +13,20 @@ from typing import Any
 import pytest
 
 from .helpers import base_patient, outcome, run
-from .patches import Patch, birth, both, course, drop, put, remove_lab, replace_course, scores, set_lab, stated_age
+from .patches import (
+    Patch,
+    add_lab,
+    birth,
+    both,
+    course,
+    drop,
+    put,
+    remove_lab,
+    replace_course,
+    scores,
+    set_lab,
+    stated_age,
+)
 
 
 def sledai(score: float, index: str = "SLEDAI-2K", date: str = "2026-10-28") -> Patch:
@@ -61,9 +74,8 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("lupus nephritis not recorded", "inc-2", drop("diagnoses.lupus_nephritis"), "unknown"),
     ("no 24-hour urine protein", "inc-2", remove_lab("urine_protein_24h"), "unknown"),
     ("a UPCR does not stand in for 24-hour protein", "inc-2",
-     both(remove_lab("urine_protein_24h"),
-          lambda d: d["labs"].append({"test": "urine_protein_creatinine_ratio", "value": "2.0 g/g",
-                                      "date": "2026-10-28"})), "unknown"),
+     both(remove_lab("urine_protein_24h"), add_lab("urine_protein_creatinine_ratio", "2.0 g/g", "2026-10-28")),
+     "unknown"),
     # inc-3: failed oral glucocorticoid > 20 mg/day AND (cyclophosphamide 0.4-0.6 g/m2 q2w >= 6 months,
     # or MMF >= 2 g/day >= 3 months, or another immunosuppressant >= 3 months)
     ("prednisone 20 mg/day", "inc-3", course(0, dose="20 mg"), "manual"),

@@ -26,6 +26,7 @@ from .helpers import PATIENTS, RULES, example, outcome, run
 from .patches import (
     Patch,
     add_course,
+    add_lab,
     birth,
     both,
     course,
@@ -59,12 +60,6 @@ def selena(score: int, day: str = "2026-09-08") -> Patch:
 
 def acr(*criteria: str) -> Patch:
     return put("diagnoses.sle.acr1997_criteria", list(criteria))
-
-
-def add_lab(test: str, value: str, day: str = "2026-09-08") -> Patch:
-    def patch(d: dict[str, Any]) -> None:
-        d["labs"].append({"test": test, "value": value, "date": day})
-    return patch
 
 
 def regimen(**entry: Any) -> Patch:
@@ -368,9 +363,9 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("weight not recorded", "exc-1", drop("demographics.weight"), "unknown"),
     ("sex not recorded", "exc-1", drop("demographics.sex"), "unknown"),
     ("no creatinine", "exc-1", remove_lab("serum_creatinine"), "unknown"),
-    ("a lab eGFR of 20 is not a clearance", "exc-1", add_lab("egfr", "20 mL/min/1.73m2"), "not_met"),
+    ("a lab eGFR of 20 is not a clearance", "exc-1", add_lab("egfr", "20 mL/min/1.73m2", "2026-09-08"), "not_met"),
     ("a lab eGFR does not stand in for a missing creatinine", "exc-1",
-     both(remove_lab("serum_creatinine"), add_lab("egfr", "20 mL/min/1.73m2")), "unknown"),
+     both(remove_lab("serum_creatinine"), add_lab("egfr", "20 mL/min/1.73m2", "2026-09-08")), "unknown"),
     # exc-2a, exc-2c: clinical signs of heart failure, uncontrolled ventricular arrhythmia
     ("heart failure signs", "exc-2a", lambda d: None, "manual"),
     ("ventricular arrhythmia", "exc-2c", lambda d: None, "manual"),

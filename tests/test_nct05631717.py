@@ -39,6 +39,7 @@ from .patches import (
     set_lab,
     stated_age,
 )
+from .patches import infection as only_infection
 
 TRIAL = "NCT05631717"
 BASE = PATIENTS / "NCT05631717-eligible-active-lupus-nephritis.yaml"
@@ -126,8 +127,8 @@ def infection(resolved_days: int | None = None, **fields: Any) -> Patch:
 
     Defaults: bacterial, not severe, not recurrent, no hospital stay, no IV antibiotics, not treated.
     """
-    entry: dict[str, Any] = {"name": "infection", "agent": "bacterial", "severe": False, "recurrent": False,
-                             "hospitalized": False, "iv_antibiotics": False, "treated": False}
+    entry: dict[str, Any] = {"agent": "bacterial", "severe": False, "recurrent": False, "hospitalized": False,
+                             "iv_antibiotics": False, "treated": False}
     if resolved_days is None:
         entry.update(status="uncontrolled", start=days_before(10))
     else:
@@ -137,7 +138,7 @@ def infection(resolved_days: int | None = None, **fields: Any) -> Patch:
             entry.pop(key, None)
         else:
             entry[key] = value
-    return put("infections", [entry])
+    return only_infection(**entry)
 
 
 def vaccine(live: bool, days: int | None = None, herpes_zoster: bool | None = False,

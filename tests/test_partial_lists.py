@@ -17,9 +17,8 @@ from matcher.intake.validate import validate_patient
 from matcher.model.profile import PartialList
 from matcher.rules.compile import compile_trial
 
-from .helpers import PATIENTS, profile
+from .helpers import PATIENTS, engine_truths, profile
 from .oracle import oracle
-from .test_engine_agrees_with_oracle import engine_truths
 
 ELIGIBLE = PATIENTS / "NCT05631717-eligible-active-lupus-nephritis.yaml"
 RITUXIMAB = PATIENTS / "NCT05631717-ineligible-recent-rituximab.yaml"

@@ -5,7 +5,6 @@ validates as written and the schema accepts every example patient."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -13,20 +12,14 @@ from typing import Any
 import pytest
 import yaml
 
-from matcher.cli import EXIT_BAD_INPUT, EXIT_UNDETERMINED, main
+from matcher.cli import EXIT_BAD_INPUT, EXIT_UNDETERMINED
 from matcher.intake.load import read_document
 from matcher.model.profile import PatientProfile
 from matcher.model.reference import BEGIN, END, replace_generated, sections
 
-from .helpers import PATIENTS, ROOT
+from .helpers import PATIENTS, ROOT, cli
 
 PAGE = ROOT / "docs" / "patient-files.md"
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def every_field_path() -> list[str]:

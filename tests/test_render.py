@@ -11,9 +11,7 @@ from matcher.api import Matcher
 from matcher.intake.validate import load_patient
 from matcher.results.render import trial_json
 
-from .helpers import PATIENTS
-
-EXAMPLES = sorted(p for p in PATIENTS.iterdir() if p.suffix in (".yaml", ".json"))
+from .helpers import EXAMPLE_FILES
 
 
 def reference_criterion_json(result: Any) -> dict[str, Any]:
@@ -25,7 +23,7 @@ def reference_criterion_json(result: Any) -> dict[str, Any]:
     return data
 
 
-@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.name)
 def test_criteria_in_json_are_their_dataclass_fields(engine: Matcher, path: Any) -> None:
     for result in engine.evaluate(load_patient(path)):
         rendered = trial_json(result)["criteria"]

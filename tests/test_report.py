@@ -43,9 +43,8 @@ from matcher.screening.report import (
     script_json,
 )
 
-from .helpers import PATIENTS
+from .helpers import EXAMPLE_FILES, PATIENTS
 
-EXAMPLES = sorted(p for p in PATIENTS.iterdir() if p.suffix in (".yaml", ".json"))
 #: a patient id that would break out of a <script> element and add markup, were it not escaped
 HOSTILE_ID = "</script><b>x & <!-- y"
 PARTIAL_ID = "screened-for-one-trial-only"
@@ -62,7 +61,7 @@ Screened = list[tuple[str, list[dict[str, Any]]]]
 def screened(engine: Matcher) -> Screened:
     """Every example patient's results as ``matcher check --format json`` gives them, plus two made-up ones."""
     cohort = []
-    for path in EXAMPLES:
+    for path in EXAMPLE_FILES:
         patient = matcher.load_patient(path)
         cohort.append((patient.id, [trial_json(result) for result in engine.evaluate(patient)]))
     cohort.append((HOSTILE_ID, copy.deepcopy(cohort[0][1])))
@@ -316,7 +315,7 @@ def test_memory_does_not_grow_with_the_patients(tmp_path: Path, screened: Screen
     tracemalloc.start()
     try:
         for n in range(300):
-            patient_id, results = screened[n % len(EXAMPLES)]
+            patient_id, results = screened[n % len(EXAMPLE_FILES)]
             report.add(f"{patient_id}-{n}", results)
             report.add_error(f"cohort.jsonl:{n}", "unreadable")
             if n == 99:
@@ -363,7 +362,7 @@ def test_an_empty_report_is_complete(tmp_path: Path, trials: list[matcher.Trial]
 
 def test_bytes_per_patient(tmp_path: Path, screened: Screened, trials: list[matcher.Trial]) -> None:
     """The examples are all different patients; a real cohort's blocks repeat more, and compress better."""
-    examples = screened[:len(EXAMPLES)]
+    examples = screened[:len(EXAMPLE_FILES)]
     path = tmp_path / "size.html"
     build(path, trials, examples, block_size=len(examples))
     per_patient = read_report(path).patient_bytes / len(examples)

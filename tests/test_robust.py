@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import io
 import json
 import shutil
 import signal
@@ -18,19 +17,12 @@ from typing import Any
 
 import pytest
 
-from matcher.cli import EXIT_BAD_INPUT, EXIT_SOME_NOT_SCREENED, main
+from matcher.cli import EXIT_BAD_INPUT, EXIT_SOME_NOT_SCREENED
 from matcher.intake.load import MAX_ALIAS_EXPANSION, MAX_ALIASES, MAX_DEPTH, MAX_TEXT_CHARACTERS
 from matcher.rules.lint import text_direction
 from matcher.screening import log as screening_log
 
-from .helpers import PATIENTS, ROOT, base_patient
-from .test_screen import example_data
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), out, err)
-    return code, out.getvalue(), err.getvalue()
+from .helpers import PATIENTS, ROOT, base_patient, cli, example_data
 
 
 def one_error_line(err: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import io
 import json
 import os
 import signal
@@ -19,30 +18,19 @@ from typing import Any
 import pytest
 
 import matcher
-from matcher.cli import EXIT_BAD_INPUT, EXIT_SOME_NOT_SCREENED, main
+from matcher.cli import EXIT_BAD_INPUT, EXIT_SOME_NOT_SCREENED
 from matcher.intake.load import read_document
 from matcher.intake.sources import write_csv
 from matcher.screening.outputs import CSV_COLUMNS
 
-from .helpers import PATIENTS, ROOT, RULES
+from .helpers import EXAMPLE_FILES, PATIENTS, ROOT, RULES, cli, example_data
 
 #: the example patient files (profiles), and every file `matcher screen patients/` reads (FHIR bundles too)
-EXAMPLES = sorted(p for p in PATIENTS.glob("*") if p.suffix in (".yaml", ".json"))
 EVERY_FILE = sorted(p for p in PATIENTS.rglob("*") if p.suffix in (".yaml", ".json"))
 BUNDLES = sorted((PATIENTS / "fhir").glob("*.json"))
 AS_OF = "2026-11-02"
 #: how many trials are encoded: a trial added to rules/ needs no change here
 TRIALS = len(list(RULES.glob("*.yaml")))
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), out, err)
-    return code, out.getvalue(), err.getvalue()
-
-
-def example_data() -> list[dict[str, Any]]:
-    return [read_document(path).data for path in EXAMPLES]
 
 
 def check_verdicts(path: Path) -> dict[str, str]:
@@ -55,7 +43,7 @@ def check_verdicts(path: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def expected() -> dict[str, dict[str, str]]:
     """patient id -> {trial: verdict}, from `matcher check` on every example file."""
-    return {read_document(p).data["id"]: check_verdicts(p) for p in EXAMPLES}
+    return {read_document(p).data["id"]: check_verdicts(p) for p in EXAMPLE_FILES}
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from .helpers import RULES
-from .test_distributed import AS_OF, cli, comparable, screen_expected, write_cohort
+from .helpers import RULES, cli
+from .test_distributed import AS_OF, comparable, screen_expected, write_cohort
 from .test_fhir_bulk import BUNDLES, bulk_export_of, with_problems, write_export
 
 if not os.environ.get("CI"):
