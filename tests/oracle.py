@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from matcher.engine.adapter import engine_number
 from matcher.model.fields import LISTS, PATIENT_FIELDS, Observation
 from matcher.model.profile import PatientProfile
 from matcher.rules.compile import CompiledTrial
@@ -27,11 +28,20 @@ from matcher.rules.language import (
 Truth = bool | None
 
 
+def as_compared(value: object) -> object:
+    """A value as the matcher compares it: numbers at the engine's fixed-point precision (10 decimal places,
+    docs/engine.md), so float noise from a unit conversion never moves a value across a threshold."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return tuple(as_compared(item) for item in value) if isinstance(value, tuple) else value
+    return float(engine_number(value))
+
+
 def _compare(node: Comparison, reading: object) -> Truth:
     """Each reading of the comparison; a disputed boundary is decided only where its readings agree."""
     if not isinstance(reading, Observation):
         return None
-    results = {bool(OPERATORS[r.op].test(reading.value, r.value)) for r in node.readings}
+    value = as_compared(reading.value)
+    results = {bool(OPERATORS[r.op].test(value, as_compared(r.value))) for r in node.readings}
     return results.pop() if len(results) == 1 else None
 
 

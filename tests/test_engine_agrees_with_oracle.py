@@ -77,3 +77,28 @@ def test_generated_patients_agree(trials: list[matcher.Trial], data: dict[str, A
     with Evaluator(compiled) as evaluator:
         for c in compiled:
             assert engine_truths(evaluator, patient, as_of, c.trial) == oracle(c, patient, as_of)
+
+
+def test_a_value_equal_to_a_threshold_at_the_engines_precision_compares_equal_in_both() -> None:
+    """The engine reads numbers at 10 decimal places (docs/engine.md): a three-times-daily course's interval,
+    1/3 day, is equal to a threshold of 0.3333333333 for the engine, and the oracle must say the same
+    (found by the random-rule-tree property: the two disagreed on ``ne``)."""
+    from matcher.intake.load import Document
+    from matcher.model.profile import PatientProfile
+    from matcher.rules.language import parse_trial
+
+    document = {
+        "trial": "NCT-PRECISION", "title": "t", "condition": "c",
+        "source": {"registry": "r", "last_updated": dt.date(2020, 1, 1)},
+        "criteria": [{"id": "c-1", "kind": "inclusion", "text": "t", "condition": {"query": "q0"}}],
+        "queries": {"q0": {"over": "medications", "label": "a course",
+                           "where": {"field": "interval_days", "ne": 0.3333333333}}},
+    }
+    trial = parse_trial(Document("<string>", document, {}))
+    compiled = compile_trial(trial)
+    patient = PatientProfile.model_validate({"id": "p", "medications": [
+        {"drug": "dexamethasone", "dose": "1 mg", "frequency": "three_times_daily", "start": "2026-01-01"}]})
+    as_of = dt.date(2026, 6, 1)
+    with Evaluator([compiled]) as evaluator:
+        assert engine_truths(evaluator, patient, as_of, trial) == {"c-1": False}
+    assert oracle(compiled, patient, as_of) == {"c-1": False}
