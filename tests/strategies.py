@@ -3,7 +3,7 @@
 Nothing here lists a threshold by hand. Thresholds are read from the rule files in
 ``rules/`` (every comparison of every criterion condition and query ``where``, both
 readings of a disputed boundary); the fields come from the registry in
-``matcher/model/fields.py``. What this module adds is independent of the matcher:
+``matcher/model/fields/fields.yaml``. What this module adds is independent of the matcher:
 
 * **field writers** (:data:`WRITERS`): for each field, how to make a patient (or one
   list entry) read a chosen value, worked out from the documented meaning of the
@@ -41,10 +41,11 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from matcher.model import drugs
-from matcher.model import fields as fields_module
 from matcher.model import profile as profile_module
 from matcher.model.fields import LISTS, PATIENT_FIELDS, FieldSpec, Observation
-from matcher.model.profile import ACTIVITY_INDICES, FREQUENCY_INTERVAL_DAYS, LAB_TESTS, PatientProfile
+from matcher.model.fields.pregnancy import NEGATIVE_TEST_DAYS
+from matcher.model.measurements import ACTIVITY_INDICES, LAB_TESTS
+from matcher.model.profile import FREQUENCY_INTERVAL_DAYS, PatientProfile
 from matcher.model.units import convert
 from matcher.rules.language import Comparison, Trial, load_trials, walk
 
@@ -478,7 +479,7 @@ def _tests_of_other_specimens(data: dict[str, Any], specimen: str | None) -> tup
 
 def _no_positive_serum_before(tests: list[dict[str, Any]], as_of: dt.date) -> None:
     """Make the positive serum tests of the week before the most recent test urine tests: a negative urine
-    test does not overrule them (matcher.model.fields._pregnancy_evidence), so they would make the records
+    test does not overrule them (matcher.model.fields.pregnancy._pregnancy_evidence), so they would make the records
     disagree instead of leaving the most recent test to decide."""
     done = [t["date"] for t in tests if t["date"] <= as_of]
     if not done:
@@ -641,7 +642,7 @@ def _acr_count_writer() -> Writer:
     return Writer("sle.acr1997_criteria_met", PATIENT, write, low=Fraction(0), high=Fraction(11), grid=Fraction(1))
 
 
-#: pregnancy facts known false for a man (matcher.model.fields._female_only)
+#: pregnancy facts known false for a man (matcher.model.fields.patient.female_only)
 FEMALE_ONLY = ("breastfeeding", "childbearing_potential")
 
 
@@ -666,9 +667,6 @@ def _female_only_writer(name: str) -> Writer:
 
     return Writer(name, PATIENT, write, choices=(True, False))
 
-
-#: a negative pregnancy test at most this many days old rules pregnancy out (matcher.model.fields)
-NEGATIVE_TEST_DAYS: int = getattr(fields_module, "NEGATIVE_TEST_DAYS", 7)
 
 
 def _pregnant_writer() -> Writer:

@@ -1,6 +1,6 @@
 """Properties of the matcher, each its own test, over patients and rule trees from tests/strategies.py.
 
-Everything is derived from the rule files in rules/ and the field registry (matcher/model/fields.py): a
+Everything is derived from the rule files in rules/ and the field catalogue (matcher/model/fields/fields.yaml): a
 new rule file is covered as soon as it is added, and a comparison on a field the strategies cannot
 write makes test_boundaries fail with what to add. Example counts follow the hypothesis profile
 (tests/conftest.py): the default keeps this module near a minute on two cores; run
@@ -33,7 +33,8 @@ from matcher.errors import MatcherError, PatientFileError
 from matcher.intake.load import Document, parse_json, parse_yaml
 from matcher.intake.validate import validate_patient
 from matcher.model.fields import LISTS
-from matcher.model.profile import LAB_TESTS, PatientProfile
+from matcher.model.measurements import LAB_TESTS
+from matcher.model.profile import PatientProfile
 from matcher.results.explain import TrialResult, explain
 from matcher.rules.compile import CompiledTrial, compile_trial
 from matcher.rules.language import Comparison, QueryRef, parse_trial, walk

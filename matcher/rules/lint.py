@@ -36,7 +36,8 @@ from pathlib import Path
 from matcher.errors import MatcherError, RuleFileError
 from matcher.model.currency import FIELD_KINDS, KIND_LABELS, SANE_WINDOW_DAYS
 from matcher.model.fields import PATIENT_FIELDS
-from matcher.model.profile import ACTIVITY_INDICES, AGE_RANGE, BODY_RANGES, LAB_TESTS
+from matcher.model.measurements import ACTIVITY_INDICES, LAB_TESTS
+from matcher.model.profile import AGE_RANGE, BODY_RANGES
 from matcher.rules.language import (
     AllOf,
     AnyOf,
