@@ -67,7 +67,7 @@ def _extractor(row: FieldRow, kinds: Mapping[str, Callable[[str, FieldRow], Any]
 def _spec(row: FieldRow, kinds: Mapping[str, Callable[[str, FieldRow], Any]],
           functions: Mapping[str, Any]) -> FieldSpec:
     return FieldSpec(row.name, row.label, row.type, _extractor(row, kinds, functions), row.unit, row.values,
-                     row.reads, row.counts, row.derive, row.window)
+                     row.reads, row.counts, row.derive, row.window, row.possible)
 
 
 def _list(rows: ListRows) -> ListSpec:

@@ -64,6 +64,8 @@ class FieldSpec:
     derive: str = ""
     #: the kind of dated value read, where a currency window applies (patient fields only)
     window: ValueKind | None = None
+    #: the values a number field can take (what a patient file is checked against), when it is bounded
+    possible: tuple[float, float] | None = None
 
     @property
     def unit_display(self) -> str:

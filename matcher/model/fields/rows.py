@@ -21,7 +21,7 @@ import yaml
 from matcher.model import drugs
 from matcher.model.fields.readings import FieldType, ValueKind
 from matcher.model.measurements import ACTIVITY_INDICES, LAB_TESTS
-from matcher.model.profile import InfectionAgent, MalignancyCategory
+from matcher.model.profile import AGE_RANGE, BODY_RANGES, InfectionAgent, MalignancyCategory
 from matcher.model.units import Measure
 
 PATIENT = "patient"
@@ -35,7 +35,14 @@ VALUE_SOURCES: dict[str, tuple[str, ...]] = {
     "MalignancyCategory": tuple(typing.get_args(MalignancyCategory)),
     "drugs.DRUGS": tuple(sorted(drugs.DRUGS)),
 }
-_KEYS = {"name", "type", "label", "reads", "derive", "unit", "pint", "per_bsa", "counts", "values", "window"}
+#: the ranges a row may take its possible values from (``range: from NAME``): what a patient file is checked
+#: against, so that ``matcher lint`` refuses a threshold no patient can reach
+RANGE_SOURCES: dict[str, tuple[float, float]] = {
+    "AGE_RANGE": AGE_RANGE,
+    **{f"BODY_RANGES.{name}": bounds for name, bounds in BODY_RANGES.items()},
+}
+_KEYS = {"name", "type", "label", "reads", "derive", "unit", "pint", "per_bsa", "counts", "values", "window",
+         "range"}
 
 
 class CatalogueError(Exception):
@@ -64,6 +71,8 @@ class FieldRow:
     values: tuple[str, ...] = ()
     #: the kind of dated value read, where a currency window applies
     window: ValueKind | None = None
+    #: the values a number field can take, when the patient model bounds them
+    possible: tuple[float, float] | None = None
 
     @property
     def derive(self) -> str:
@@ -97,6 +106,15 @@ def _values(raw: dict[str, Any], where: str) -> tuple[str, ...]:
     return tuple(str(value) for value in values)
 
 
+def _range(raw: dict[str, Any], where: str) -> tuple[float, float] | None:
+    if "range" not in raw:
+        return None
+    source = str(raw["range"]).removeprefix("from ").strip()
+    if not str(raw["range"]).startswith("from ") or source not in RANGE_SOURCES:
+        raise CatalogueError(f"{where}: range {raw['range']!r}: write 'from' one of {sorted(RANGE_SOURCES)}")
+    return RANGE_SOURCES[source]
+
+
 def _row(raw: dict[str, Any], scope: str) -> FieldRow:
     where = f"{CATALOGUE_FILE}, {scope} field {raw.get('name', '?')}"
     unknown = set(raw) - _KEYS
@@ -110,7 +128,7 @@ def _row(raw: dict[str, Any], scope: str) -> FieldRow:
     kind, _, parameter = str(raw["derive"]).partition(" ")
     return FieldRow(str(raw["name"]), scope, raw["type"], str(raw["label"]), str(raw["reads"]), kind,
                     parameter.strip(), _measure(raw), str(raw.get("counts", "")), _values(raw, where),
-                    raw.get("window"))
+                    raw.get("window"), _range(raw, where))
 
 
 def _lab_rows() -> list[FieldRow]:
@@ -118,7 +136,7 @@ def _lab_rows() -> list[FieldRow]:
     rows: list[FieldRow] = []
     for test, spec in LAB_TESTS.items():
         rows.append(FieldRow(test, PATIENT, "number", spec.label, spec.label, "lab", test, spec.measure,
-                             window=spec.window))
+                             window=spec.window, possible=(spec.low, spec.high)))
         if spec.needs_uln:
             rows.append(_uln_row(test))
     return rows
@@ -133,7 +151,7 @@ def _uln_row(test: str) -> FieldRow:
 def _score_rows() -> list[FieldRow]:
     """One row per disease-activity index of ACTIVITY_INDICES (``SLEDAI-2K`` is the field ``sledai_2k``)."""
     return [FieldRow(index.lower().replace("-", "_"), PATIENT, "number", index, f"{index} score", "activity_score",
-                     index, window="activity_score") for index in ACTIVITY_INDICES]
+                     index, window="activity_score", possible=bounds) for index, bounds in ACTIVITY_INDICES.items()]
 
 
 _GENERATED = {"LAB_TESTS": _lab_rows, "ACTIVITY_INDICES": _score_rows}
