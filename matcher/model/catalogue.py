@@ -119,7 +119,8 @@ def _heading(scope: str) -> str:
 
 
 def text(entries: list[FieldEntry]) -> str:
-    """A readable table per group: field, type, unit or values, date window, label and what it reads."""
+    """A readable table per group: field, type, unit or values, date window, label, what it reads and how it
+    is derived (the catalogue row's ``derive``)."""
     if not entries:
         return "no field matches\n"
     lines: list[str] = []
@@ -130,7 +131,8 @@ def text(entries: list[FieldEntry]) -> str:
             window = _window_text(entry)
             lines.append(f"  {entry.name:<{width}}  {entry.type:<6}  {_values_text(entry, limit=_LISTED_CHOICES)}")
             reads = entry.label if entry.reads == entry.label else f"{entry.label}; reads: {entry.reads}"
-            lines.append(f"  {'':<{width}}  {reads}" + (f"; dated value, window {window}" if window else ""))
+            lines.append(f"  {'':<{width}}  {reads}" + (f"; dated value, window {window}" if window else "")
+                         + f"; derived by: {entry.derived}")
         lines.append("")
     lines.append("Windows: a dated value counts only within its window (the project default shown; a rule file "
                  "may set its own). See docs/rule-files.md.")

@@ -12,6 +12,9 @@ Conventions every field follows:
 * Values outside what is possible (a SLEDAI-2K above 105, a creatinine of
   5000 mg/dL) are errors, not outliers.
 * Everything that changes over time carries its date.
+
+The dated measurements (activity scores, lab results, pregnancy tests) and the tables they are
+checked against (ACTIVITY_INDICES, LAB_TESTS) are in :mod:`matcher.model.measurements`.
 """
 
 from __future__ import annotations
