@@ -47,6 +47,9 @@ _PATIENT_KINDS = {**patient.KINDS, **pregnancy.KINDS}
 _PATIENT_FUNCTIONS = {**patient.FUNCTIONS, **pregnancy.FUNCTIONS}
 _ITEM_KINDS = {**medications.KINDS, **entries.KINDS}
 _ITEM_FUNCTIONS = {**medications.FUNCTIONS, **entries.FUNCTIONS}
+#: how an entry of each list is described, and whether it has happened by the as-of date
+_DESCRIBE: dict[str, Callable[[Any], str]] = {"medications": medications.describe_course, **entries.DESCRIBE}
+_VISIBLE: dict[str, Callable[[Any, Any], bool]] = {"medications": medications.visible_course, **entries.VISIBLE}
 
 
 def _extractor(row: FieldRow, kinds: Mapping[str, Callable[[str, FieldRow], Any]],
@@ -71,12 +74,11 @@ def _spec(row: FieldRow, kinds: Mapping[str, Callable[[str, FieldRow], Any]],
 
 
 def _list(rows: ListRows) -> ListSpec:
+    if rows.name not in _DESCRIBE:
+        raise CatalogueError(f"fields.yaml: the list {rows.name!r} has no description and date rule (lists known: "
+                             f"{sorted(_DESCRIBE)})")
     fields = {row.name: _spec(row, _ITEM_KINDS, _ITEM_FUNCTIONS) for row in rows.rows}
-    if rows.name == "medications":
-        return ListSpec(rows.name, rows.label, medications._describe_course, fields, rows.reads,
-                        lambda item, as_of: item.start is None or item.start <= as_of)
-    return ListSpec(rows.name, rows.label, entries.DESCRIBE[rows.name], fields, rows.reads,
-                    entries.VISIBLE[rows.name])
+    return ListSpec(rows.name, rows.label, _DESCRIBE[rows.name], fields, rows.reads, _VISIBLE[rows.name])
 
 
 def _check_drug_classes(fields: Mapping[str, FieldSpec]) -> None:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from matcher.model.fields.rows import FieldRow
 
 
-def _describe_course(course: MedicationExposure) -> str:
+def describe_course(course: MedicationExposure) -> str:
     parts = [course.drug.replace("_", " ")]
     parts += [str(x).replace("_", " ") for x in (course.dose, course.frequency, course.route) if x]
     span = f"{course.start or '?'} to {'ongoing' if course.ongoing else (course.end or '?')}"
@@ -326,6 +326,11 @@ def _adequate_trial(course: MedicationExposure, i: int, profile: PatientProfile,
     return Observation(enough, "yes" if enough else "no", f"medications[{i}]", None,
                        f"{dose.display} for {days.display} against the {key.replace('_', ' ')} minimum of "
                        f"{minimum.minimum:g} {minimum.unit} for {minimum.days} days")
+
+
+def visible_course(course: MedicationExposure, as_of: dt.date) -> bool:
+    """A course that starts after the as-of date has not happened yet on that day."""
+    return course.start is None or course.start <= as_of
 
 
 KINDS: dict[str, Callable[[str, FieldRow], ItemExtract]] = {
