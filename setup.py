@@ -11,6 +11,8 @@ PACKAGE_DATA = {
     "matcher.encoded_trials": ["*.yaml", "*.md", "registry/*"],
     # the HTML report's style and script, inlined when a report is written
     "matcher.screening": ["report.css", "report.js"],
+    # the field catalogue: every field a rule may test, one row per field
+    "matcher.model.fields": ["fields.yaml"],
 }
 
 setup(

@@ -2,8 +2,9 @@
 a generated patient on every encoded trial, noting it as a patient file (printed only when the property fails,
 to run with ``matcher check``), comparing the decisions of two evaluations, and what each operator means.
 
-The properties derive everything from the rule files in rules/ and the field registry (matcher/model/fields.py),
-over patients and rule trees from tests/strategies/. Example counts follow the hypothesis profile
+The properties derive everything from the rule files in rules/ and the field catalogue
+(matcher/model/fields/fields.yaml), over patients and rule trees from tests/strategies/. Example counts follow
+the hypothesis profile
 (tests/conftest.py); a longer search: ``HYPOTHESIS_PROFILE=thorough pytest tests/test_properties_*.py``.
 """
 

@@ -17,7 +17,7 @@ from matcher.cli import EXIT_BAD_INPUT
 from matcher.errors import PatientFileError
 from matcher.intake.fhir import import_bundle, is_bundle, read_bundle, to_yaml, ucum_to_text
 from matcher.intake.validate import load_patient
-from matcher.model.profile import LAB_TESTS
+from matcher.model.measurements import LAB_TESTS
 from matcher.model.units import UnitProblem, convert
 
 from .helpers import PATIENTS, cli

@@ -60,7 +60,7 @@ def test_every_field_of_the_registry_is_listed_once_with_its_type() -> None:
     for key, spec in registry.items():
         entry = listed[key]
         assert entry["type"] == spec.type and entry["label"] == spec.label and entry["reads"].startswith(spec.collect)
-        assert entry["unit"] == spec.unit_display
+        assert entry["unit"] == spec.unit_display and entry["derived"] == spec.derive and spec.derive
         if spec.type == "enum":
             assert entry["values"] == list(spec.choices) and entry["values"], key
         if spec.type == "bool":
@@ -102,6 +102,8 @@ def test_the_text_output_shows_units_values_windows_and_class_members() -> None:
     assert "lab, default 90 days" in out and "pregnancy_test, default 7 days" in out
     assert "true for ibuprofen, naproxen" in out
     assert "true for cyclosporine, tacrolimus, voclosporin" in out
+    assert "derived by: attribute diagnoses.lupus_nephritis.biopsy_class" in out
+    assert "derived by: function egfr_ckd_epi_2021" in out and "derived by: lab urine_protein_24h" in out
 
 
 def test_grep_filters_and_says_when_nothing_matches() -> None:

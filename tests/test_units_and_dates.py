@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from matcher.model.dates import add_months, completed_years, months_between
-from matcher.model.profile import LAB_TESTS
+from matcher.model.measurements import LAB_TESTS
 from matcher.model.units import UnitProblem, convert
 
 

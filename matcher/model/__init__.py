@@ -1,4 +1,5 @@
-"""The patient model: the validated profile, units, dates, drugs, and the fields a rule may test.
+"""The patient model: the validated profile, units, dates, drugs, and the fields a rule may test (the field
+catalogue, fields/fields.yaml, and the extraction built from it).
 
 Nothing here reads files or knows about rule files; every later stage builds on it.
 """

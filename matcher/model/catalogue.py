@@ -1,9 +1,10 @@
 """The catalogue of the fields a rule may test: ``matcher fields`` and the table in docs/rule-files.md.
 
-The fields are registered by code in :mod:`matcher.model.fields` (``PATIENT_FIELDS`` and the item fields
-of each list in ``LISTS``); this module reads those registries, so a field added there appears here
-without a second list to keep. tests/test_field_catalogue.py fails when the page is older than the
-registry. Rewrite the page with ``python -m matcher.model.catalogue docs/rule-files.md``.
+The fields are declared once, as rows of matcher/model/fields/fields.yaml, and built into the registries
+of :mod:`matcher.model.fields` (``PATIENT_FIELDS`` and the item fields of each list in ``LISTS``); this
+module reads those registries, so a row added there appears here without a second list to keep.
+tests/test_field_catalogue.py fails when the page is older than the catalogue. Rewrite the page with
+``python -m matcher.model.catalogue docs/rule-files.md``.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ import sys
 from dataclasses import asdict, dataclass
 
 from matcher.model import drugs
-from matcher.model.currency import DEFAULT_WINDOW_DAYS, FIELD_KINDS, KIND_LABELS
+from matcher.model.currency import DEFAULT_WINDOW_DAYS, KIND_LABELS
 from matcher.model.fields import LISTS, PATIENT_FIELDS, FieldSpec
 from matcher.model.reference import replace_between, rewrite_page
 
-BEGIN = "<!-- generated from the field registry (python -m matcher.model.catalogue docs/rule-files.md): do not edit -->"
+BEGIN = "<!-- generated from fields.yaml (python -m matcher.model.catalogue docs/rule-files.md): do not edit -->"
 END = "<!-- end of the generated field catalogue -->"
 
 #: where a field may be used: a patient field in a criterion's condition, an item field in a query
@@ -49,6 +50,9 @@ class FieldEntry:
     window_kind: str | None
     #: the project's default window for that kind, in days
     default_window_days: int | None
+    #: how the value is derived, as the catalogue row says it: ``lab serum_creatinine``,
+    #: ``attribute diagnoses.sle.present``, ``function egfr_ckd_epi_2021`` (bespoke code of that name)
+    derived: str
 
     @property
     def where(self) -> str:
@@ -56,7 +60,7 @@ class FieldEntry:
 
 
 def _entry(spec: FieldSpec, scope: str) -> FieldEntry:
-    kind = FIELD_KINDS.get(spec.name) if scope == PATIENT else None
+    kind = spec.window if scope == PATIENT else None
     values = ("true", "false") if spec.type == "bool" else spec.choices
     reads = spec.collect
     drug_class = spec.name.removeprefix("is_")
@@ -64,7 +68,7 @@ def _entry(spec: FieldSpec, scope: str) -> FieldEntry:
         members = sorted(name for name, drug in drugs.DRUGS.items() if drug_class in drug.classes)
         reads += f" (true for {', '.join(members)})" if members else " (no drug is in this class yet)"
     return FieldEntry(spec.name, scope, spec.type, spec.unit_display, spec.measure is not None, values,
-                      spec.label, reads, kind, DEFAULT_WINDOW_DAYS[kind] if kind else None)
+                      spec.label, reads, kind, DEFAULT_WINDOW_DAYS[kind] if kind else None, spec.derive)
 
 
 def catalogue() -> list[FieldEntry]:
@@ -115,7 +119,8 @@ def _heading(scope: str) -> str:
 
 
 def text(entries: list[FieldEntry]) -> str:
-    """A readable table per group: field, type, unit or values, date window, label and what it reads."""
+    """A readable table per group: field, type, unit or values, date window, label, what it reads and how it
+    is derived (the catalogue row's ``derive``)."""
     if not entries:
         return "no field matches\n"
     lines: list[str] = []
@@ -126,7 +131,8 @@ def text(entries: list[FieldEntry]) -> str:
             window = _window_text(entry)
             lines.append(f"  {entry.name:<{width}}  {entry.type:<6}  {_values_text(entry, limit=_LISTED_CHOICES)}")
             reads = entry.label if entry.reads == entry.label else f"{entry.label}; reads: {entry.reads}"
-            lines.append(f"  {'':<{width}}  {reads}" + (f"; dated value, window {window}" if window else ""))
+            lines.append(f"  {'':<{width}}  {reads}" + (f"; dated value, window {window}" if window else "")
+                         + f"; derived by: {entry.derived}")
         lines.append("")
     lines.append("Windows: a dated value counts only within its window (the project default shown; a rule file "
                  "may set its own). See docs/rule-files.md.")
@@ -154,15 +160,15 @@ def markdown() -> str:
             lines += [f"### `{scope}`: item fields", "",
                       f"Each entry of the patient's {LISTS[scope].label}; tested only inside a query "
                       f"`over: {scope}` (`where: {{field: NAME, OP: VALUE}}`).", ""]
-        lines += ["| field | type | unit or values | date window | what it is | reads |",
-                  "| --- | --- | --- | --- | --- | --- |"]
+        lines += ["| field | type | unit or values | date window | what it is | reads | derived by |",
+                  "| --- | --- | --- | --- | --- | --- | --- |"]
         for entry in group:
             values = _values_text(entry, limit=None)
             if entry.type != "number":
                 values = ", ".join(f"`{value}`" for value in entry.values)
             window = _window_text(entry)
             lines.append(f"| `{entry.name}` | {entry.type} | {_cell(values)} | {window} | {_cell(entry.label)} | "
-                         f"{_cell(entry.reads)} |")
+                         f"{_cell(entry.reads)} | `{entry.derived}` |")
         lines.append("")
     kinds = ", ".join(f"`{kind}` = {label}" for kind, label in KIND_LABELS.items())
     lines += [f"Date window kinds: {kinds}; the days shown are the project default.", "", END]

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Literal, get_args
 
-from matcher.model.fields import PATIENT_FIELDS, Absence, Observation, Reading
-from matcher.model.profile import ACTIVITY_INDICES, LAB_TESTS
+from matcher.model.fields import PATIENT_FIELDS, Absence, Observation, Reading, ValueKind
+from matcher.model.fields.rows import VALUE_KINDS
 
-ValueKind = Literal["lab", "activity_score", "pregnancy_test", "imaging"]
-VALUE_KINDS: tuple[ValueKind, ...] = get_args(ValueKind)
+__all__ = ["DEFAULT_WINDOW_DAYS", "FIELD_KINDS", "KIND_LABELS", "LONGEST_WINDOW_DAYS", "PROJECT_DEFAULT",
+           "SANE_WINDOW_DAYS", "VALUE_KINDS", "ValueKind", "Window", "age_days", "current"]
 
 #: what each kind of value covers, for messages and documentation
 KIND_LABELS: dict[ValueKind, str] = {
@@ -48,28 +47,10 @@ SANE_WINDOW_DAYS: dict[ValueKind, int] = {
 }
 LONGEST_WINDOW_DAYS = 3650
 
-_IMAGING = ("lvef", "mean_pap")
-
-
-def _kinds() -> dict[str, ValueKind]:
-    kinds: dict[str, ValueKind] = {}
-    for test, spec in LAB_TESTS.items():
-        kinds[test] = "imaging" if test in _IMAGING else "lab"
-        if spec.needs_uln:
-            kinds[f"{test}_x_uln"] = "lab"
-    kinds["serum_creatinine_x_uln"] = "lab"
-    for computed in ("egfr_ckd_epi_2021", "creatinine_clearance_cockcroft_gault", "egfr_reported_or_ckd_epi_2021"):
-        kinds[computed] = "lab"
-    for index in ACTIVITY_INDICES:
-        kinds[index.lower().replace("-", "_")] = "activity_score"
-    for name in ("pregnancy_test", "urine_pregnancy_test", "serum_pregnancy_test"):
-        kinds[name] = "pregnancy_test"
-    return {name: kind for name, kind in kinds.items() if name in PATIENT_FIELDS}
-
-
-#: patient field -> the kind of dated value it reads (fields not listed are not dated results: an age,
-#: a diagnosis, a dose; ``*_days_ago`` fields compare the age of a test itself)
-FIELD_KINDS: dict[str, ValueKind] = _kinds()
+#: patient field -> the kind of dated value it reads: the ``window`` of its row in the field catalogue
+#: (fields not listed are not dated results: an age, a diagnosis, a dose; ``*_days_ago`` fields compare the
+#: age of a test itself)
+FIELD_KINDS: dict[str, ValueKind] = {name: spec.window for name, spec in PATIENT_FIELDS.items() if spec.window}
 
 
 @dataclass(frozen=True)

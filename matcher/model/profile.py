@@ -12,20 +12,19 @@ Conventions every field follows:
 * Values outside what is possible (a SLEDAI-2K above 105, a creatinine of
   5000 mg/dL) are errors, not outliers.
 * Everything that changes over time carries its date.
+
+The dated measurements (activity scores, lab results, pregnancy tests) and the tables they are
+checked against (ACTIVITY_INDICES, LAB_TESTS) are in :mod:`matcher.model.measurements`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
     PrivateAttr,
-    Strict,
     StrictBool,
     field_validator,
     model_validator,
@@ -34,173 +33,23 @@ from pydantic import (
 from matcher.errors import did_you_mean
 from matcher.model import drugs
 from matcher.model.dates import LAST_AS_OF
-from matcher.model.units import CREATININE_MOLAR_MASS, Measure, UnitProblem, convert
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-
-def _private(model: BaseModel, name: str) -> Any:
-    """A private attribute, read from pydantic's store directly: through ``model._name`` pydantic's
-    ``__getattr__`` takes about 50 times as long, and evaluation reads these for every fact."""
-    private = model.__pydantic_private__
-    assert private is not None
-    return private[name]
-
-
-Sex = Literal["female", "male"]
-#: Numbers are strict: ``true`` is not 1 and ``"8"`` is not 8 (the engine would coerce silently).
-StrictNumber = Annotated[float, Strict()]
-StrictCount = Annotated[int, Strict()]
-
-
-def _date_not_number(value: Any) -> Any:
-    """pydantic would read 0 or 20261102 as seconds since 1970: dates must be written YYYY-MM-DD."""
-    if isinstance(value, (int, float)):
-        raise ValueError(f"write dates as YYYY-MM-DD, not the number {value!r}")
-    return value
-
-
-Date = Annotated[dt.date, BeforeValidator(_date_not_number)]
+from matcher.model.measurements import (
+    ActivityScore,
+    Date,
+    LabResult,
+    PregnancyTest,
+    Quantity,
+    StrictCount,
+    _Model,
+    _private,
+)
+from matcher.model.units import Measure, UnitProblem, convert
 
 #: the possible range of an age in years, and of weight (kg) and height (cm): what a patient file may give
 #: (and what ``matcher lint`` holds thresholds to)
 AGE_RANGE = (0, 120)
 BODY_RANGES: dict[str, tuple[float, float]] = {"weight": (1, 400), "height": (30, 250)}
 
-# ---------------------------------------------------------------- scores
-#: Each disease-activity index and its possible range. SLEDAI-2K and SELENA-SLEDAI
-#: share items and weights (0-105); ESSDAI is 0-123; the SSDAI of Vitali et al.
-#: (Arthritis Rheum 2007) is 0-21. An index is never converted into another.
-ACTIVITY_INDICES: dict[str, tuple[float, float]] = {
-    "SLEDAI-2K": (0, 105),
-    "SELENA-SLEDAI": (0, 105),
-    "SSDAI": (0, 21),
-    "ESSDAI": (0, 123),
-}
-ActivityIndex = Literal["SLEDAI-2K", "SELENA-SLEDAI", "SSDAI", "ESSDAI"]
-
-
-class ActivityScore(_Model):
-    index: ActivityIndex
-    score: StrictNumber
-    date: Date
-
-    @model_validator(mode="after")
-    def _in_range(self) -> ActivityScore:
-        low, high = ACTIVITY_INDICES[self.index]
-        if not low <= self.score <= high:
-            raise ValueError(f"{self.index} score {self.score:g} is outside its possible range {low:g}-{high:g}")
-        if not float(self.score).is_integer():
-            raise ValueError(f"{self.index} score {self.score:g} is not a whole number (item weights are whole)")
-        return self
-
-
-# ---------------------------------------------------------------- labs
-class LabTest:
-    """A laboratory or measured test: canonical unit and plausible range."""
-
-    def __init__(self, measure: Measure, low: float, high: float, label: str, needs_uln: bool = False) -> None:
-        self.measure = measure
-        self.low = low
-        self.high = high
-        self.label = label
-        self.needs_uln = needs_uln
-
-
-_RATIO_SPELLINGS = ("g/g", "mg/mg", "mg/g", "mg/mmol", "g/mol", "mg/umol")
-
-LAB_TESTS: dict[str, LabTest] = {
-    "urine_protein_24h": LabTest(Measure("g/day", "g/day"), 0, 60, "24-hour urine protein"),
-    "urine_protein_creatinine_ratio": LabTest(
-        Measure("g/g", "g/g", spellings=_RATIO_SPELLINGS, molar_mass=CREATININE_MOLAR_MASS),
-        0, 60, "urine protein/creatinine ratio",
-    ),
-    "serum_creatinine": LabTest(
-        Measure("mg/dL", "mg/dL", molar_mass=CREATININE_MOLAR_MASS), 0.05, 30, "serum creatinine"
-    ),
-    "egfr": LabTest(Measure("mL/min", "mL/min/1.73 m2", per_bsa=True), 0, 250, "eGFR (reported by the lab)"),
-    "alt": LabTest(Measure("U/L", "U/L"), 0, 20000, "ALT", needs_uln=True),
-    "ast": LabTest(Measure("U/L", "U/L"), 0, 20000, "AST", needs_uln=True),
-    "neutrophils": LabTest(Measure("10**9/L", "x10^9/L"), 0, 100, "neutrophil count"),
-    "lymphocytes": LabTest(Measure("10**9/L", "x10^9/L"), 0, 500, "lymphocyte count"),
-    "platelets": LabTest(Measure("10**9/L", "x10^9/L"), 0, 3000, "platelet count"),
-    "haemoglobin": LabTest(Measure("g/dL", "g/dL"), 1, 25, "haemoglobin"),
-    "cd4": LabTest(Measure("10**6/L", "cells/uL"), 0, 10000, "CD4+ T-cell count"),
-    "lvef": LabTest(Measure("percent", "%", spellings=("%", "percent")), 1, 95, "left ventricular ejection fraction"),
-    "mean_pap": LabTest(Measure("mmHg", "mmHg"), 0, 150, "mean pulmonary artery pressure"),
-    "pao2": LabTest(Measure("mmHg", "mmHg"), 10, 700, "PaO2 (arterial, on air)"),
-    "paco2": LabTest(Measure("mmHg", "mmHg"), 5, 200, "PaCO2 (arterial)"),
-    "stimulated_saliva_flow": LabTest(Measure("mL/min", "mL/min"), 0, 20, "stimulated whole saliva flow"),
-}
-LabName = Literal[
-    "urine_protein_24h", "urine_protein_creatinine_ratio", "serum_creatinine", "egfr", "alt", "ast",
-    "neutrophils", "lymphocytes", "platelets", "haemoglobin", "cd4", "lvef", "mean_pap", "pao2", "paco2",
-    "stimulated_saliva_flow",
-]
-
-Quantity = str | int | float
-
-
-class LabResult(_Model):
-    """One dated result as the lab reported it. ``uln`` is the reporting lab's upper limit of normal."""
-
-    test: LabName
-    value: Quantity
-    date: Date
-    uln: Quantity | None = None
-    lab: str | None = None
-
-    _amount: float = PrivateAttr()
-    _uln_amount: float | None = PrivateAttr(default=None)
-
-    @field_validator("value", "uln")
-    @classmethod
-    def _convertible(cls, written: Quantity | None, info: Any) -> Quantity | None:
-        test = info.data.get("test")
-        if written is None or test is None:
-            return written
-        spec = LAB_TESTS[test]
-        try:
-            amount = convert(written, spec.measure)
-        except UnitProblem as exc:
-            raise ValueError(str(exc)) from None
-        if not spec.low <= amount <= spec.high:
-            raise ValueError(
-                f"{spec.label} of {written} ({amount:g} {spec.measure.display}) is outside the possible range "
-                f"{spec.low:g}-{spec.high:g} {spec.measure.display}"
-            )
-        if info.field_name == "uln" and amount <= 0:
-            raise ValueError(f"uln {written} must be above zero")
-        return written
-
-    @model_validator(mode="after")
-    def _amounts(self) -> LabResult:
-        spec = LAB_TESTS[self.test]
-        self._amount = convert(self.value, spec.measure)
-        if self.uln is not None:
-            self._uln_amount = convert(self.uln, spec.measure)
-            if self._uln_amount <= 0:
-                raise ValueError(f"uln {self.uln} must be above zero")
-        return self
-
-    @property
-    def amount(self) -> float:
-        """The value in the test's canonical unit."""
-        amount: float = _private(self, "_amount")
-        return amount
-
-    @property
-    def uln_amount(self) -> float | None:
-        amount: float | None = _private(self, "_uln_amount")
-        return amount
-
-
-class PregnancyTest(_Model):
-    date: Date
-    result: Literal["positive", "negative"]
-    specimen: Literal["urine", "serum"] | None = None
 
 
 # ---------------------------------------------------------------- history
@@ -371,6 +220,9 @@ class Immunization(_Model):
 
 
 # ---------------------------------------------------------------- groups
+Sex = Literal["female", "male"]
+
+
 class Demographics(_Model):
     birth_date: Date | None = None
     age: Annotated[StrictCount, Field(ge=AGE_RANGE[0], le=AGE_RANGE[1])] | None = Field(

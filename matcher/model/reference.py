@@ -23,7 +23,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from matcher.model import drugs
-from matcher.model.profile import LAB_TESTS, PatientProfile, Quantity
+from matcher.model.measurements import LAB_TESTS, Quantity
+from matcher.model.profile import PatientProfile
 
 BEGIN = "<!-- generated from the model (python -m matcher.model.reference docs/patient-files.md): do not edit -->"
 END = "<!-- end of the generated reference -->"

@@ -36,7 +36,6 @@ from pathlib import Path
 from matcher.errors import MatcherError, RuleFileError
 from matcher.model.currency import FIELD_KINDS, KIND_LABELS, SANE_WINDOW_DAYS
 from matcher.model.fields import PATIENT_FIELDS
-from matcher.model.profile import ACTIVITY_INDICES, AGE_RANGE, BODY_RANGES, LAB_TESTS
 from matcher.rules.language import (
     AllOf,
     AnyOf,
@@ -160,17 +159,12 @@ def _at_comparison(criterion: Criterion, comparison: Comparison, problem: str) -
 
 # ------------------------------------------------------------------ thresholds
 def possible_range(field_name: str) -> tuple[float, float]:
-    """The values a number field can take, from the ranges a patient file is checked against; every other number
-    field (doses, durations, counts, ratios to the ULN) is at least zero."""
-    if field_name in LAB_TESTS:
-        return LAB_TESTS[field_name].low, LAB_TESTS[field_name].high
-    if field_name == "age_years":
-        return AGE_RANGE
-    if field_name in BODY_RANGES:
-        return BODY_RANGES[field_name]
+    """The values a number field can take: the range its catalogue row gives (the ranges a patient file is checked
+    against: labs, scores, age, weight, height); every other number field (doses, durations, counts, ratios to
+    the ULN) is at least zero."""
     spec = PATIENT_FIELDS.get(field_name)
-    if spec is not None and spec.label in ACTIVITY_INDICES:
-        return ACTIVITY_INDICES[spec.label]
+    if spec is not None and spec.possible is not None:
+        return spec.possible
     return 0, math.inf
 
 

@@ -1,7 +1,7 @@
 """Data items to collect, named for a coordinator and grouped, for ``matcher log summary``.
 
 The explanation names what is missing in the words of the field table
-(matcher/model/fields.py): ``"ALT with the lab's ULN"``, ``"dose of
+(matcher/model/fields/fields.yaml): ``"ALT with the lab's ULN"``, ``"dose of
 mycophenolate_mofetil"``, ``"severe (infections[1].severe)"``, a bare
 ``"date"``. A summary over a cohort needs them grouped (laboratory, pregnancy,
 medications...), with one name per item whichever list entry lacked it, and

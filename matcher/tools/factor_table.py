@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from matcher.model import units
 from matcher.model.fields import LISTS, PATIENT_FIELDS
-from matcher.model.profile import DOSE_MASS, DOSE_PER_KG, DOSE_PER_M2, LAB_TESTS
+from matcher.model.measurements import LAB_TESTS
+from matcher.model.profile import DOSE_MASS, DOSE_PER_KG, DOSE_PER_M2
 from matcher.model.units import USUAL_SPELLINGS, UnitProblem, normalise_unit_text, pint_factor
 
 

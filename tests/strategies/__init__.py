@@ -3,7 +3,7 @@ split by what they generate.
 
 Nothing here lists a threshold by hand. Thresholds are read from the rule files in ``rules/`` (every
 comparison of every criterion condition and query ``where``, both readings of a disputed boundary:
-:mod:`.trials`); the fields come from the registry in ``matcher/model/fields.py``. What this package adds
+:mod:`.trials`); the fields come from the catalogue ``matcher/model/fields/fields.yaml``. What this package adds
 is independent of the matcher:
 
 * **field writers** (:data:`WRITERS`, :mod:`.registry`): for each field, how to make a patient (or one list

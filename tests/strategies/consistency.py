@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from matcher.intake.pydantic_errors import _inner_model
-from matcher.model.profile import LAB_TESTS, PatientProfile
+from matcher.model.measurements import LAB_TESTS
+from matcher.model.profile import PatientProfile
 from matcher.model.units import convert
 
 from .diagnoses import acr_count

@@ -8,7 +8,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from matcher.model.profile import ACTIVITY_INDICES, LAB_TESTS
+from matcher.model.measurements import ACTIVITY_INDICES, LAB_TESTS
 
 from .quantities import exact, plain_number, quantity
 from .trials import PATIENT

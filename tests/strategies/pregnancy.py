@@ -9,17 +9,16 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from matcher.model import fields as fields_module
+from matcher.model.fields.pregnancy import NEGATIVE_TEST_DAYS
 
 from .quantities import days
 from .trials import PATIENT
 from .writers import Ctx, Token, Writer, dated, demographics_of, set_sex
 
-#: pregnancy facts known false for a man (matcher.model.fields._female_only)
+#: pregnancy facts known false for a man (matcher.model.fields.patient.female_only)
 FEMALE_ONLY = ("breastfeeding", "childbearing_potential")
 
 #: a negative pregnancy test at most this many days old rules pregnancy out (matcher.model.fields)
-NEGATIVE_TEST_DAYS: int = getattr(fields_module, "NEGATIVE_TEST_DAYS", 7)
 
 def _pregnancy_test(ctx: Ctx, specimen: str | None, day: dt.date, result: str) -> dict[str, Any]:
     """A test of ``specimen``; of either, or with no specimen recorded, when ``specimen`` is None."""
@@ -36,7 +35,7 @@ def _tests_of_other_specimens(data: dict[str, Any], specimen: str | None) -> tup
 
 def _no_positive_serum_before(tests: list[dict[str, Any]], as_of: dt.date) -> None:
     """Make the positive serum tests of the week before the most recent test urine tests: a negative urine
-    test does not overrule them (matcher.model.fields._pregnancy_evidence), so they would make the records
+    test does not overrule them (matcher.model.fields.pregnancy._pregnancy_evidence), so they would make the records
     disagree instead of leaving the most recent test to decide."""
     done = [t["date"] for t in tests if t["date"] <= as_of]
     if not done:

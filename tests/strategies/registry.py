@@ -4,7 +4,7 @@ fields the matcher's field registry has (a field renamed there must not keep a s
 from __future__ import annotations
 
 from matcher.model.fields import LISTS, PATIENT_FIELDS
-from matcher.model.profile import ACTIVITY_INDICES, LAB_TESTS
+from matcher.model.measurements import ACTIVITY_INDICES, LAB_TESTS
 
 from .attributes import attribute_writer, item_attribute_writer
 from .demographics import (

@@ -10,7 +10,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from matcher.model.profile import LAB_TESTS
+from matcher.model.measurements import LAB_TESTS
 
 from .quantities import Draw, quantity_text, read_quantity, spellings
 

@@ -8,7 +8,7 @@ from typing import Any
 from matcher.intake.fhir import codes
 from matcher.intake.fhir.state import ImportState
 from matcher.intake.fhir.values import as_date, code_text, codings, display, number_text
-from matcher.model.profile import ActivityScore, LabResult, PregnancyTest
+from matcher.model.measurements import ActivityScore, LabResult, PregnancyTest
 
 _ACCEPTED_OBSERVATION = ("final", "amended", "corrected")
 
@@ -68,7 +68,7 @@ class ObservationReader(ImportState):
             if code == codes.BREASTFEEDING_STATUS:
                 return ("fact:pregnancy.breastfeeding", "pregnancy.breastfeeding")
         if system == codes.PROFILE:
-            from matcher.model.profile import ACTIVITY_INDICES, LAB_TESTS
+            from matcher.model.measurements import ACTIVITY_INDICES, LAB_TESTS
 
             if code.startswith("labs.") and code[5:] in LAB_TESTS:
                 return (f"lab:{code[5:]}", code[5:])
