@@ -333,7 +333,7 @@ def test_a_list_section_not_known_to_be_complete_is_recorded_as_partial(engine: 
 
 # ---------------------------------------------------------------- clinician decisions as Task resources
 DECIDED = PATIENTS / "fhir" / "NCT03562065-eligible-alt-decided-lupus-hepatitis.json"
-SHA = "da5ff25701a42f1b2bad72e6a8cdda1aa684c2ec3052e31dc8076853e61462fe"
+SHA = "f0dd8fa1e430eaf28f5fa76589c264ceaca8a4cb58437f1858159e0b72944033"
 
 
 def decision_task(**changes: Any) -> dict[str, Any]:
