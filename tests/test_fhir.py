@@ -333,7 +333,7 @@ def test_a_list_section_not_known_to_be_complete_is_recorded_as_partial(engine: 
 
 # ---------------------------------------------------------------- clinician decisions as Task resources
 DECIDED = PATIENTS / "fhir" / "NCT03562065-eligible-alt-decided-lupus-hepatitis.json"
-SHA = "f0dd8fa1e430eaf28f5fa76589c264ceaca8a4cb58437f1858159e0b72944033"
+SHA = "babf5b04748f526678cbd2e39d191ec65778c0a8dc4591dab25c0c3e33e4c587"
 
 
 def decision_task(**changes: Any) -> dict[str, Any]:
