@@ -65,7 +65,8 @@ def test_controlled_hiv_is_review(engine: Matcher) -> None:
     result = run(engine, example(HIV), TRIAL)
     assert result.verdict == "review"
     (question,) = result.to_decide
-    assert question.startswith("exc-8 (HIV, HTLV, hepatitis B or C infection), an HIV, HTLV, hepatitis B or hepatitis C infection not resolved on the "
+    assert question.startswith("exc-8 (HIV, HTLV, hepatitis B or C infection), an HIV, HTLV, hepatitis B or "
+                               "hepatitis C infection not resolved on the "
                                "as-of date: yes, infections[0] HIV-1 infection")
 
 
@@ -200,7 +201,8 @@ def test_decisions_in_json_and_text(tmp_path: Path) -> None:
     out = io.StringIO()
     assert main(["check", str(path), "--trial", TRIAL, "--format", "json"], out, io.StringIO()) == EXIT_ELIGIBLE
     (result,) = json.loads(out.getvalue())["results"]
-    assert result["decided"] == ["exc-3 (hepatitis: AST or ALT > 2 × normal): decided by Dr A. Martin (rheumatology) on 2026-09-10: not met (ALT rise "
+    assert result["decided"] == ["exc-3 (hepatitis: AST or ALT > 2 × normal): decided by Dr A. Martin (rheumatology) "
+                                 "on 2026-09-10: not met (ALT rise "
                                  "with the flare (lupus hepatitis))"]
     exc3 = next(c for c in result["criteria"] if c["id"] == "exc-3")
     assert exc3["outcome"] == "not_met" and exc3["decision"].startswith("decided by Dr A. Martin")

@@ -38,10 +38,10 @@ from matcher.model.currency import FIELD_KINDS, KIND_LABELS, SANE_WINDOW_DAYS
 from matcher.model.fields import PATIENT_FIELDS
 from matcher.model.profile import ACTIVITY_INDICES, AGE_RANGE, BODY_RANGES, LAB_TESTS
 from matcher.rules.language import (
+    LABEL_MAX_CHARS,
     AllOf,
     AnyOf,
     Comparison,
-    LABEL_MAX_CHARS,
     Criterion,
     ManualPart,
     Node,
