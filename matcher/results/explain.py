@@ -501,8 +501,10 @@ class _Explainer:
             line = self._query_lines.get(key)
             if line is None:
                 query = self.ev.queries[plan.query]
-                compact = self.compact_query_line(query) if brief == _COMPACT else None
-                line = compact or self.query_line(query, brief is True)
+                if brief == _COMPACT:  # the full line where it is as short (computed once for both)
+                    line = self.compact_query_line(query) or self.leaf_line(index)
+                else:
+                    line = self.query_line(query, bool(brief))
                 self._query_lines[key] = line
             return line
         line = self._lines.get(index)  # a comparison's line serves as detail and as reason
