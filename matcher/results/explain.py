@@ -572,8 +572,7 @@ class _Explainer:
         if not found or not reasons:
             return None
         evidence = "; ".join(dict.fromkeys(self.leaf_line(leaf, True) for leaf in context or found))
-        named = f"{criterion.id} ({criterion.label})" if criterion.label else criterion.id
-        return f"{named}, {evidence}: {' / '.join(dict.fromkeys(reasons))}"
+        return f"{criterion.named}, {evidence}: {' / '.join(dict.fromkeys(reasons))}"
 
     def records_disagree(self, owner: str) -> bool:
         """Is some ``equivalent`` node of criterion ``owner`` unknown because its measures disagree?"""
