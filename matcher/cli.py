@@ -371,8 +371,8 @@ def _screen(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         args.as_of = args.as_of or resume.as_of
     meta = {"source": args.source, "as_of": args.as_of.isoformat() if args.as_of else None,
             "matcher_version": matcher_version(), "engine": engine_version(),
-            "trials": [{"id": t.id, "title": t.title, "rules_file": t.path, "sha256": t.content_hash}
-                       for t in trials]}
+            "trials": [{"id": t.id, "title": t.title, "rules_file": t.path, "sha256": t.content_hash,
+                        "labels": {c.id: c.label for c in t.criteria if c.label}} for t in trials]}
     outputs: list[Output] = []
     log = None
     status = "interrupted"

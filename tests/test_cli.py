@@ -69,7 +69,7 @@ def test_text_output_is_plain_when_not_a_terminal() -> None:
     assert code == EXIT_ELIGIBLE
     assert "\033[" not in out
     assert "NCT00698191: ELIGIBLE" in out
-    assert "[clinician] inc-4 manual" in out
+    assert "[clinician] inc-4 (signed informed consent): manual" in out
     assert '"Lupus nephritis with 24h urine protein≥1g;"' in out
 
 
@@ -83,7 +83,7 @@ def test_brief_output_is_one_line_per_trial() -> None:
                        "NCT00698191", "--brief")
     lines = out.strip().splitlines()
     assert len(lines) == 2  # header + one trial
-    assert lines[1].startswith("NCT00698191  INELIGIBLE  exc-1 (ALT: 3.75 x ULN")
+    assert lines[1].startswith("NCT00698191  INELIGIBLE  exc-1 (ALT > 3 × normal): ALT: 3.75 x ULN")
     assert code == EXIT_INELIGIBLE
 
 

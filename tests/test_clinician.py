@@ -53,17 +53,20 @@ def test_raised_alt_with_a_judgement_left_is_review_with_its_evidence(engine: Ma
     assert result.verdict == "review"
     assert result.deciding == ("exc-3",)
     (question,) = result.to_decide
-    assert question.startswith("exc-3, ALT: 3.75 x ULN (150 U/L / ULN 40 U/L) on 2026-09-08")
+    assert question.startswith("exc-3 (hepatitis: AST or ALT > 2 × normal), ALT: 3.75 x ULN (150 U/L / ULN 40 U/L) "
+                               "on 2026-09-08")
     assert question.endswith('whether raised transaminases are "not related to disease activity" (lupus '
                              "hepatitis) is a clinical judgement.")
-    assert result.summary.startswith("review: clinician to decide: exc-3, ALT: 3.75 x ULN")
+    assert result.summary.startswith("review: clinician to decide: exc-3 (hepatitis: AST or ALT > 2 × normal), ALT: "
+                                  "3.75 x ULN")
 
 
 def test_controlled_hiv_is_review(engine: Matcher) -> None:
     result = run(engine, example(HIV), TRIAL)
     assert result.verdict == "review"
     (question,) = result.to_decide
-    assert question.startswith("exc-8, an HIV, HTLV, hepatitis B or hepatitis C infection not resolved on the "
+    assert question.startswith("exc-8 (HIV, HTLV, hepatitis B or C infection), an HIV, HTLV, hepatitis B or "
+                               "hepatitis C infection not resolved on the "
                                "as-of date: yes, infections[0] HIV-1 infection")
 
 
@@ -74,7 +77,9 @@ def test_a_judgement_with_nothing_recorded_against_keeps_the_patient_eligible(en
     assert result.to_decide == ()
     assert result.routine_pending == ("inc-6", "inc-7", "exc-11")
     assert result.clinical_pending == ("exc-2a", "exc-2c", "exc-5", "exc-10", "exc-12", "exc-14")
-    assert "clinician to confirm exc-2a" in result.summary and "routine: inc-6, inc-7, exc-11" in result.summary
+    assert "clinician to confirm exc-2a (clinical heart failure), exc-2c" in result.summary
+    assert ("routine: inc-6 (effective contraception), inc-7 (signed informed consent), exc-11 (excluded from "
+            "research roster)") in result.summary
 
 
 def test_a_routine_confirmation_never_makes_review(engine: Matcher) -> None:
@@ -102,7 +107,8 @@ def test_review_in_every_output(tmp_path: Path) -> None:
                  "--progress", "never"], io.StringIO(), io.StringIO())
     assert code == 0
     (row,) = csv.DictReader(csv_path.open())
-    assert row["verdict"] == "review" and row["clinician_to_decide"].startswith("exc-3, ALT: 3.75 x ULN")
+    assert row["verdict"] == "review" and row["clinician_to_decide"].startswith(
+        "exc-3 (hepatitis: AST or ALT > 2 × normal), ALT: 3.75 x ULN")
     summary = io.StringIO()
     assert main(["log", "summary", str(log)], summary, io.StringIO()) == 0
     assert "  review              1   clinician to decide" in summary.getvalue()
@@ -114,11 +120,11 @@ def test_lint_asks_whether_a_consent_criterion_is_routine(tmp_path: Path) -> Non
     path = tmp_path / f"{TRIAL}.yaml"
     text = (RULES / f"{TRIAL}.yaml").read_text()
     assert text.count("    routine: true\n") == 3
-    path.write_text(text.replace("  - id: inc-7\n    kind: inclusion\n    routine: true\n",
-                                 "  - id: inc-7\n    kind: inclusion\n"))
+    path.write_text(text.replace("    kind: inclusion\n    routine: true\n    text: Signed Informed Consent.",
+                                 "    kind: inclusion\n    text: Signed Informed Consent."))
     assert any("criterion inc-7: the text speaks of consent" in e for e in lint_file(path).errors)
-    path.write_text(text.replace("  - id: exc-1\n    kind: exclusion\n", "  - id: exc-1\n    kind: exclusion\n"
-                                 "    routine: true\n"))
+    path.write_text(text.replace("  - id: exc-1\n    label: creatinine clearance < 30 ml/min\n",
+                                 "  - id: exc-1\n    label: creatinine clearance < 30 ml/min\n    routine: true\n"))
     assert any("criterion exc-1: routine: true on a criterion with nothing left to the clinician" in e
                for e in lint_file(path).errors)
 
@@ -195,7 +201,8 @@ def test_decisions_in_json_and_text(tmp_path: Path) -> None:
     out = io.StringIO()
     assert main(["check", str(path), "--trial", TRIAL, "--format", "json"], out, io.StringIO()) == EXIT_ELIGIBLE
     (result,) = json.loads(out.getvalue())["results"]
-    assert result["decided"] == ["exc-3: decided by Dr A. Martin (rheumatology) on 2026-09-10: not met (ALT rise "
+    assert result["decided"] == ["exc-3 (hepatitis: AST or ALT > 2 × normal): decided by Dr A. Martin (rheumatology) "
+                                 "on 2026-09-10: not met (ALT rise "
                                  "with the flare (lupus hepatitis))"]
     exc3 = next(c for c in result["criteria"] if c["id"] == "exc-3")
     assert exc3["outcome"] == "not_met" and exc3["decision"].startswith("decided by Dr A. Martin")

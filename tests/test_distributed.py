@@ -16,6 +16,7 @@ import pytest
 
 from matcher.api import Matcher
 from matcher.engine.evaluate import Evaluator
+from matcher.results.render import status_of
 from matcher.screening import distributed
 from matcher.screening.screen import screen_records
 from matcher.tools.synthetic import write_jsonl
@@ -71,14 +72,18 @@ def screen_expected(source: str, directory: Path) -> list[dict[str, Any]]:
             rows.append({"patient_id": document["patient"], "location": document["location"], "trial": None,
                          "verdict": None, "problem_kind": document["problem_kind"], "problem": document["problem"]})
             continue
+        not_met = [c["id"] for c in document["criteria"] if status_of(c["kind"], c["outcome"]) == "FAIL"]
+        labels = {c["id"]: c["label"] for c in document["criteria"]}
+        assert split(csv_row["criteria_not_met"]) == [f"{cid} ({labels[cid]})" for cid in not_met]  # the CSV names
         rows.append({
             "patient_id": document["patient"], "location": document["location"], "trial": document["trial"],
             "verdict": document["verdict"], "as_of": document["as_of"], "as_of_source": document["as_of_source"],
             "rules_file": document["rules"]["file"], "rules_sha256": document["rules"]["sha256"],
             "matcher_version": matcher_version, "engine": engine,
-            "criteria": [{"id": c["id"], "kind": c["kind"], "outcome": c["outcome"]} for c in document["criteria"]],
-            "criteria_not_met": split(csv_row["criteria_not_met"]),
-            "criteria_unknown": split(csv_row["criteria_unknown"]),
+            "criteria": [{"id": c["id"], "kind": c["kind"], "outcome": c["outcome"], "label": c["label"]}
+                         for c in document["criteria"]],
+            "criteria_not_met": not_met,
+            "criteria_unknown": [c["id"] for c in document["criteria"] if c["outcome"] == "unknown"],
             "data_to_collect": document["to_collect"], "clinician_to_confirm": document["pending_manual"],
             "problem_kind": None, "problem": None, "explanation": line})
     return rows
@@ -213,7 +218,7 @@ def test_rules_travel_as_data_and_a_changed_text_is_refused(rules: distributed.R
 
 def test_the_spark_ddl_names_every_result_column() -> None:
     assert distributed.RESULT_DDL.startswith("schema_version INT, run_id STRING, patient_id STRING")
-    assert "criteria ARRAY<STRUCT<id: STRING, kind: STRING, outcome: STRING>>" in distributed.RESULT_DDL
+    assert "criteria ARRAY<STRUCT<id: STRING, kind: STRING, outcome: STRING, label: STRING>>" in distributed.RESULT_DDL
     assert [part.split(" ")[0] for part in distributed.RESULT_DDL.split(", ") if " " in part and ":" not in
             part.split(" ")[0]][:3] == ["schema_version", "run_id", "patient_id"]
     assert distributed.result_schema().names == [name for name, _, _ in distributed.RESULT_COLUMNS]

@@ -333,7 +333,7 @@ def test_a_list_section_not_known_to_be_complete_is_recorded_as_partial(engine: 
 
 # ---------------------------------------------------------------- clinician decisions as Task resources
 DECIDED = PATIENTS / "fhir" / "NCT03562065-eligible-alt-decided-lupus-hepatitis.json"
-SHA = "da5ff25701a42f1b2bad72e6a8cdda1aa684c2ec3052e31dc8076853e61462fe"
+SHA = "babf5b04748f526678cbd2e39d191ec65778c0a8dc4591dab25c0c3e33e4c587"
 
 
 def decision_task(**changes: Any) -> dict[str, Any]:

@@ -590,5 +590,6 @@ def test_text_output_quotes_the_registry_and_names_the_clinician_items() -> None
     assert code == EXIT_ELIGIBLE and err == ""
     assert f"{TRIAL}: ELIGIBLE" in text
     assert '"SLEDAI-2K score = 6"' in text
-    assert "[clinician] inc-0 manual" in text and "[clinician] exc-6 manual" in text
+    assert "[clinician] inc-0 (active lupus nephritis): manual" in text
+    assert "[clinician] exc-6 (live vaccine in 12 weeks or planned): manual" in text
     assert "SLEDAI-2K: 12 on 2026-09-08 (6 days before the as-of date), within the 90-day window" in text

@@ -16,6 +16,7 @@ from .helpers import EXAMPLE_FILES
 
 def reference_criterion_json(result: Any) -> dict[str, Any]:
     data = dataclasses.asdict(result)
+    del data["text_details"]  # the text output's shortened details: the JSON keeps every entry in "details"
     data["values"] = [{**value, "date": value["date"].isoformat() if value["date"] else None}
                       for value in data["values"]]
     for key in ("details", "missing", "notes"):

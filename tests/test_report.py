@@ -34,6 +34,7 @@ import matcher
 from matcher.api import Matcher
 from matcher.errors import PatientFileError
 from matcher.results.render import status_of, trial_json
+from matcher.screening.collect_items import patient_item, plain_item
 from matcher.screening.report import (
     CLINICIAN_LISTS,
     NOT_SCREENED,
@@ -197,6 +198,7 @@ def _rebuild(block: dict[str, Any], size: int, definitions: dict[str, dict[str, 
                                         strict=True)) for value in values],
                     "missing": missing, "notes": criterion["notes"], "question": question,
                     "routine": criterion["routine"], "decision": decision, "decision_ignored": decision_ignored,
+                    "label": criterion["label"],
                 })
             summary = columns["summary"][row]
             patients[position][trial_id] = {
@@ -229,7 +231,7 @@ def missing_counts(cohort: Screened, trial_id: str) -> Counter[str]:
     for _, results in cohort:
         for result in results:
             if result["trial"] == trial_id and result["verdict"] == "undetermined":
-                counts.update(result["to_collect"])
+                counts.update(list(dict.fromkeys(plain_item(item).name for item in result["to_collect"])))
     return counts
 
 
@@ -250,10 +252,13 @@ def test_every_patient_is_rebuilt_exactly_from_the_file(report_path: Path, scree
                                      for verdict, letter in VERDICT_LETTERS.items()]
     for (patient_id, results), lists in zip(screened, read.to_collect, strict=True):  # what the page filters on
         by_trial = {result["trial"]: result for result in results}
-        assert lists == [list(dict.fromkeys(by_trial[t.id]["to_collect"])) if t.id in by_trial else []
-                         for t in trials], patient_id
+        assert lists == [list(dict.fromkeys(plain_item(item).name for item in by_trial[t.id]["to_collect"]))
+                         if t.id in by_trial else [] for t in trials], patient_id
     for (patient_id, results), rebuilt in zip(screened, read.results, strict=True):
-        assert rebuilt == {result["trial"]: result for result in results}, patient_id
+        # the explanation names data to collect in plain words, keeping which entry of the patient file
+        shown = [{**result, "to_collect": list(dict.fromkeys(map(patient_item, result["to_collect"])))}
+                 for result in results]
+        assert rebuilt == {result["trial"]: result for result in shown}, patient_id
 
 
 def test_file_structure(report_path: Path, screened: Screened, trials: list[matcher.Trial]) -> None:
@@ -508,12 +513,14 @@ def test_a_cell_opens_its_explanation(opened: Page, screened: Screened) -> None:
         assert section.locator("blockquote").text_content() == criterion["text"]
         assert section.locator(".status").inner_text() == status_of(criterion["kind"], criterion["outcome"])
         assert criterion["kind"] in section.locator("h4").inner_text()
+        assert criterion["label"] and criterion["label"] in section.locator("h4").inner_text()  # beside the id
         for note in criterion["notes"]:
             assert note in section.inner_text()
     protein = dialog.locator('section[data-criterion="inc-2"]')
     assert "FAIL" in protein.locator(".status").inner_text()
     values = protein.locator("table").inner_text()
     assert "24-hour urine protein" in values and "650 mg/24h" in values and "2026-10-28" in values
+    assert "Deciding criteria: inc-2 (lupus nephritis, proteinuria ≥ 1 g/24h)" in dialog.inner_text()
     assert "most recent result on or before the as-of date" in values
     opened.page.keyboard.press("Escape")
     assert not dialog.evaluate("d => d.open")
@@ -530,7 +537,7 @@ def test_keyboard_opens_an_explanation_in_a_later_block(opened: Page, screened: 
     result = screened[position][1][1]
     assert opened.page.locator("#explanation-title").inner_text() == f"{HOSTILE_ID} — {result['trial']}"
     shown = opened.page.inner_text("#explanation")
-    assert result["to_collect"] and all(item in shown for item in result["to_collect"])
+    assert result["to_collect"] and all(patient_item(item) in shown for item in result["to_collect"])
     opened.page.click("#close-explanation")
     assert opened.page.evaluate("document.activeElement.dataset.patient") == str(position)  # focus returns
     opened.assert_clean()
@@ -589,6 +596,9 @@ def test_charts_show_the_commonest_reasons(opened: Page, screened: Screened, tri
             assert shown[0][1] == str(top_count)
             assert expected[shown[0][0]] == top_count
             assert all(expected[key] == int(count) for key, count in shown)
+        named = chart.locator("figure").first.evaluate("""f => [...f.querySelectorAll('tbody tr')].map(
+            tr => [tr.dataset.key, tr.querySelector('th.label strong').textContent])""")
+        assert all(name == f"{key} ({trial.criterion(key).label})" for key, name in named), named  # id and label
     opened.assert_clean()
 
 
@@ -649,7 +659,8 @@ def test_the_matrix_header_stays_in_view_when_scrolled(opened: Page, screened: S
 
 
 def to_collect(results: list[dict[str, Any]]) -> set[str]:
-    return {item for result in results for item in result["to_collect"]}
+    """The data to collect as the page's filter names them: in plain words, one name whichever entry lacks it."""
+    return {plain_item(item).name for result in results for item in result["to_collect"]}
 
 
 @browser_test
@@ -711,8 +722,9 @@ def test_filter_by_data_to_collect_and_export_to_csv(opened: Page, screened: Scr
         results = {r["trial"]: r for r in by_id[row[0]]}
         assert row[1:1 + len(trials)] == [results[t.id]["verdict"] if t.id in results else "not screened"
                                           for t in trials]
-        assert row[1 + len(trials):] == ["; ".join(dict.fromkeys(results[t.id]["to_collect"])) if t.id in results
-                                         else "" for t in trials]
+        assert row[1 + len(trials):] == ["; ".join(dict.fromkeys(plain_item(i).name
+                                                              for i in results[t.id]["to_collect"]))
+                                         if t.id in results else "" for t in trials]
     opened.assert_clean()
 
 

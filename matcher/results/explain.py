@@ -76,6 +76,17 @@ class CriterionResult:
     decision: str | None = None
     #: why a recorded decision on this criterion was not used (None when there is none or it was used)
     decision_ignored: str | None = None
+    #: the criterion's short label from the rule file, shown beside its id (None if the file gives none)
+    label: str | None = None
+    #: ``details`` as the text output shows them, where they differ: a query no entry matched shows the
+    #: entries that nearly matched (failing one condition) and one line for the rest; ``details`` (the JSON,
+    #: the audit record) keeps every entry. Empty when the text shows ``details`` as they are.
+    text_details: tuple[str, ...] = ()
+
+    @property
+    def named(self) -> str:
+        """The id with its label, as a person reads it: ``inc-age (age over 18 and under 70)``."""
+        return f"{self.id} ({self.label})" if self.label else self.id
 
 
 @dataclass(frozen=True)
@@ -99,6 +110,13 @@ class TrialResult:
     #: recorded decisions for this trial that name none of its criteria
     decisions_not_used: tuple[str, ...] = field(default=())
 
+    def named(self, criterion_id: str) -> str:
+        """Criterion ``criterion_id`` with its label (``exc-2a (clinical heart failure)``)."""
+        for criterion in self.criteria:
+            if criterion.id == criterion_id:
+                return criterion.named
+        return criterion_id
+
     @property
     def to_decide(self) -> tuple[str, ...]:
         """The clinical questions the record argues against: one line each (what makes the verdict review)."""
@@ -117,24 +135,25 @@ class TrialResult:
     @property
     def decided(self) -> tuple[str, ...]:
         """"<id>: decided by <who> on <date>: ..." for every criterion a recorded decision settled."""
-        return tuple(f"{c.id}: {c.decision}" for c in self.criteria if c.decision)
+        return tuple(f"{c.named}: {c.decision}" for c in self.criteria if c.decision)
 
     @property
     def summary(self) -> str:
+        """One line, each criterion named with its label."""
         if self.verdict == "ineligible":
             reasons = {c.id: c.reason for c in self.criteria}
-            return "ineligible: " + "; ".join(f"{cid} ({reasons[cid]})" for cid in self.deciding)
+            return "ineligible: " + " | ".join(f"{self.named(cid)}: {reasons[cid]}" for cid in self.deciding)
         if self.verdict == "undetermined":
             return "undetermined: collect " + "; ".join(self.to_collect)
         if self.verdict == "review":
             return "review: clinician to decide: " + " | ".join(self.to_decide)
         pending = []
         if self.clinical_pending:
-            pending.append(f"clinician to confirm {', '.join(self.clinical_pending)}")
+            pending.append(f"clinician to confirm {', '.join(map(self.named, self.clinical_pending))}")
         if self.routine_pending:
-            pending.append(f"routine: {', '.join(self.routine_pending)}")
+            pending.append(f"routine: {', '.join(map(self.named, self.routine_pending))}")
         if self.decided:
-            pending.append("decided: " + ", ".join(c.id for c in self.criteria if c.decision))
+            pending.append("decided: " + ", ".join(c.named for c in self.criteria if c.decision))
         return "eligible" + (f" ({'; '.join(pending)})" if pending else "")
 
 
@@ -274,7 +293,7 @@ class _Explainer:
         self.plan = _plan(evaluation.compiled)
         self.nodes = self.plan.nodes
         self._lines: dict[int, str] = {}
-        self._query_lines: dict[tuple[str, bool], str] = {}
+        self._query_lines: dict[tuple[str, int], str] = {}
         self._contributions: dict[int, _Contribution] = {}
         self._entry_leaf_memo: dict[tuple[str, int], list[int]] = {}
 
@@ -334,6 +353,71 @@ class _Explainer:
             plural = "entries" if query.left_out > 1 else "entry"
             line += f" ({query.left_out} {plural} dated after the as-of date left out)"
         return line
+
+    def compact_query_line(self, query: QueryEvaluation) -> str | None:
+        """A query no entry matched, as the text output shows it: every entry that failed only one part of the
+        query in full, then one line for the others counting the first part each fails (``7 other
+        medications: drug ≠ cyclophosphamide: 6; route ≠ iv: 1``). None when the full line is as short
+        (the query matched, is unknown, or has no entry to summarise)."""
+        if query.truth is not False or not query.items:
+            return None
+        plan = self.plan.queries[query.name]
+        root, listed = plan.root, plan.listed
+        near: list[ItemEvaluation] = []
+        others: dict[str, int] = {}
+        for item in query.items:
+            failed = self._failed_parts(root, item.truths)
+            if failed is None:
+                near.append(item)
+            else:
+                others[failed] = others.get(failed, 0) + 1
+        if not others:
+            return None
+        parts = [self._entry_line(query, item) for item in near]
+        count = sum(others.values())
+        other = "other " if near else ""
+        noun = "entries" if count > 1 else "entry"
+        parts.append(f"{count} {other}{noun} of the {listed.label}, by the first condition failed: "
+                     + "; ".join(f"{reason}: {n}" for reason, n in others.items()))
+        nearly = "nearly matched: " if near else ""
+        line = f"{plan.spec.label}: no, {nearly}" + " | ".join(parts)
+        if query.left_out:
+            plural = "entries" if query.left_out > 1 else "entry"
+            line += f" ({query.left_out} {plural} dated after the as-of date left out)"
+        return line
+
+    def _failed_parts(self, root: int, truths: dict[int, Truth]) -> str | None:
+        """None when the entry nearly matched; else the first part it fails, in plain words (``drug ≠
+        cyclophosphamide``). Nearly matched: a query of several parts (an ``all``) whose parts are all true but
+        one false, that one not the first: the first part says which entries the query is about (the drug, the
+        kind of infection), so an entry failing it (mycophenolate against azathioprine) is another thing, not a
+        near miss."""
+        plan = self.nodes[root]
+        is_all = plan.shape == _BRANCH and isinstance(self.ev.compiled.nodes[root].node, AllOf)
+        parts = plan.children if is_all else (root,)
+        failed = [part for part in parts if truths[part] is False]
+        if (is_all and len(failed) == 1 and failed[0] != parts[0]
+                and all(truths[part] is True for part in parts if part != failed[0])):
+            return None
+        first = failed[0] if failed else root
+        return " and ".join(dict.fromkeys(self._failure(leaf, truths) for leaf in self.deciding(first, truths)))
+
+    def _failure(self, leaf: int, truths: dict[int, Truth]) -> str:
+        """What a deciding leaf of a failed entry says: its comparison negated where it is false."""
+        plan = self.nodes[leaf]
+        node = self.ev.compiled.nodes[leaf].node
+        if plan.spec is None or not isinstance(node, Comparison):
+            return plan.manual_line or plan.query
+        if truths[leaf] is not False:  # true under a ``not``
+            return f"{plan.label} {plan.thresholds[0]}"
+        reading = node.readings[0]
+        if plan.spec.type == "bool":
+            shown = reading.value if reading.op == "ne" else not reading.value
+            return f"{plan.label} {_threshold_text(Reading('eq', shown, reading.written), plan.spec)}"
+        if reading.op == "in":
+            return f"{plan.label} not in {{{', '.join(str(v) for v in reading.value)}}}"
+        negation = OPERATORS[reading.op].negation
+        return f"{plan.label} {_threshold_text(Reading(negation, reading.value, reading.written), plan.spec)}"
 
     def _query_answer(self, query: QueryEvaluation, brief: bool) -> str:
         plan = self.plan.queries[query.name]
@@ -408,13 +492,20 @@ class _Explainer:
                 if item not in missing:
                     missing.append(item)
 
-    def leaf_line(self, index: int, brief: bool = False) -> str:
+    def leaf_line(self, index: int, brief: bool | int = False) -> str:
+        """The leaf's line: full (every entry of a query), ``True`` (brief: the answer and the entries named) or
+        :data:`_COMPACT` (a query no entry matched: its near misses and one line for the rest)."""
         plan = self.nodes[index]
         if plan.query:  # several criteria may use one query: its lines are worked out once
-            key = (plan.query, brief)
+            key = (plan.query, int(brief))
             line = self._query_lines.get(key)
             if line is None:
-                line = self._query_lines[key] = self.query_line(self.ev.queries[plan.query], brief)
+                query = self.ev.queries[plan.query]
+                if brief == _COMPACT:  # the full line where it is as short (computed once for both)
+                    line = self.compact_query_line(query) or self.leaf_line(index)
+                else:
+                    line = self.query_line(query, bool(brief))
+                self._query_lines[key] = line
             return line
         line = self._lines.get(index)  # a comparison's line serves as detail and as reason
         if line is None:
@@ -481,7 +572,7 @@ class _Explainer:
         if not found or not reasons:
             return None
         evidence = "; ".join(dict.fromkeys(self.leaf_line(leaf, True) for leaf in context or found))
-        return f"{criterion.id}, {evidence}: {' / '.join(dict.fromkeys(reasons))}"
+        return f"{criterion.named}, {evidence}: {' / '.join(dict.fromkeys(reasons))}"
 
     def records_disagree(self, owner: str) -> bool:
         """Is some ``equivalent`` node of criterion ``owner`` unknown because its measures disagree?"""
@@ -495,13 +586,14 @@ class _Explainer:
             assert criterion.manual is not None
             return CriterionResult(criterion.id, criterion.kind, criterion.text, "manual",
                                    f"left to the clinician: {criterion.manual}", (), (), (), criterion.notes,
-                                   routine=bool(criterion.routine))
+                                   routine=bool(criterion.routine), label=criterion.label)
         evaluation = self.ev
         root = evaluation.compiled.criterion_roots[criterion.id]
         truth = evaluation.truths[root]
         every_leaf = self.nodes[root].leaves
         leaf_line = self.leaf_line
         details = tuple([leaf_line(leaf) for leaf in every_leaf])
+        text_details = tuple([leaf_line(leaf, _COMPACT) for leaf in every_leaf])
         values: dict[str, ValueUsed] = {}
         self.collect(every_leaf, values, [])
         leaves = self.deciding(root, evaluation.truths)
@@ -522,10 +614,13 @@ class _Explainer:
                                "disagree (shown side by side)")
         return CriterionResult(criterion.id, criterion.kind, criterion.text, outcome, reason, details,
                                tuple(values.values()), tuple(missing), self.plan.notes[criterion.id],
-                               question, bool(criterion.routine))
+                               question, bool(criterion.routine), label=criterion.label,
+                               text_details=() if text_details == details else text_details)
 
 
 _OUTCOMES: dict[Truth, Outcome] = {True: "met", False: "not_met", None: "unknown"}
+#: the mode of :meth:`_Explainer.leaf_line` that compacts a query no entry matched (text output)
+_COMPACT = 2
 
 
 def _outcome(truth: Truth) -> Outcome:

@@ -31,7 +31,8 @@ JSON schema (``schema_version`` 1; fields are only ever added)::
              "values": [{"field", "label", "value", "source", "date", "derivation"}],
              "missing": ["data to collect"], "notes": ["how the registry text was read"],
              "question": "..." | null, "routine": false,
-             "decision": "decided by ... on ..." | null, "decision_ignored": "why not used" | null}
+             "decision": "decided by ... on ..." | null, "decision_ignored": "why not used" | null,
+             "label": "short name from the rule file" | null}
           ]
         }
       ]
@@ -101,7 +102,9 @@ def trial_json(result: TrialResult) -> dict[str, Any]:
 
 def _criterion_json(result: CriterionResult) -> dict[str, Any]:
     """Every field of the result, in declaration order: what ``dataclasses.asdict`` gives (tests/test_render.py
-    holds the two equal), written out because asdict's deep copies were a third of the evaluation time."""
+    holds the two equal), written out because asdict's deep copies were a third of the evaluation time.
+    ``text_details`` is left out: it is the text output's shortened form of ``details``, which keeps every
+    list entry."""
     return {
         "id": result.id,
         "kind": result.kind,
@@ -120,6 +123,7 @@ def _criterion_json(result: CriterionResult) -> dict[str, Any]:
         "routine": result.routine,
         "decision": result.decision,
         "decision_ignored": result.decision_ignored,
+        "label": result.label,
     }
 
 
@@ -183,8 +187,9 @@ class TextRenderer:
         for heading, items in (("Clinician to decide (the record points against eligibility)", result.to_decide),
                                ("Decided by the clinician", result.decided),
                                ("Recorded decisions not used", result.decisions_not_used),
-                               ("Clinical questions (nothing recorded against)", result.clinical_pending),
-                               ("Routine confirmations", result.routine_pending)):
+                               ("Clinical questions (nothing recorded against)",
+                                tuple(map(result.named, result.clinical_pending))),
+                               ("Routine confirmations", tuple(map(result.named, result.routine_pending)))):
             if items:
                 lines.append("")
                 lines.append(self.paint(f"  {heading}", "bold"))
@@ -195,7 +200,7 @@ class TextRenderer:
     def _criterion(self, result: CriterionResult) -> list[str]:
         tag = status(result)
         outcome = result.outcome.replace("_", " ")
-        head = f"    [{self.paint(tag, tag)}] {result.id} {outcome}"
+        head = f"    [{self.paint(tag, tag)}] {result.named}: {outcome}"
         lines = [head]
         lines += self._wrap('"' + " ".join(result.text.split()) + '"', "        ")
         if result.outcome == "manual":
@@ -206,7 +211,7 @@ class TextRenderer:
             lines += self._wrap(result.decision, "        ")
         if result.decision_ignored:
             lines += self._wrap(f"recorded decision not used: {result.decision_ignored}", "        ")
-        for detail in result.details:
+        for detail in result.text_details or result.details:
             lines += self._wrap(f"- {detail}", "        ", "          ")
         for value in result.values:
             if "[" in value.field:  # list entries are described in their detail line; JSON has the rest

@@ -4,8 +4,9 @@ Over 500 lines: one reader checks every key of the language (criteria, queries, 
 windows, alternatives) with a located error each; split by part of the language if it grows.
 
 A rule file holds one trial. Each criterion has an id, a kind (inclusion or
-exclusion), the registry's verbatim text, and either a ``condition`` or a
-``manual`` reason, plus ``notes`` recording every interpretation made.
+exclusion), a short ``label`` shown beside the id, the registry's verbatim text, and
+either a ``condition`` or a ``manual`` reason, plus ``notes`` recording every
+interpretation made.
 
 Conditions::
 
@@ -212,6 +213,18 @@ class Criterion:
     #: listed apart from clinical questions, and never the reason for a ``review`` verdict
     #: (None: the rule file does not say; lint asks for it where the text speaks of consent)
     routine: bool | None = None
+    #: a short plain name shown beside the id wherever a person reads it ("age over 18 and under 70");
+    #: lint requires one (at most :data:`LABEL_MAX_CHARS` characters); None where the file has none
+    label: str | None = None
+
+    @property
+    def named(self) -> str:
+        """The id with its label, as a person reads it: ``inc-age (age over 18 and under 70)``."""
+        return f"{self.id} ({self.label})" if self.label else self.id
+
+
+#: the longest criterion label lint accepts: a label sits beside the id in lists and table headers
+LABEL_MAX_CHARS = 40
 
 
 @dataclass(frozen=True)
@@ -428,7 +441,7 @@ def _parse_queries(r: _Reader, raw: Any) -> dict[str, Query]:
 
 
 def _parse_criterion(r: _Reader, raw: Any, at: Path_, queries: dict[str, Query]) -> Criterion:
-    spec = r.mapping(raw, at, {"condition", "manual", "notes", "routine", "within"}, {"id", "kind", "text"})
+    spec = r.mapping(raw, at, {"condition", "label", "manual", "notes", "routine", "within"}, {"id", "kind", "text"})
     criterion_id = r.text(spec["id"], (*at, "id"))
     r.criterion_window = None
     if "within" in spec:
@@ -453,8 +466,11 @@ def _parse_criterion(r: _Reader, raw: Any, at: Path_, queries: dict[str, Query])
         raise r.fail((*at, "within"), "this criterion compares no dated result (a lab, score, test or imaging "
                      "value): its window would apply to nothing", criterion=criterion_id)
     r.criterion_window = None
+    label = r.text(spec["label"], (*at, "label")) if "label" in spec else None
+    if label is not None and "\n" in label:
+        raise r.fail((*at, "label"), "a label is one short line", criterion=criterion_id)
     return Criterion(criterion_id, kind, r.text(spec["text"], (*at, "text")), condition, manual,
-                     r.notes(spec.get("notes"), (*at, "notes")), r.where(at), routine)
+                     r.notes(spec.get("notes"), (*at, "notes")), r.where(at), routine, label)
 
 
 _NODE_KEYS = {"all", "any", "not", "field", "query", "manual", "equivalent"}

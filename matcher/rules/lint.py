@@ -37,6 +37,7 @@ from matcher.errors import MatcherError, RuleFileError
 from matcher.model.currency import FIELD_KINDS, KIND_LABELS, SANE_WINDOW_DAYS
 from matcher.model.fields import PATIENT_FIELDS
 from matcher.rules.language import (
+    LABEL_MAX_CHARS,
     AllOf,
     AnyOf,
     Comparison,
@@ -107,6 +108,9 @@ def lint_file(path: Path) -> TrialReport:
         routine_problem = _routine_problem(criterion)
         if routine_problem:
             report.errors.append(_at(criterion, routine_problem))
+        label_problem = _label_problem(criterion)
+        if label_problem:
+            report.errors.append(_at(criterion, label_problem))
     for query in trial.queries.values():
         for part in walk(query.where):
             if isinstance(part, Comparison) and (impossible := _impossible_threshold(part)):
@@ -142,6 +146,19 @@ def _routine_problem(criterion: Criterion) -> str | None:
         return ("the text speaks of consent, willingness or contraception: say whether what is left to the "
                 "clinician is a routine confirmation asked of every patient (routine: true) or a clinical "
                 "question (routine: false)")
+    return None
+
+
+def _label_problem(criterion: Criterion) -> str | None:
+    """Every criterion carries a short label, shown beside its id in every output a person reads."""
+    if criterion.label is None:
+        return ("no label: write a short plain name of what the criterion asks (label: age over 18 and under 70), "
+                "shown beside the id in every output")
+    if len(criterion.label) > LABEL_MAX_CHARS:
+        return (f"label is {len(criterion.label)} characters long: keep it to {LABEL_MAX_CHARS} or fewer (it sits "
+                "beside the id in lists and table headers; the registry text says the rest)")
+    if criterion.label.strip().lower() == criterion.id.lower():
+        return "label repeats the id: say what the criterion asks"
     return None
 
 

@@ -116,3 +116,16 @@ def plain_item(item: str) -> PlainItem:
     if found is None and any(hint in item for hint in _LAB_HINTS):
         found = "Laboratory"
     return PlainItem(found or "Other", _readable(item))
+
+
+def patient_item(item: str) -> str:
+    """``item`` named plainly for one patient's row (CSV, HTML report): :func:`plain_item`'s words, keeping which
+    entry of the patient file it is about where the item names one (``recorded infection (infections[1] in the
+    patient file): whether it was severe``), since one patient's list is read entry by entry."""
+    name = plain_item(item).name
+    entry = _ENTRY.match(item.removesuffix(_INCOMPLETE))
+    if entry is None:
+        return name
+    position = item[entry.start("list"):entry.end("field")].rsplit(".", 1)[0]
+    head, _, rest = name.partition(": ")
+    return f"{head} ({position} in the patient file): {rest}" if rest else f"{name} ({position} in the patient file)"

@@ -46,13 +46,15 @@ if TYPE_CHECKING:
     from matcher.rules.language import Trial
     from matcher.screening.screen import ScreenedRecord
 
-#: bumped whenever a column is added, removed, renamed or changes meaning
-SCHEMA_VERSION = 1
+#: bumped whenever a column is added, removed, renamed or changes meaning (2: ``criteria`` carries each
+#: criterion's ``label``)
+SCHEMA_VERSION = 2
 
 #: a column type: "string", "int", "date", ("array", element) or ("struct", ((name, type), ...))
 ColumnType = Any
 
-_CRITERION_OUTCOME: ColumnType = ("struct", (("id", "string"), ("kind", "string"), ("outcome", "string")))
+_CRITERION_OUTCOME: ColumnType = ("struct", (("id", "string"), ("kind", "string"), ("outcome", "string"),
+                                             ("label", "string")))
 
 #: the result schema, version :data:`SCHEMA_VERSION`: (name, type, meaning)
 RESULT_COLUMNS: tuple[tuple[str, ColumnType, str], ...] = (
@@ -68,7 +70,8 @@ RESULT_COLUMNS: tuple[tuple[str, ColumnType, str], ...] = (
     ("rules_sha256", "string", "SHA-256 of the rule file's bytes: which version of the rules decided"),
     ("matcher_version", "string", "trial-matcher version on the executor"),
     ("engine", "string", "durable-rules version on the executor"),
-    ("criteria", ("array", _CRITERION_OUTCOME), "every criterion's outcome, in rule-file order"),
+    ("criteria", ("array", _CRITERION_OUTCOME), "every criterion's id, kind, outcome and short label (from the "
+     "rule file; null if it has none), in rule-file order"),
     ("criteria_not_met", ("array", "string"), "criteria that exclude the patient"),
     ("criteria_unknown", ("array", "string"), "criteria whose data is missing"),
     ("data_to_collect", ("array", "string"), "data items to collect to settle the unknown criteria"),
@@ -192,8 +195,10 @@ def screen_arrow(batches: Iterable[pa.RecordBatch], *, rules: RulesData, run_id:
     from matcher.screening.screen import _WorkerState, screen_batch
 
     schema = result_schema()
-    stamp = _RunStamp(run_id, matcher_version(), engine_version(), explanations)
-    state = _WorkerState(api.Matcher(rules.trials()), as_of, explanations)
+    trials = rules.trials()
+    labels = {trial.id: {c.id: c.label for c in trial.criteria} for trial in trials}
+    stamp = _RunStamp(run_id, matcher_version(), engine_version(), explanations, labels)
+    state = _WorkerState(api.Matcher(trials), as_of, explanations)
     try:
         position = 0
         for batch in batches:
@@ -213,6 +218,8 @@ class _RunStamp:
     matcher_version: str
     engine: str
     explanations: bool
+    #: trial id -> criterion id -> label (None where the rule file gives none)
+    labels: dict[str, dict[str, str | None]]
 
 
 def _records(batch: pa.RecordBatch, position: int) -> tuple[list[object], list[str | None]]:
@@ -267,7 +274,8 @@ def _result_rows(record: ScreenedRecord, stamp: _RunStamp) -> list[dict[str, Any
         return [{**common, "problem_kind": record.problem_kind, "problem": record.problem}]
     return [{**common, "trial": row.trial, "verdict": row.verdict, "rules_file": row.rules_file,
              "rules_sha256": row.rules_sha256,
-             "criteria": [{"id": cid, "kind": kind, "outcome": outcome} for cid, kind, outcome in row.criteria],
+             "criteria": [{"id": cid, "kind": kind, "outcome": outcome,
+                           "label": stamp.labels.get(row.trial, {}).get(cid)} for cid, kind, outcome in row.criteria],
              "criteria_not_met": list(row.not_met), "criteria_unknown": list(row.unknown),
              "data_to_collect": list(row.to_collect), "clinician_to_confirm": list(row.manual),
              "explanation": row.json if stamp.explanations else None}

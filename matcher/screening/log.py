@@ -309,6 +309,8 @@ class TrialFlow:
     #: data item -> undetermined patients for whom it is the only item missing (collecting it settles them)
     only_missing: Counter[PlainItem] = field(default_factory=Counter)
     rule_versions: Counter[str] = field(default_factory=Counter)
+    #: criterion id -> its label, from the rule file versions that decided (the newest where they differ)
+    labels: dict[str, str] = field(default_factory=dict)
 
     def count_undetermined(self, to_collect: Iterable[str], patients: int = 1) -> None:
         """Count ``patients`` undetermined patients whose data to collect is ``to_collect`` (as logged)."""
@@ -344,6 +346,33 @@ class LogSummary:
     unfinished: list[UnfinishedRun] = field(default_factory=list)
 
 
+def labels_of_rule_file(content: str) -> dict[str, str]:
+    """Criterion id -> label of a rule file's text, as stored in the log (the file was checked when the run read
+    it; an unreadable text gives no labels, never an error: the summary then shows bare ids)."""
+    import yaml
+
+    try:
+        document = yaml.safe_load(content)
+        criteria = document.get("criteria") if isinstance(document, dict) else None
+    except yaml.YAMLError:
+        return {}
+    return {str(c["id"]): str(c["label"]) for c in criteria or () if isinstance(c, dict) and c.get("id")
+            and isinstance(c.get("label"), str)}
+
+
+def _add_labels(connection: sqlite3.Connection, flows: dict[str, TrialFlow]) -> None:
+    """Each trial's criterion labels from the stored rule files that decided its evaluations (oldest first, so
+    the newest version's label wins)."""
+    shas = {sha for flow in flows.values() for sha in flow.rule_versions}
+    if not shas:
+        return
+    marks = ", ".join("?" * len(shas))
+    for trial_id, content in connection.execute(
+            f"SELECT trial_id, content FROM rule_files WHERE sha256 IN ({marks}) ORDER BY rowid", sorted(shas)):
+        if trial_id in flows:
+            flows[trial_id].labels.update(labels_of_rule_file(content))
+
+
 def summarise(path: str | Path) -> LogSummary:
     connection = _connect(path, create=False)
     try:
@@ -368,6 +397,7 @@ def summarise(path: str | Path) -> LogSummary:
                 flow.not_met.update(json.loads(not_met))
             elif verdict == "undetermined":
                 flow.count_undetermined(json.loads(to_collect))
+        _add_labels(connection, flows)
     except sqlite3.OperationalError as exc:
         if _locked(exc):
             raise _locked_error(path, "try again when the screening writing it has committed") from None
@@ -401,7 +431,8 @@ def render_summary(summary: LogSummary, top: int | None = TOP_ITEMS) -> str:
                   f"  review        {flow.verdicts['review']:>7}   clinician to decide (the record points against)",
                   f"  ineligible    {flow.verdicts['ineligible']:>7}   by criterion not met "
                   "(a patient may fail several):"]
-        lines += [f"      {criterion:<12}{count:>7}" for criterion, count in flow.not_met.most_common()]
+        lines += [f"      {criterion:<12}{count:>7}  {flow.labels.get(criterion, '')}".rstrip()
+                  for criterion, count in flow.not_met.most_common()]
         lines.append(f"  undetermined  {flow.verdicts['undetermined']:>7}   data to collect:")
         lines += _render_items(flow, top)
     return "\n".join(lines)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from matcher.errors import MatcherError
+from matcher.screening.collect_items import patient_item
 from matcher.screening.screen import ScreenedRecord, TrialRow
 
 OUTPUT_SUFFIXES = (".jsonl", ".csv", ".html")
@@ -165,13 +166,36 @@ def compact_line(record: ScreenedRecord, row: TrialRow) -> str:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
+#: trial id -> criterion id -> its label from the rule file (``meta["trials"][i]["labels"]``)
+Labels = dict[str, dict[str, str]]
+
+
+def trial_labels(meta: dict[str, Any]) -> Labels:
+    """The criterion labels of the run's trials, from the outputs' ``meta``."""
+    return {trial["id"]: dict(trial.get("labels") or {}) for trial in meta.get("trials") or ()}
+
+
+def named(labels: Labels, trial: str, criterion: str) -> str:
+    """``criterion`` with its label, as a person reads it: ``inc-2 (lupus nephritis, proteinuria ≥ 1 g/24h)``."""
+    label = labels.get(trial, {}).get(criterion)
+    return f"{criterion} ({label})" if label else criterion
+
+
+def plain_collect_items(items: tuple[str, ...]) -> list[str]:
+    """Data to collect in a coordinator's words (collect_items.patient_item), each once, in the given order."""
+    return list(dict.fromkeys(patient_item(item) for item in items))
+
+
 class CsvOutput:
     """One row per patient and trial (:data:`CSV_COLUMNS`; lists joined with ``; ``), and one row per
-    unreadable record with its ``problem``."""
+    unreadable record with its ``problem``. Criteria are named with their labels (``inc-2 (lupus nephritis,
+    proteinuria ≥ 1 g/24h)``) and data to collect in a coordinator's words (collect_items.plain_item); the
+    .jsonl output keeps the bare ids and the explanation's wording."""
 
     needs_json = False
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, labels: Labels | None = None) -> None:
+        self.labels = labels or {}
         self.file = AtomicFile(path)
         self.path = self.file.path
         self.writer = csv.writer(self.file.handle, lineterminator="\n")
@@ -187,8 +211,11 @@ class CsvOutput:
             fhir = (f"{record.fhir_unused} resources or codes not used; {record.fhir_unknown} fields left unknown "
                     "(listed in matcher check or the .jsonl output)")
         for row in record.rows:
-            self.writer.writerow([record.patient, row.trial, row.verdict, "; ".join(row.not_met),
-                                  "; ".join(row.unknown), "; ".join(row.to_collect), "; ".join(row.manual),
+            def names(criteria: tuple[str, ...], trial: str = row.trial) -> str:
+                return "; ".join(named(self.labels, trial, criterion) for criterion in criteria)
+
+            self.writer.writerow([record.patient, row.trial, row.verdict, names(row.not_met), names(row.unknown),
+                                  "; ".join(plain_collect_items(row.to_collect)), names(row.manual),
                                   record.as_of, row.rules_sha256, record.location, "", fhir,
                                   " | ".join(row.to_decide), " | ".join(row.decided)])
 
@@ -238,7 +265,7 @@ def open_output(path: str | Path, meta: dict[str, Any], jsonl_form: str = "full"
     if suffix == ".jsonl":
         return JsonlOutput(path, jsonl_form)
     if suffix == ".csv":
-        return CsvOutput(path)
+        return CsvOutput(path, trial_labels(meta))
     if suffix == ".html":
         return HtmlOutput(path, meta)
     raise MatcherError(f"unsupported output type {suffix or '(none)'!r}: use {', '.join(OUTPUT_SUFFIXES)}",

@@ -273,6 +273,12 @@
     }
   }
 
+  // a criterion id with its short label from the rule file: "inc-2 (lupus nephritis, proteinuria ≥ 1 g/24h)"
+  function named(definition, id) {
+    const criterion = definition.criteria.find((c) => c.id === id);
+    return criterion && criterion.label ? `${id} (${criterion.label})` : id;
+  }
+
   function explanation(trial, letter, columns, row) {
     const definition = columns.definition[row] || definitions[trial.id];
     const parts = [
@@ -283,7 +289,9 @@
         el("span", { class: "sha" }, definition.rules.sha256)),
     ];
     const deciding = columns.deciding[row];
-    if (deciding.length) parts.push(el("p", {}, `Deciding criteria: ${deciding.join(", ")}`));
+    if (deciding.length) {
+      parts.push(el("p", {}, `Deciding criteria: ${deciding.map((id) => named(definition, id)).join(", ")}`));
+    }
     const toCollect = columns.to_collect[row];
     if (toCollect.length) {
       parts.push(el("h3", {}, "Data to collect"), el("ul", {}, toCollect.map((item) => el("li", {}, item))));
@@ -292,8 +300,9 @@
       ["decided", "Decided by the clinician"], ["decisions_not_used", "Recorded decisions not used"],
       ["clinical_pending", "Clinical questions (nothing recorded against)"],
       ["routine_pending", "Routine confirmations"]];
+    const ids = new Set(["clinical_pending", "routine_pending"]);  // lists of criterion ids: name them
     for (const [key, heading] of clinician) {
-      const items = columns[key][row];
+      const items = ids.has(key) ? columns[key][row].map((id) => named(definition, id)) : columns[key][row];
       if (items.length) parts.push(el("h3", {}, heading), el("ul", {}, items.map((item) => el("li", {}, item))));
     }
     if (definition.notes.length) {
@@ -316,7 +325,8 @@
   function criterionView(criterion, [status, outcome, reason, details, values, missing, question, decision,
     decisionIgnored]) {
     const view = el("section", { class: `criterion s-${status}`, "data-criterion": criterion.id },
-      el("h4", {}, el("span", { class: `status s-${status}` }, status), " ", criterion.id, ` (${criterion.kind}): `,
+      el("h4", {}, el("span", { class: `status s-${status}` }, status), " ", criterion.id,
+        criterion.label ? ` — ${criterion.label}` : "", ` (${criterion.kind}): `,
         outcome.replace("_", " ")),
       el("blockquote", {}, criterion.text));
     // a null reason is the details joined: show them once, as a list
@@ -369,12 +379,18 @@
     const counts = summary.trials[trial.id];
     const definition = definitions[trial.id];
     const texts = {};
-    if (definition) for (const c of definition.criteria) texts[c.id] = c.text.replace(/\s+/g, " ");
+    const labels = {};
+    if (definition) {
+      for (const c of definition.criteria) {
+        texts[c.id] = c.text.replace(/\s+/g, " ");
+        if (c.label) labels[c.id] = c.label;
+      }
+    }
     const excluding = barChart(
       `Commonest criteria failed by the ${number(counts.verdicts.ineligible)} ineligible patients`
         + (counts.excluding_distinct > counts.excluding.length ? ` (top ${counts.excluding.length})` : ""),
       counts.excluding, counts.verdicts.ineligible,
-      (id) => [id, texts[id] || ""], "");
+      (id) => [labels[id] ? `${id} (${labels[id]})` : id, texts[id] || ""], "");
     let missingCaption = `Commonest missing data among the ${number(counts.verdicts.undetermined)} `
       + "undetermined patients";
     if (counts.missing_distinct > counts.missing.length) missingCaption += ` (top ${counts.missing.length})`;

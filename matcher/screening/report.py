@@ -55,6 +55,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from matcher.results.render import status_of
+from matcher.screening.collect_items import patient_item, plain_item
 
 #: patients per block: the explanations of one block are held in memory until it is written
 BLOCK_SIZE = 128
@@ -108,7 +109,7 @@ def trial_definition(result: Mapping[str, Any]) -> dict[str, Any]:
         "notes": list(result["notes"]),
         "rules": dict(result["rules"]),
         "criteria": [{"id": c["id"], "kind": c["kind"], "text": c["text"], "notes": list(c["notes"]),
-                      "routine": c["routine"]} for c in result["criteria"]],
+                      "routine": c["routine"], "label": c.get("label")} for c in result["criteria"]],
     }
 
 
@@ -137,7 +138,7 @@ class TrialCounts:
     not_screened: int = 0
     #: criterion id -> ineligible patients for whom it is FAIL
     excluding: Counter[str] = field(default_factory=Counter)
-    #: to_collect item -> undetermined patients who lack it
+    #: to_collect item, in a coordinator's words (collect_items.plain_item) -> undetermined patients who lack it
     missing: Counter[str] = field(default_factory=Counter)
     #: undetermined patients' items beyond MAX_MISSING_ITEMS distinct ones
     missing_other: int = 0
@@ -150,7 +151,7 @@ class TrialCounts:
             for criterion_id in failed:
                 self.excluding[criterion_id] += 1
         elif verdict == "undetermined":
-            for item in dict.fromkeys(result["to_collect"]):
+            for item in dict.fromkeys(plain_item(item).name for item in result["to_collect"]):
                 if item in self.missing or len(self.missing) < MAX_MISSING_ITEMS:
                     self.missing[item] += 1
                 else:
@@ -331,8 +332,9 @@ class HtmlReport:
     def _write_block(self) -> None:
         if not self._pending:
             return
-        items: dict[str, int] = {}
-        missing = [[[items.setdefault(item, len(items)) for item in dict.fromkeys(p.trials[t].to_collect)]
+        items: dict[str, int] = {}  # in a coordinator's words, one name whichever entry lacks it (the filter's)
+        missing = [[[items.setdefault(item, len(items))
+                     for item in dict.fromkeys(plain_item(item).name for item in p.trials[t].to_collect)]
                     if t in p.trials else [] for t in self.trial_ids] for p in self._pending]
         index = {"ids": [p.patient_id for p in self._pending], "verdicts": [p.verdicts for p in self._pending],
                  "items": list(items), "missing": missing}
@@ -363,7 +365,7 @@ class HtmlReport:
                 "rows": positions,
                 "summary": [entry.summary for entry in entries],
                 "deciding": [entry.deciding for entry in entries],
-                "to_collect": [entry.to_collect for entry in entries],
+                "to_collect": [list(dict.fromkeys(map(patient_item, entry.to_collect))) for entry in entries],
                 "pending_manual": [entry.pending_manual for entry in entries],
                 "definition": [entry.own_definition for entry in entries],
                 **{key: [entry.clinician[key] for entry in entries] for key in CLINICIAN_LISTS},

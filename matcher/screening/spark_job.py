@@ -193,12 +193,14 @@ def run_spark(spark: Any, source: str, out: str, rules: RulesData, *, as_of: dt.
     results = records.mapInArrow(screen, RESULT_DDL).withColumn(RUN_DATE, F.lit(started.date()))
     results.write.mode("append").partitionBy(RUN_DATE).parquet(out)
     written = spark.read.parquet(out).where((F.col(RUN_DATE) == F.lit(started.date())) & (F.col("run_id") == run_id))
-    return SparkRun(run_id, started.date(), summarise_results(written), written.where(
+    labels = {trial.id: {c.id: c.label for c in trial.criteria if c.label} for trial in rules.trials()}
+    return SparkRun(run_id, started.date(), summarise_results(written, labels), written.where(
         F.col("problem_kind") == "engine").count())
 
 
-def summarise_results(results: Any) -> LogSummary:
-    """The CONSORT counts of ``matcher log summary`` for one run's result rows, aggregated by Spark. As in the log,
+def summarise_results(results: Any, labels: dict[str, dict[str, str]] | None = None) -> LogSummary:
+    """The CONSORT counts of ``matcher log summary`` for one run's result rows, aggregated by Spark; ``labels``
+    (trial id -> criterion id -> label, from the run's rule files) name the criteria not met. As in the log,
     every evaluation is counted, and the flows count each patient's latest evaluation per trial: a patient id
     that two records of the source share counts once, by its later record (the rows of both are in the table)."""
     from pyspark.sql import Window
@@ -211,7 +213,7 @@ def summarise_results(results: Any) -> LogSummary:
     flows: dict[str, TrialFlow] = {}
 
     def flow(trial: str) -> TrialFlow:
-        return flows.setdefault(trial, TrialFlow(trial))
+        return flows.setdefault(trial, TrialFlow(trial, labels=dict((labels or {}).get(trial, {}))))
 
     for row in screened.groupBy("trial", "verdict", "rules_sha256").count().collect():
         flow(row["trial"]).screened += row["count"]
