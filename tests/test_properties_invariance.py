@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 import matcher
 from matcher.engine.evaluate import Evaluator
-from matcher.model.profile import LAB_TESTS, PatientProfile
+from matcher.model.measurements import LAB_TESTS
+from matcher.model.profile import PatientProfile
 
 from . import strategies as gen
 from .helpers import examples
