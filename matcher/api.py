@@ -34,6 +34,7 @@ from matcher.errors import MatcherError, PatientFileError
 from matcher.model.dates import LAST_AS_OF, completed_years
 from matcher.model.profile import PatientProfile
 from matcher.results.explain import TrialResult, explain
+from matcher.results.timeline import TrialTimeline, timeline
 from matcher.rules.compile import compile_trial
 from matcher.rules.language import Trial
 from matcher.rules.language import load_trials as _load_trials_from
@@ -110,6 +111,20 @@ class Matcher(HoldsEngineHandles):
         source = as_of_source or source
         _check_dates(patient, day)
         return [explain(self._evaluator.evaluate(patient, day, trial.id), source) for trial in self.trials]
+
+    def timeline(self, patient: PatientProfile, as_of: dt.date | None = None,
+                 until: dt.date | None = None) -> list[TrialTimeline]:
+        """Per trial, the dates in (as-of date, ``until``] (default 180 days later) at which the verdict or a
+        criterion's outcome changes on the record as it stands, each decided by the engine, with its reason
+        (matcher.results.timeline)."""
+        day, source = resolve_as_of(patient, as_of)
+        _check_dates(patient, day)
+        if until is not None and until < day:
+            raise MatcherError(f"the timeline's end {until} is before the as-of date {day}", field="until")
+        if until is not None and until > LAST_AS_OF:
+            raise MatcherError(f"the timeline's end {until} is too far in the future: dates up to {LAST_AS_OF}",
+                               field="until")
+        return timeline(self._evaluator, patient, day, [trial.id for trial in self.trials], until, source)
 
     def screen(self, patients: Iterable[PatientProfile], as_of: dt.date | None = None) -> Iterator[TrialResult]:
         """The results of every patient against every trial, patient by patient, as they are computed

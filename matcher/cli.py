@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import shutil
 import sys
@@ -126,6 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
     detail.add_argument("--explain", action="store_true", help="full explanation for every trial")
     detail.add_argument("--brief", action="store_true", help="one line per trial")
     check.add_argument("--rules", metavar="DIR", help=_RULES_HELP)
+    check.add_argument("--timeline", action="store_true",
+                       help="the dates at which a verdict or a criterion changes, from the as-of date to --until")
+    check.add_argument("--until", type=_date, metavar="DATE",
+                       help="end of the --timeline horizon (default 180 days after the as-of date)")
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                        help="colour the text output (default: when writing to a terminal)")
     trials = commands.add_parser("trials", help="list the encoded trials",
@@ -540,9 +545,14 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
     patient = loaded.profile
     trials = api.load_trials(args.rules, dict.fromkeys(args.trial) if args.trial else None)
     as_of, as_of_source = api.resolve_as_of(patient, args.as_of)
+    if args.until is not None and not args.timeline:
+        raise MatcherError("--until is the end of a timeline: add --timeline", field="--until")
     try:
         with api.Matcher(trials) as matcher:
             results = matcher.evaluate(patient, as_of, as_of_source)
+            if args.timeline:
+                return _print_timeline(matcher.timeline(patient, as_of, args.until), patient.id, as_of_source,
+                                       results, args, out)
     except PatientFileError as exc:
         if exc.file is None:  # a problem only visible once the as-of date is known
             exc.file = args.patient
@@ -559,6 +569,24 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
         for result in results:
             print(renderer.full(result) if full else renderer.brief(result), file=out)
         _print_fhir_report(loaded.fhir, out)
+    return _exit_code(results)
+
+
+def _print_timeline(timelines: list[Any], patient: str, as_of_source: str, results: list[Any],
+                    args: argparse.Namespace, out: TextIO) -> int:
+    from matcher.results.timeline import timeline_document, timeline_text
+
+    if args.format == "json":
+        print(json.dumps(timeline_document(timelines, patient, as_of_source), indent=2, ensure_ascii=False), file=out)
+    else:
+        first = timelines[0]
+        print(f"Patient {patient}, screened as of {first.as_of} ({as_of_source}); timeline to {first.until}",
+              file=out)
+        print(timeline_text(timelines), file=out)
+    return _exit_code(results)
+
+
+def _exit_code(results: list[Any]) -> int:
     verdicts = {result.verdict for result in results}
     if "eligible" in verdicts:
         return EXIT_ELIGIBLE
