@@ -25,7 +25,7 @@ from pydantic import BaseModel
 
 from matcher.engine.evaluate import Evaluator
 from matcher.model import drugs
-from matcher.model.dates import LAST_AS_OF, add_months
+from matcher.model.dates import LAST_AS_OF, add_months, completed_years
 from matcher.model.fields import LISTS, NEGATIVE_TEST_DAYS, PATIENT_FIELDS, TREATMENT_GAP_DAYS, FieldSpec
 from matcher.model.profile import FREQUENCY_INTERVAL_DAYS, PatientProfile
 from matcher.results.decisions import DECISION_WINDOW_DAYS
@@ -229,7 +229,8 @@ def _crossing_days(base: dt.date, step: _Step) -> list[dt.date]:
         if step.unit == "years":
             if step.amount != int(step.amount):
                 return []
-            nominal = [_add_years(base, int(step.amount))]
+            # completed years are whole: "at most 70" fails on the 71st birthday, "at least 18" holds from the 18th
+            nominal = [_add_years(base, int(step.amount)), _add_years(base, int(step.amount) + 1)]
         elif step.unit == "months":
             nominal = _months_later(base, step.amount)
         else:
@@ -246,7 +247,7 @@ def _describe(base: RecordDate, step: _Step, day: dt.date, born: bool) -> str:
     if step.unit == "window":
         return f"the {step.label} of {base.day} passes the {step.text} on {day}"
     if step.unit == "years" and born:
-        return f"turns {step.amount:g} on {day} (born {base.day}; {step.text})"
+        return f"turns {completed_years(base.day, day)} on {day} (born {base.day}; {step.text})"
     return f"{step.amount:g} {step.unit} after the {base.where} {base.day} ({step.text})"
 
 
