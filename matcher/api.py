@@ -34,6 +34,7 @@ from matcher.errors import MatcherError, PatientFileError
 from matcher.model.dates import LAST_AS_OF, completed_years
 from matcher.model.profile import PatientProfile
 from matcher.results.explain import TrialResult, explain
+from matcher.results.near_miss import NearMiss, near_misses
 from matcher.results.timeline import TrialTimeline, timeline
 from matcher.rules.compile import compile_trial
 from matcher.rules.language import Trial
@@ -125,6 +126,15 @@ class Matcher(HoldsEngineHandles):
             raise MatcherError(f"the timeline's end {until} is too far in the future: dates up to {LAST_AS_OF}",
                                field="until")
         return timeline(self._evaluator, patient, day, [trial.id for trial in self.trials], until, source)
+
+    def near_misses(self, patient: PatientProfile, results: Sequence[TrialResult],
+                    until: dt.date | None = None, when: bool = True) -> dict[str, NearMiss]:
+        """trial -> near miss, for the ``results`` (of :meth:`evaluate`) a single criterion makes ineligible:
+        which criterion, the verdict were it to pass, and, for a time-bound one, the first day up to ``until``
+        (default 180 days after the as-of date) on which the engine decides it passes
+        (matcher.results.near_miss); ``when=False`` leaves that day out (a cohort's screening: it costs an
+        evaluation per candidate day)."""
+        return near_misses(self._evaluator, patient, list(results), until, when)
 
     def screen(self, patients: Iterable[PatientProfile], as_of: dt.date | None = None) -> Iterator[TrialResult]:
         """The results of every patient against every trial, patient by patient, as they are computed

@@ -553,13 +553,18 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
             if args.timeline:
                 return _print_timeline(matcher.timeline(patient, as_of, args.until), patient.id, as_of_source,
                                        results, args, out)
+            misses = matcher.near_misses(patient, results)
     except PatientFileError as exc:
         if exc.file is None:  # a problem only visible once the as-of date is known
             exc.file = args.patient
         raise
     if args.format == "json":
-        print(to_json(results, patient.id, as_of, as_of_source,
-                      fhir_import=loaded.fhir.report() if loaded.fhir else None), file=out)
+        document = json.loads(to_json(results, patient.id, as_of, as_of_source,
+                                      fhir_import=loaded.fhir.report() if loaded.fhir else None))
+        for result in document["results"]:  # docs/check.md, "Near misses"
+            miss = misses.get(result["trial"])
+            result["near_miss"] = miss.to_json() if miss else None
+        print(json.dumps(document, indent=2, ensure_ascii=False), file=out)
     else:
         colour = args.color == "always" or (
             args.color == "auto" and hasattr(out, "isatty") and out.isatty() and "NO_COLOR" not in os.environ)
@@ -568,6 +573,8 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
         full = args.explain or (not args.brief and len(results) == 1)
         for result in results:
             print(renderer.full(result) if full else renderer.brief(result), file=out)
+            if full and result.trial in misses:
+                print(f"  near miss: {misses[result.trial].text}", file=out)
         _print_fhir_report(loaded.fhir, out)
     return _exit_code(results)
 

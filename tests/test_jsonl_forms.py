@@ -15,7 +15,7 @@ AS_OF = "2026-11-02"
 #: what the compact form holds, beside each criterion's outcome
 COMPACT_KEYS = {"patient", "location", "as_of", "as_of_source", "trial", "verdict", "deciding", "to_collect",
                 "pending_manual", "to_decide", "clinical_pending", "routine_pending", "decided",
-                "decisions_not_used", "rules", "criteria"}
+                "decisions_not_used", "rules", "criteria", "near_miss"}
 
 
 def cli(*argv: str) -> tuple[int, str, str]:

@@ -262,8 +262,9 @@ def _relevant(base: RecordDate, step: _Step) -> bool:
 
 
 def candidates(compiled: list[CompiledTrial], profile: PatientProfile, as_of: dt.date,
-               until: dt.date) -> dict[dt.date, list[Crossing]]:
-    """Candidate change days in (as_of, until], each with the crossings that make it one."""
+               until: dt.date, owners: set[str] | None = None) -> dict[dt.date, list[Crossing]]:
+    """Candidate change days in (as_of, until], each with the crossings that make it one; with ``owners``,
+    only those where a comparison of these criteria and queries (or any entry or table) can change."""
     found: dict[dt.date, list[Crossing]] = {}
 
     def add(day: dt.date, crossing: Crossing) -> None:
@@ -275,7 +276,7 @@ def candidates(compiled: list[CompiledTrial], profile: PatientProfile, as_of: dt
         if base.day <= dt.date.max - dt.timedelta(days=2) and base.day > as_of:
             add(base.day, Crossing(base.day, "", "", "", f"the {base.where} {base.day} is on or before the "
                                                          f"as-of date from {base.day}", base.day))
-    steps = [step for trial in compiled for step in _steps(trial)]
+    steps = [step for trial in compiled for step in _steps(trial) if owners is None or step.owner in owners]
     steps += [_Step("days", days, "", "", "", "", text) for days, text in _TABLE_DAYS]
     for base in dates:
         for step in steps:
@@ -311,10 +312,7 @@ def _crossings_for(criterion: str, compiled: CompiledTrial, crossings: list[Cros
                    used: set[tuple[str, dt.date]]) -> tuple[str, ...]:
     """The crossings that explain a criterion's change on ``day``: those of its own comparisons (a window only
     where the criterion used a value of that date), else an entry of the record becoming current."""
-    found = next(c for c in compiled.trial.criteria if c.id == criterion)
-    owners = {criterion}
-    if found.condition is not None:
-        owners |= {node.query for node in walk(found.condition) if isinstance(node, QueryRef)}
+    owners = criterion_owners(compiled, criterion)
     dates = {date for _, date in used}
     mine = [c for c in crossings if c.trial == compiled.trial.id and c.owner in owners
             and (not c.window or (c.field, c.base) in used)]
@@ -341,15 +339,35 @@ def _summary(day: dt.date, before: Verdict, after: Verdict, changes: tuple[Crite
     return f"from {day}: {detail} (still {after})"
 
 
+def criterion_owners(compiled: CompiledTrial, criterion: str) -> set[str]:
+    """The criterion and the queries it reads: the comparisons its outcome depends on."""
+    found = next(c for c in compiled.trial.criteria if c.id == criterion)
+    owners = {criterion}
+    if found.condition is not None:
+        owners |= {node.query for node in walk(found.condition) if isinstance(node, QueryRef)}
+    return owners
+
+
+def time_bound(compiled: CompiledTrial, criterion: str) -> bool:
+    """Whether the criterion compares a time elapsed, an age or a dated value with a window: its outcome can
+    change with the date alone."""
+    owners = criterion_owners(compiled, criterion)
+    return any(step.owner in owners for step in _steps(compiled))
+
+
 def timeline(evaluator: Evaluator, profile: PatientProfile, as_of: dt.date, trial_ids: list[str],
-             until: dt.date | None = None, as_of_source: str = "given") -> list[TrialTimeline]:
+             until: dt.date | None = None, as_of_source: str = "given", criterion: str | None = None
+             ) -> list[TrialTimeline]:
     """For each trial, the change points in (as_of, until] (default :data:`DEFAULT_HORIZON_DAYS` days after
-    the as-of date), each decided by the engine on that day and the day before."""
+    the as-of date), each decided by the engine on that day and the day before. With ``criterion`` (one trial):
+    only the days that criterion's own thresholds, the record's entries and the tables can change, so every
+    change of that criterion is found (other changes may be missed)."""
     end = min(until if until is not None else as_of + dt.timedelta(days=DEFAULT_HORIZON_DAYS), LAST_AS_OF)
     if end < as_of:
         raise ValueError(f"the timeline's end {end} is before the as-of date {as_of}")
     compiled = [evaluator.compiled[trial_id] for trial_id in trial_ids]
-    found = candidates(compiled, profile, as_of, end)
+    owners = criterion_owners(compiled[0], criterion) if criterion is not None and len(compiled) == 1 else None
+    found = candidates(compiled, profile, as_of, end, owners)
     days = sorted({as_of} | set(found) | {day - dt.timedelta(days=1) for day in found})
     timelines = []
     for trial in compiled:
