@@ -33,6 +33,7 @@ from matcher.engine.evaluate import Evaluator
 from matcher.errors import MatcherError, PatientFileError
 from matcher.model.dates import LAST_AS_OF, completed_years
 from matcher.model.profile import PatientProfile
+from matcher.results.collect_next import CollectItem, cohort_collect_next, collect_next
 from matcher.results.explain import TrialResult, explain
 from matcher.results.near_miss import NearMiss, near_misses
 from matcher.results.timeline import TrialTimeline, timeline
@@ -135,6 +136,17 @@ class Matcher(HoldsEngineHandles):
         (matcher.results.near_miss); ``when=False`` leaves that day out (a cohort's screening: it costs an
         evaluation per candidate day)."""
         return near_misses(self._evaluator, patient, list(results), until, when)
+
+    def collect_next(self, patient: PatientProfile, results: Sequence[TrialResult]) -> list[CollectItem]:
+        """The data the ``results`` (of :meth:`evaluate`) lack, ranked by how many undetermined trials a value of
+        each could decide, and whether one could make the patient eligible (matcher.results.collect_next)."""
+        return collect_next(self._evaluator, patient, results)
+
+    def collect_next_cohort(self, patients: Iterable[PatientProfile],
+                            as_of: dt.date | None = None) -> list[tuple[str, int]]:
+        """Over a cohort: each item to collect with how many undetermined patient-trial pairs a value of it
+        could decide, most first."""
+        return cohort_collect_next(self._evaluator, ((patient, self.evaluate(patient, as_of)) for patient in patients))
 
     def screen(self, patients: Iterable[PatientProfile], as_of: dt.date | None = None) -> Iterator[TrialResult]:
         """The results of every patient against every trial, patient by patient, as they are computed

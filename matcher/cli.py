@@ -129,6 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--rules", metavar="DIR", help=_RULES_HELP)
     check.add_argument("--timeline", action="store_true",
                        help="the dates at which a verdict or a criterion changes, from the as-of date to --until")
+    check.add_argument("--collect-next", action="store_true",
+                       help="rank the missing data by how many undetermined trials a value of each could decide")
     check.add_argument("--until", type=_date, metavar="DATE",
                        help="end of the --timeline horizon (default 180 days after the as-of date)")
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto",
@@ -554,6 +556,7 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
                 return _print_timeline(matcher.timeline(patient, as_of, args.until), patient.id, as_of_source,
                                        results, args, out)
             misses = matcher.near_misses(patient, results)
+            collect = matcher.collect_next(patient, results) if args.collect_next else None
     except PatientFileError as exc:
         if exc.file is None:  # a problem only visible once the as-of date is known
             exc.file = args.patient
@@ -564,6 +567,8 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
         for result in document["results"]:  # docs/check.md, "Near misses"
             miss = misses.get(result["trial"])
             result["near_miss"] = miss.to_json() if miss else None
+        if collect is not None:  # docs/check.md, "What to collect next"
+            document["collect_next"] = [entry.to_json() for entry in collect]
         print(json.dumps(document, indent=2, ensure_ascii=False), file=out)
     else:
         colour = args.color == "always" or (
@@ -576,7 +581,21 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
             if full and result.trial in misses:
                 print(f"  near miss: {misses[result.trial].text}", file=out)
         _print_fhir_report(loaded.fhir, out)
+        if collect is not None:
+            print(_collect_text(collect), file=out)
     return _exit_code(results)
+
+
+def _collect_text(collect: list[Any]) -> str:
+    deciding = [entry for entry in collect if entry.decides]
+    if not deciding:
+        return "\nCollect next: no single missing item decides an undetermined trial"
+    lines = ["", "Collect next (each item alone, every value on both sides of the rules' thresholds):"]
+    for entry in deciding:
+        could = (f"could make eligible for {', '.join(entry.could_make_eligible)}" if entry.could_make_eligible
+                 else "can only rule the patient out")
+        lines.append(f"  {entry.item}: decides {len(entry.decides)} ({', '.join(entry.decides)}); {could}")
+    return "\n".join(lines)
 
 
 def _print_timeline(timelines: list[Any], patient: str, as_of_source: str, results: list[Any],
