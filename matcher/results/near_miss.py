@@ -54,12 +54,17 @@ class NearMiss:
         why = f" ({self.because})" if self.because else ""
         return f"{words}; passes from {self.passes_on}{why}, {self.verdict_then} then"
 
-    def to_json(self) -> dict[str, Any]:
-        return {"criterion": self.criterion, "otherwise": self.otherwise, "time_bound": self.time_bound,
+    def to_json(self, with_text: bool = True) -> dict[str, Any]:
+        """The JSON object (docs/check.md, "Near misses"); ``with_text=False`` leaves out the words
+        (the compact JSON Lines form holds no explanation text)."""
+        document = {"criterion": self.criterion, "otherwise": self.otherwise, "time_bound": self.time_bound,
                 "passes_on": self.passes_on.isoformat() if self.passes_on else None,
                 "verdict_then": self.verdict_then, "because": self.because,
                 "until": self.until.isoformat() if self.searched else None,
                 "text": self.text}
+        if not with_text:
+            del document["text"], document["because"]
+        return document
 
 
 def _excludes(criterion: CriterionResult) -> bool:

@@ -159,7 +159,7 @@ def compact_line(record: ScreenedRecord, row: TrialRow) -> str:
         "decided": list(row.decided), "decisions_not_used": list(row.decisions_not_used),
         "rules": {"file": row.rules_file, "sha256": row.rules_sha256},
         "criteria": {criterion: outcome for criterion, _, outcome in row.criteria},
-        "near_miss": row.near_miss.to_json() if row.near_miss else None,
+        "near_miss": row.near_miss.to_json(with_text=False) if row.near_miss else None,
     }
     if record.fhir_unused or record.fhir_unknown:
         document["fhir_import"] = {"unused": record.fhir_unused, "unknown": record.fhir_unknown}
