@@ -33,7 +33,10 @@ from matcher.engine.evaluate import Evaluator
 from matcher.errors import MatcherError, PatientFileError
 from matcher.model.dates import LAST_AS_OF, completed_years
 from matcher.model.profile import PatientProfile
+from matcher.results.collect_next import CollectItem, cohort_collect_next, collect_next
 from matcher.results.explain import TrialResult, explain
+from matcher.results.near_miss import NearMiss, near_misses
+from matcher.results.timeline import TrialTimeline, timeline
 from matcher.rules.compile import compile_trial
 from matcher.rules.language import Trial
 from matcher.rules.language import load_trials as _load_trials_from
@@ -110,6 +113,40 @@ class Matcher(HoldsEngineHandles):
         source = as_of_source or source
         _check_dates(patient, day)
         return [explain(self._evaluator.evaluate(patient, day, trial.id), source) for trial in self.trials]
+
+    def timeline(self, patient: PatientProfile, as_of: dt.date | None = None,
+                 until: dt.date | None = None) -> list[TrialTimeline]:
+        """Per trial, the dates in (as-of date, ``until``] (default 180 days later) at which the verdict or a
+        criterion's outcome changes on the record as it stands, each decided by the engine, with its reason
+        (matcher.results.timeline)."""
+        day, source = resolve_as_of(patient, as_of)
+        _check_dates(patient, day)
+        if until is not None and until < day:
+            raise MatcherError(f"the timeline's end {until} is before the as-of date {day}", field="until")
+        if until is not None and until > LAST_AS_OF:
+            raise MatcherError(f"the timeline's end {until} is too far in the future: dates up to {LAST_AS_OF}",
+                               field="until")
+        return timeline(self._evaluator, patient, day, [trial.id for trial in self.trials], until, source)
+
+    def near_misses(self, patient: PatientProfile, results: Sequence[TrialResult],
+                    until: dt.date | None = None, when: bool = True) -> dict[str, NearMiss]:
+        """trial -> near miss, for the ``results`` (of :meth:`evaluate`) a single criterion makes ineligible:
+        which criterion, the verdict were it to pass, and, for a time-bound one, the first day up to ``until``
+        (default 180 days after the as-of date) on which the engine decides it passes
+        (matcher.results.near_miss); ``when=False`` leaves that day out (a cohort's screening: it costs an
+        evaluation per candidate day)."""
+        return near_misses(self._evaluator, patient, list(results), until, when)
+
+    def collect_next(self, patient: PatientProfile, results: Sequence[TrialResult]) -> list[CollectItem]:
+        """The data the ``results`` (of :meth:`evaluate`) lack, ranked by how many undetermined trials a value of
+        each could decide, and whether one could make the patient eligible (matcher.results.collect_next)."""
+        return collect_next(self._evaluator, patient, results)
+
+    def collect_next_cohort(self, patients: Iterable[PatientProfile],
+                            as_of: dt.date | None = None) -> list[tuple[str, int]]:
+        """Over a cohort: each item to collect with how many undetermined patient-trial pairs a value of it
+        could decide, most first."""
+        return cohort_collect_next(self._evaluator, ((patient, self.evaluate(patient, as_of)) for patient in patients))
 
     def screen(self, patients: Iterable[PatientProfile], as_of: dt.date | None = None) -> Iterator[TrialResult]:
         """The results of every patient against every trial, patient by patient, as they are computed

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from matcher.engine.adapter import HoldsEngineHandles, Ruleset
@@ -156,7 +156,10 @@ class Evaluator(HoldsEngineHandles):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def evaluate(self, profile: PatientProfile, as_of: dt.date, trial_id: str) -> Evaluation:
+    def evaluate(self, profile: PatientProfile, as_of: dt.date, trial_id: str,
+                 supposed: dict[str, Any] | None = None) -> Evaluation:
+        """``supposed``: values the record lacks, supposed to ask what they would decide (matcher.results.
+        collect_next): patient field -> value, or ``query:NAME`` -> the query's truth. Never used for a verdict."""
         compiled = self.compiled[trial_id]
         ruleset = self._rulesets[trial_id]
         reads = self._reads[trial_id]
@@ -165,8 +168,15 @@ class Evaluator(HoldsEngineHandles):
             queries.update(self._run_queries(compiled, ruleset, profile, as_of, over, fields, reads.queries[over]))
         readings: dict[str, Reading] = {}
         fact: dict[str, Any] = {"kind": PATIENT_KIND}
+        if supposed:
+            queries.update({name: replace(query, truth=supposed[f"query:{name}"])
+                            for name, query in queries.items() if f"query:{name}" in supposed})
+        reading: Reading
         for name, extract, key, window, label in reads.patient:
-            reading = readings[name] = current(extract(profile, as_of), window, as_of, label)
+            if supposed and name in supposed:
+                reading = readings[name] = Observation(supposed[name], f"{supposed[name]} (supposed)", "supposed")
+            else:
+                reading = readings[name] = current(extract(profile, as_of), window, as_of, label)
             if isinstance(reading, Observation):
                 fact[key] = reading.value
         for name, key in reads.presence_keys.items():

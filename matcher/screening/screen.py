@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from matcher.errors import EvaluationError, MatcherError, one_line
 from matcher.results.explain import CriterionResult, TrialResult
+from matcher.results.near_miss import NearMiss
 
 if TYPE_CHECKING:
     from matcher.api import Matcher
@@ -70,6 +71,8 @@ class TrialRow:
     #: the per-trial object of ``matcher check --format json`` with the patient's id, as one line of JSON
     #: (None when no output needs it: rendering it is a good part of the cost of an evaluation)
     json: str | None
+    #: a single criterion makes the patient ineligible: which, and when it would pass (matcher.results.near_miss)
+    near_miss: NearMiss | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,13 +100,14 @@ def excluding(criterion: CriterionResult) -> bool:
 
 
 def trial_row(result: TrialResult, location: str, render_json: bool = True,
-              fhir_import: dict[str, object] | None = None) -> TrialRow:
+              fhir_import: dict[str, object] | None = None, near_miss: NearMiss | None = None) -> TrialRow:
     from matcher.results.render import trial_json
 
     text = None
     if render_json:
         document = {"patient": result.patient, "location": location, "as_of": result.as_of.isoformat(),
-                    "as_of_source": result.as_of_source, **trial_json(result)}
+                    "as_of_source": result.as_of_source, **trial_json(result),
+                    "near_miss": near_miss.to_json() if near_miss else None}
         if fhir_import is not None:  # read from a FHIR bundle: what it did not give, as in matcher check
             document["fhir_import"] = fhir_import
         text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
@@ -124,6 +128,7 @@ def trial_row(result: TrialResult, location: str, render_json: bool = True,
         routine_pending=result.routine_pending,
         decisions_not_used=result.decisions_not_used,
         json=text,
+        near_miss=near_miss,
     )
 
 
@@ -190,7 +195,9 @@ def screen_batch(records: Sequence[object], state: _WorkerState | None = None) -
                                            problem_kind="input"))
             continue
         report = loaded.fhir.report() if loaded.fhir is not None else None
-        rows = tuple(trial_row(result, location, state.render_json, report) for result in results)
+        misses = matcher.near_misses(profile, results, when=False)  # the day it passes: matcher check
+        rows = tuple(trial_row(result, location, state.render_json, report, misses.get(result.trial))
+                     for result in results)
         screened.append(ScreenedRecord(location, profile.id, as_of.isoformat(), source, rows,
                                        len(loaded.fhir.unused) if loaded.fhir else 0,
                                        len(loaded.fhir.unknown) if loaded.fhir else 0))
