@@ -327,3 +327,45 @@ def test_cache_false_asks_the_engine_about_every_fact(trials: list[matcher.Trial
         assert plain.cache_stats() == (0, 0, 0)
         stats = cached.cache_stats()
         assert stats.misses > 0 and stats.hits >= stats.misses
+
+
+# ------------------------------------------------------------------ each field read once per patient
+def test_reads_shared_by_every_trial_give_the_same_evaluations_and_read_each_field_once(
+        evaluators: tuple[Evaluator, Evaluator, Evaluator]) -> None:
+    from matcher.engine.evaluate import PatientReads
+    from matcher.model.fields import PATIENT_FIELDS
+
+    from .helpers import base_patient, profile
+
+    plain, _cached, _tiny = evaluators
+    patient, as_of = profile(base_patient()), dt.date(2026, 11, 1)
+    trial_ids = list(plain.compiled)
+    alone = _full_json(plain, patient, as_of, trial_ids)
+    read = PatientReads(patient, as_of)
+    calls: dict[str, int] = {}
+
+    def counted(name: str, extract: Any) -> Any:
+        def wrapper(*args: Any) -> Any:
+            calls[name] = calls.get(name, 0) + 1
+            return extract(*args)
+        return wrapper
+
+    with Evaluator([plain.compiled[t] for t in trial_ids], cache=False) as counting:
+        # every trial's extractors of patient fields, counting their calls
+        counting._reads = {trial_id: reads._replace(patient=tuple(
+            (name, counted(name, extract), key, window, label) for name, extract, key, window, label in reads.patient))
+            for trial_id, reads in counting._reads.items()}
+        shared = [json.dumps(trial_json(explain(counting.evaluate(patient, as_of, trial_id, read), "given")),
+                             ensure_ascii=False) for trial_id in trial_ids]
+    assert shared == alone
+    assert calls and set(calls.values()) == {1}  # every patient field read once across the trials
+    assert sum(name in PATIENT_FIELDS for name in calls) == len(calls)
+    assert len(read.fields) == len(calls)
+    used_by_several = [name for name in calls
+                       if sum(name in plain.compiled[t].patient_fields for t in trial_ids) > 1]
+    assert used_by_several  # the shared reads saved something: age, sex, labs are compared by several trials
+    other = profile(base_patient())
+    with pytest.raises(ValueError, match="another patient"):
+        plain.evaluate(other, as_of, trial_ids[0], read)
+    with pytest.raises(ValueError, match="another patient"):
+        plain.evaluate(patient, dt.date(2026, 10, 1), trial_ids[0], read)
