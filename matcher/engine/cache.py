@@ -61,8 +61,8 @@ _LONG_MIN = -(2**63)
 
 #: default bounds of one trial's caches, in facts: entries of a list repeat across patients far more than
 #: whole patients do, so their cache is larger; both keep a worker's memory flat however long the run
-PATIENT_FACTS = 2_048
-ENTRY_FACTS = 16_384
+PATIENT_FACTS = 1_024
+ENTRY_FACTS = 4_096
 
 
 class NotCacheable(Exception):
