@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from matcher.engine.adapter import HoldsEngineHandles
-from matcher.engine.evaluate import Evaluator
+from matcher.engine.cache import CacheStats
+from matcher.engine.evaluate import Evaluator, PatientReads
 from matcher.errors import MatcherError, PatientFileError
 from matcher.model.dates import LAST_AS_OF, completed_years
 from matcher.model.profile import PatientProfile
@@ -100,11 +101,14 @@ def _check_dates(patient: PatientProfile, as_of: dt.date) -> None:
 
 class Matcher(HoldsEngineHandles):
     """Trials compiled into durable-rules once, for evaluating many patients. It cannot be pickled or copied
-    into another process: build one per worker (or Spark partition), and close it."""
+    into another process: build one per worker (or Spark partition), and close it.
 
-    def __init__(self, trials: Sequence[Trial]) -> None:
+    ``cache=False`` turns the decision cache off (docs/engine.md): durable-rules is then asked about every
+    fact, for audits; the results are the same either way."""
+
+    def __init__(self, trials: Sequence[Trial], cache: bool = True) -> None:
         self.trials = list(trials)
-        self._evaluator = Evaluator(compile_trial(trial) for trial in self.trials)
+        self._evaluator = Evaluator((compile_trial(trial) for trial in self.trials), cache=cache)
 
     def evaluate(self, patient: PatientProfile, as_of: dt.date | None = None,
                  as_of_source: str | None = None) -> list[TrialResult]:
@@ -112,7 +116,8 @@ class Matcher(HoldsEngineHandles):
         day, source = resolve_as_of(patient, as_of)
         source = as_of_source or source
         _check_dates(patient, day)
-        return [explain(self._evaluator.evaluate(patient, day, trial.id), source) for trial in self.trials]
+        read = PatientReads(patient, day)  # each field read once, whatever the number of trials
+        return [explain(self._evaluator.evaluate(patient, day, trial.id, read=read), source) for trial in self.trials]
 
     def timeline(self, patient: PatientProfile, as_of: dt.date | None = None,
                  until: dt.date | None = None) -> list[TrialTimeline]:
@@ -155,6 +160,10 @@ class Matcher(HoldsEngineHandles):
         for patient in patients:
             yield from self.evaluate(patient, as_of)
 
+    def cache_stats(self) -> CacheStats:
+        """How many facts the decision cache answered, how many the engine was asked about, answers held."""
+        return self._evaluator.cache_stats()
+
     def close(self) -> None:
         self._evaluator.close()
 
@@ -166,9 +175,9 @@ class Matcher(HoldsEngineHandles):
 
 
 def evaluate(patient: PatientProfile, trials: Sequence[Trial] | None = None,
-             as_of: dt.date | None = None) -> list[TrialResult]:
-    """Evaluate one patient against ``trials`` (default: every encoded trial)."""
-    with Matcher(trials if trials is not None else load_trials()) as matcher:
+             as_of: dt.date | None = None, cache: bool = True) -> list[TrialResult]:
+    """Evaluate one patient against ``trials`` (default: every encoded trial); ``cache`` as for :class:`Matcher`."""
+    with Matcher(trials if trials is not None else load_trials(), cache=cache) as matcher:
         return matcher.evaluate(patient, as_of)
 
 

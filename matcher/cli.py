@@ -133,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="rank the missing data by how many undetermined trials a value of each could decide")
     check.add_argument("--until", type=_date, metavar="DATE",
                        help="end of the --timeline horizon (default 180 days after the as-of date)")
+    _add_no_cache_option(check)
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                        help="colour the text output (default: when writing to a terminal)")
     trials = commands.add_parser("trials", help="list the encoded trials",
@@ -182,12 +183,26 @@ def build_parser() -> argparse.ArgumentParser:
     synthetic.add_argument("--seed", type=int, default=0, help="cohort seed (default 0)")
     synthetic.add_argument("--as-of", type=_date, default=dt.date(2026, 11, 1), metavar="DATE",
                            help="screening date the patients are made for (default 2026-11-01)")
+    _bench_parser(commands)
+    return parser
+
+
+def _bench_parser(commands: Any) -> None:
     bench = commands.add_parser("bench", help="measure speed and memory on a synthetic cohort",
                                 description="Build a seeded synthetic cohort and print measured throughput, "
                                             "engine overhead, check start-up time and peak memory. Quick by "
-                                            "default (about a minute); --full is the long run (about two hours).")
-    bench.add_argument("--full", action="store_true",
-                       help="the long run: 2,000 patients for throughput and 1,000,000 streamed for memory")
+                                            "default (under two minutes); --full is the long run (about two "
+                                            "hours).")
+    length = bench.add_mutually_exclusive_group()
+    length.add_argument("--quick", action="store_true",
+                        help="the quick run (the default): 1,000 patients for throughput and 5,000 streamed for "
+                             "memory, under two minutes on two cores")
+    length.add_argument("--full", action="store_true",
+                        help="the long run: 2,000 patients for throughput and 1,000,000 streamed for memory")
+    bench.add_argument("--format", choices=("text", "json"), default="text",
+                       help="text (default) or one JSON object of every figure (docs/bench.md)")
+    bench.add_argument("--no-cache", action="store_true",
+                       help="measure with the decision cache off (docs/engine.md)")
     bench.add_argument("--patients", type=_positive, default=None, metavar="N",
                        help="synthetic patients for the throughput figures (default 1,000; 2,000 with --full)")
     bench.add_argument("--memory-patients", type=_positive, default=None, metavar="N",
@@ -198,7 +213,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="processes for the all-cores figures (default: the number of CPUs)")
     bench.add_argument("--spark", action="store_true",
                        help="only compare matcher spark with matcher screen --workers N (CPU-seconds; needs pyspark)")
-    return parser
+
+
+def _add_no_cache_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--no-cache", action="store_true",
+                         help="ask durable-rules about every fact, not once per distinct case (for audits: the "
+                              "results are the same; docs/engine.md)")
 
 
 def _positive(text: str) -> int:
@@ -237,6 +257,7 @@ def _screen_parser(commands: Any) -> None:
                          help="screening log to append to (SQLite; default screening.db)")
     logging.add_argument("--no-log", action="store_true", help="do not write a screening log")
     screen.add_argument("--rules", metavar="DIR", help=_RULES_HELP)
+    _add_no_cache_option(screen)
     screen.add_argument("--resume", action="store_true",
                         help="continue the latest unfinished run of SOURCE in the log (docs/limits.md)")
     screen.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
@@ -438,7 +459,8 @@ def _screen_loop(args: argparse.Namespace, records: Iterable[object], trial_ids:
         progress = tqdm(total=count_records(args.source), unit=" patients", file=err, dynamic_ncols=True)
     try:
         for record in screen_records(records, rules_dir=args.rules, trial_ids=trial_ids, as_of=args.as_of,
-                                     workers=args.workers, render_json=any(o.needs_json for o in outputs)):
+                                     workers=args.workers, render_json=any(o.needs_json for o in outputs),
+                                     cache=not args.no_cache):
             for output in outputs:
                 output.add(record)
             if log is not None:
@@ -554,7 +576,7 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
     if args.until is not None and not args.timeline:
         raise MatcherError("--until is the end of a timeline: add --timeline", field="--until")
     try:
-        with api.Matcher(trials) as matcher:
+        with api.Matcher(trials, cache=not args.no_cache) as matcher:
             results = matcher.evaluate(patient, as_of, as_of_source)
             if args.timeline:
                 return _print_timeline(matcher.timeline(patient, as_of, args.until), patient.id, as_of_source,
