@@ -34,7 +34,7 @@ from matcher.engine.evaluate import Evaluator, PatientReads
 from matcher.errors import MatcherError, PatientFileError
 from matcher.model.dates import LAST_AS_OF, completed_years
 from matcher.model.profile import PatientProfile
-from matcher.results.collect_next import CollectItem, cohort_collect_next, collect_next
+from matcher.results.collect_next import CollectItem, DecidingItem, cohort_collect_next, collect_next, deciding_items
 from matcher.results.explain import TrialResult, explain
 from matcher.results.near_miss import NearMiss, near_misses
 from matcher.results.timeline import TrialTimeline, timeline
@@ -146,6 +146,12 @@ class Matcher(HoldsEngineHandles):
         """The data the ``results`` (of :meth:`evaluate`) lack, ranked by how many undetermined trials a value of
         each could decide, and whether one could make the patient eligible (matcher.results.collect_next)."""
         return collect_next(self._evaluator, patient, results)
+
+    def deciding_items(self, patient: PatientProfile, result: TrialResult) -> tuple[DecidingItem, ...]:
+        """For one undetermined ``result`` (of :meth:`evaluate`): the missing items a value of which alone would
+        decide it, each with whether one could make the patient eligible (what ``matcher screen --collect-next``
+        records per pair)."""
+        return deciding_items(self._evaluator, patient, result)
 
     def collect_next_cohort(self, patients: Iterable[PatientProfile],
                             as_of: dt.date | None = None) -> list[tuple[str, int]]:

@@ -250,6 +250,10 @@ def _screen_parser(commands: Any) -> None:
                         help="form of a .jsonl output: full (every explanation, ~30 KB a patient-trial; default) "
                              "or compact (verdict, outcomes, data to collect, clinician's part, rule sha256; "
                              "docs/screening.md)")
+    screen.add_argument("--collect-next", action="store_true",
+                        help="for each undetermined pair, the missing items a value of which alone would decide it "
+                             "(engine evaluations on both sides of the rules' thresholds; slower, "
+                             "docs/screening.md): in the outputs, the log and matcher log summary")
     screen.add_argument("--workers", type=_positive, default=1, metavar="N",
                         help="worker processes (default 1; the engine holds the GIL, so threads would not help)")
     logging = screen.add_mutually_exclusive_group()
@@ -460,7 +464,7 @@ def _screen_loop(args: argparse.Namespace, records: Iterable[object], trial_ids:
     try:
         for record in screen_records(records, rules_dir=args.rules, trial_ids=trial_ids, as_of=args.as_of,
                                      workers=args.workers, render_json=any(o.needs_json for o in outputs),
-                                     cache=not args.no_cache):
+                                     cache=not args.no_cache, collect_next=args.collect_next):
             for output in outputs:
                 output.add(record)
             if log is not None:

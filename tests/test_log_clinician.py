@@ -62,10 +62,11 @@ def test_a_log_of_the_previous_schema_is_brought_up_to_date(tmp_path: Path) -> N
     cohort.mkdir()
     (cohort / REVIEW.name).write_bytes(REVIEW.read_bytes())
     assert cli("screen", str(cohort), "--out", str(tmp_path / "a.csv"), "--log", str(log))[0] == 0
-    with sqlite3.connect(log) as connection:  # as the previous matcher wrote it: no clinician columns
+    with sqlite3.connect(log) as connection:  # as schema version 1 was written: no clinician columns (nor later ones)
         connection.execute("ALTER TABLE evaluations DROP COLUMN clinician_to_decide")
         connection.execute("ALTER TABLE evaluations DROP COLUMN clinician_decided")
-        connection.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION - 1),))
+        connection.execute("ALTER TABLE evaluations DROP COLUMN collect_next")
+        connection.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     code, _, err = cli("screen", str(cohort), "--out", str(tmp_path / "b.csv"), "--log", str(log))
     assert code == 0, err
     with sqlite3.connect(log) as connection:

@@ -87,6 +87,28 @@ def _trial_items(evaluator: Evaluator, profile: PatientProfile, result: TrialRes
     return found
 
 
+@dataclass(frozen=True)
+class DecidingItem:
+    """An item some value of which alone decides one undetermined result (a screening's ``collect_next``)."""
+
+    item: str
+    #: some value makes the patient eligible (or review) for the trial; else it can only rule the patient out
+    could_make_eligible: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"item": self.item, "could_make_eligible": self.could_make_eligible}
+
+
+def deciding_items(evaluator: Evaluator, profile: PatientProfile, result: TrialResult) -> tuple[DecidingItem, ...]:
+    """For one undetermined result: the missing items some value of which alone decides it, in item order
+    (nothing for a decided result)."""
+    if result.verdict != "undetermined":
+        return ()
+    return tuple(DecidingItem(item, could_pass)
+                 for item, (decided, could_pass) in sorted(_trial_items(evaluator, profile, result).items())
+                 if decided)
+
+
 def collect_next(evaluator: Evaluator, profile: PatientProfile, results: Iterable[TrialResult]) -> list[CollectItem]:
     """The items to collect for one patient's undetermined results, those deciding the most trials first."""
     decides: dict[str, list[str]] = {}

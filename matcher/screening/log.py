@@ -37,11 +37,12 @@ from matcher.errors import MatcherError
 from matcher.screening.collect_items import GROUPS, PlainItem, plain_item
 from matcher.screening.screen import ScreenedRecord
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: what each older schema version lacks, added in place when a run opens such a log (never dropped or rewritten)
 _MIGRATIONS = {
     1: ("ALTER TABLE evaluations ADD COLUMN clinician_to_decide TEXT NOT NULL DEFAULT '[]'",
         "ALTER TABLE evaluations ADD COLUMN clinician_decided TEXT NOT NULL DEFAULT '[]'"),
+    2: ("ALTER TABLE evaluations ADD COLUMN collect_next TEXT",),
 }
 #: how long a writer waits for another process's lock on the log before giving up
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -78,6 +79,8 @@ CREATE TABLE IF NOT EXISTS evaluations (
     clinician_to_confirm TEXT NOT NULL,
     clinician_to_decide TEXT NOT NULL DEFAULT '[]',
     clinician_decided TEXT NOT NULL DEFAULT '[]',
+    -- with --collect-next: [{"item", "could_make_eligible"}] deciding an undetermined pair; NULL: not computed
+    collect_next TEXT,
     as_of TEXT NOT NULL,
     matcher_version TEXT NOT NULL,
     engine TEXT NOT NULL,
@@ -262,14 +265,17 @@ class ScreeningLog:
                 evaluations.append((self.run_id, record.patient, row.trial, row.verdict, json.dumps(row.not_met),
                                     json.dumps(row.unknown), json.dumps(row.to_collect, ensure_ascii=False),
                                     json.dumps(row.manual), json.dumps(row.to_decide, ensure_ascii=False),
-                                    json.dumps(row.decided, ensure_ascii=False), record.as_of,
+                                    json.dumps(row.decided, ensure_ascii=False),
+                                    None if row.collect_next is None else json.dumps(
+                                        [entry.to_json() for entry in row.collect_next], ensure_ascii=False),
+                                    record.as_of,
                                     self.matcher_version, self.engine, row.rules_sha256, record.location, now))
         with self.connection:
             self.connection.executemany(
                 "INSERT INTO evaluations (run_id, patient_id, trial_id, verdict, criteria_not_met, criteria_unknown,"
-                " data_to_collect, clinician_to_confirm, clinician_to_decide, clinician_decided, as_of,"
-                " matcher_version, engine, rules_sha256, location, evaluated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", evaluations)
+                " data_to_collect, clinician_to_confirm, clinician_to_decide, clinician_decided, collect_next,"
+                " as_of, matcher_version, engine, rules_sha256, location, evaluated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", evaluations)
             self.connection.executemany(
                 "INSERT INTO not_screened (run_id, location, patient_id, problem_kind, problem)"
                 " VALUES (?, ?, ?, ?, ?)", problems)
@@ -338,12 +344,50 @@ class UnfinishedRun:
 
 
 @dataclass
+class CollectNext:
+    """Over the cohort (every trial): what collecting one item would decide, from runs with --collect-next."""
+
+    #: undetermined patient-trial pairs, and those of them whose deciding items were computed (--collect-next)
+    undetermined: int = 0
+    computed: int = 0
+    #: item -> undetermined pairs some value of it alone decides, and those some value makes eligible (or review)
+    decides: Counter[PlainItem] = field(default_factory=Counter)
+    could_make_eligible: Counter[PlainItem] = field(default_factory=Counter)
+
+    def count(self, logged: str | None) -> None:
+        """One undetermined pair, with its logged ``collect_next`` (None: not computed)."""
+        self.undetermined += 1
+        if logged is None:
+            return
+        self.computed += 1
+        deciding: dict[PlainItem, bool] = {}
+        for entry in json.loads(logged):  # several raw items may read as one plain item: the pair counts once
+            item = plain_item(entry["item"])
+            deciding[item] = deciding.get(item, False) or bool(entry["could_make_eligible"])
+        for item, eligible in deciding.items():
+            self.decides[item] += 1
+            self.could_make_eligible[item] += eligible
+
+    def ranked(self) -> list[tuple[PlainItem, int, int]]:
+        """(item, pairs it decides, pairs it could make eligible), most pairs decided first."""
+        return [(item, self.decides[item], self.could_make_eligible[item]) for item in sorted(
+            self.decides, key=lambda item: (-self.decides[item], -self.could_make_eligible[item], item.name))]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"undetermined_pairs": self.undetermined, "computed_pairs": self.computed,
+                "items": [{"item": item.name, "group": item.group, "decides": decides,
+                           "could_make_eligible": eligible} for item, decides, eligible in self.ranked()]}
+
+
+@dataclass
 class LogSummary:
     runs: int
     evaluations: int
     not_screened: int
     flows: list[TrialFlow]
     unfinished: list[UnfinishedRun] = field(default_factory=list)
+    #: the cohort's "collect next" ranking (screenings with --collect-next)
+    collect_next: CollectNext = field(default_factory=CollectNext)
 
 
 def labels_of_rule_file(content: str) -> dict[str, str]:
@@ -384,11 +428,15 @@ def summarise(path: str | Path) -> LogSummary:
             "SELECT run_id, status, source, started_at, (SELECT count(*) FROM evaluations e WHERE e.run_id = r.run_id)"
             " FROM runs r WHERE status != 'complete' ORDER BY run_id")]
         flows: dict[str, TrialFlow] = {}
+        collect = CollectNext()
+        columns = {row[1] for row in connection.execute("PRAGMA table_info(evaluations)")}
+        logged_next = "collect_next" if "collect_next" in columns else "NULL"  # a log older than schema 3
         latest = connection.execute(
-            "SELECT trial_id, verdict, criteria_not_met, data_to_collect, rules_sha256 FROM evaluations"
+            f"SELECT trial_id, verdict, criteria_not_met, data_to_collect, rules_sha256, {logged_next}"
+            " FROM evaluations"
             f" WHERE id IN (SELECT max(id) FROM evaluations WHERE {finished} GROUP BY trial_id, patient_id)"
             " ORDER BY trial_id")
-        for trial_id, verdict, not_met, to_collect, sha in latest:
+        for trial_id, verdict, not_met, to_collect, sha, deciding in latest:
             flow = flows.setdefault(trial_id, TrialFlow(trial_id))
             flow.screened += 1
             flow.verdicts[verdict] += 1
@@ -397,6 +445,7 @@ def summarise(path: str | Path) -> LogSummary:
                 flow.not_met.update(json.loads(not_met))
             elif verdict == "undetermined":
                 flow.count_undetermined(json.loads(to_collect))
+                collect.count(deciding)
         _add_labels(connection, flows)
     except sqlite3.OperationalError as exc:
         if _locked(exc):
@@ -406,7 +455,7 @@ def summarise(path: str | Path) -> LogSummary:
         raise MatcherError(f"cannot read the screening log ({exc})", file=str(path)) from None
     finally:
         connection.close()
-    return LogSummary(runs, evaluations, not_screened, list(flows.values()), unfinished)
+    return LogSummary(runs, evaluations, not_screened, list(flows.values()), unfinished, collect)
 
 
 #: data items shown per trial unless every one is asked for
@@ -435,7 +484,28 @@ def render_summary(summary: LogSummary, top: int | None = TOP_ITEMS) -> str:
                   for criterion, count in flow.not_met.most_common()]
         lines.append(f"  undetermined  {flow.verdicts['undetermined']:>7}   data to collect:")
         lines += _render_items(flow, top)
-    return "\n".join(lines)
+    return "\n".join(lines + _render_collect_next(summary.collect_next, top))
+
+
+def _render_collect_next(collect: CollectNext, top: int | None) -> list[str]:
+    """The cohort's "collect next" ranking, when some run computed it (matcher screen --collect-next)."""
+    if not collect.computed:
+        return []
+    ranked = collect.ranked()
+    shown = ranked if top is None else ranked[:top]
+    count = (f"the top {len(shown)} of {len(ranked)} items (--all lists every one)" if len(shown) < len(ranked)
+             else f"all {len(ranked)} item{'s' if len(ranked) != 1 else ''}")
+    partly = (f" ({collect.undetermined - collect.computed} were screened without --collect-next and are not "
+              "counted)" if collect.computed < collect.undetermined else "")
+    lines = ["", f"Collect next, over every trial: of {collect.undetermined} undetermined patient-trial pairs, "
+                 f"{collect.computed} were screened with --collect-next{partly}. Each item with the pairs a value "
+                 "of it alone would decide (the engine, on both sides of the rules' thresholds), and of those the "
+                 f"pairs a value could make eligible; {count}:",
+             "   decides  could make eligible"]
+    lines += [f"  {decides:>8}  {eligible:>19}  {item.name} ({item.group})" for item, decides, eligible in shown]
+    if not ranked:
+        lines.append("  no single item decides any of them: each lacks more than one item that matters")
+    return lines
 
 
 def _render_items(flow: TrialFlow, top: int | None) -> list[str]:

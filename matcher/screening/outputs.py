@@ -150,7 +150,8 @@ def compact_line(record: ScreenedRecord, row: TrialRow) -> str:
     """One result of the compact JSON Lines form: the verdict, each criterion's outcome (``{"inc-1": "met"}``;
     for an exclusion, ``met`` means it applies), the deciding criteria, the data to collect, the clinician's
     part and the rule file with its SHA-256; the keys are those of the full form, which has the same values.
-    A FHIR bundle that left resources unused or fields unknown adds ``fhir_import``: their counts, as in the CSV."""
+    A FHIR bundle that left resources unused or fields unknown adds ``fhir_import``: their counts, as in the CSV;
+    a screening with ``--collect-next`` adds ``collect_next``, as in the full form."""
     document: dict[str, Any] = {
         "patient": record.patient, "location": record.location, "as_of": record.as_of,
         "as_of_source": record.as_of_source, "trial": row.trial, "verdict": row.verdict,
@@ -162,6 +163,8 @@ def compact_line(record: ScreenedRecord, row: TrialRow) -> str:
         "criteria": {criterion: outcome for criterion, _, outcome in row.criteria},
         "near_miss": row.near_miss.to_json(with_text=False) if row.near_miss else None,
     }
+    if row.collect_next is not None:  # screened with --collect-next
+        document["collect_next"] = [entry.to_json() for entry in row.collect_next]
     if record.fhir_unused or record.fhir_unknown:
         document["fhir_import"] = {"unused": record.fhir_unused, "unknown": record.fhir_unknown}
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
