@@ -838,3 +838,58 @@ def test_the_report_of_matcher_screen_opens_in_chromium(browser: Any, tmp_path: 
         opened.assert_clean()
     finally:
         context.close()
+
+
+# ================================================================== what to collect next (--collect-next)
+@pytest.fixture(scope="module")
+def collect_next_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str, Any]]]:
+    """The example patients screened with --collect-next: the report and the JSON Lines results."""
+    import io
+
+    from matcher.cli import main
+
+    directory = tmp_path_factory.mktemp("collect-next")
+    report, results = directory / "report.html", directory / "results.jsonl"
+    code = main(["screen", str(PATIENTS), "--collect-next", "--out", str(report), "--out", str(results),
+                 "--no-log", "--progress", "never"], io.StringIO(), io.StringIO())
+    assert code == 0
+    return report, [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()]
+
+
+def test_collect_next_table_counts_the_pairs_each_item_decides(
+        collect_next_report: tuple[Path, list[dict[str, Any]]], report_path: Path) -> None:
+    report, lines = collect_next_report
+    undetermined = [line for line in lines if line["verdict"] == "undetermined"]
+    decides: Counter[str] = Counter()
+    eligible: Counter[str] = Counter()
+    for line in undetermined:
+        decides.update({plain_item(entry["item"]).name for entry in line["collect_next"]})
+        eligible.update({plain_item(entry["item"]).name for entry in line["collect_next"]
+                         if entry["could_make_eligible"]})
+    summary = read_report(report).summary["collect_next"]
+    assert summary["undetermined_pairs"] == summary["computed_pairs"] == len(undetermined) > 0
+    assert summary["items_distinct"] == len(decides)
+    shown = {name: (count, could) for name, _, count, could in summary["items"]}
+    assert shown and all(shown[name] == (decides[name], eligible[name]) for name in shown)
+    counts = [count for _, _, count, _ in summary["items"]]
+    assert counts == sorted(counts, reverse=True) and counts[0] == max(decides.values())
+    assert read_report(report_path).summary["collect_next"]["computed_pairs"] == 0  # not asked for: nothing
+
+
+@browser_test
+def test_collect_next_table_is_shown_only_when_computed(
+        browser: Any, collect_next_report: tuple[Path, list[dict[str, Any]]], opened: Page) -> None:
+    assert not opened.page.is_visible("#collect-next")
+    report, _ = collect_next_report
+    context, page = open_report(browser, report)
+    try:
+        assert page.page.is_visible("#collect-next")
+        rows = page.page.evaluate("""() => [...document.querySelectorAll('#collect-next-table tbody tr')]
+            .map((tr) => [...tr.children].map((cell) => cell.textContent))""")
+        expected = [[name, group, f"{count:,}", f"{could:,}"]
+                    for name, group, count, could in read_report(report).summary["collect_next"]["items"]]
+        assert rows == expected and rows
+        assert "were screened with --collect-next" in page.page.inner_text("#collect-next-note")
+        page.assert_clean()
+    finally:
+        context.close()

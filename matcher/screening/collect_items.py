@@ -14,8 +14,11 @@ new field never disappears from the summary.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 from matcher.model.drugs import DRUGS
 from matcher.model.fields import LISTS, PATIENT_FIELDS
@@ -129,3 +132,41 @@ def patient_item(item: str) -> str:
     position = item[entry.start("list"):entry.end("field")].rsplit(".", 1)[0]
     head, _, rest = name.partition(": ")
     return f"{head} ({position} in the patient file): {rest}" if rest else f"{name} ({position} in the patient file)"
+
+
+@dataclass
+class CollectNext:
+    """Over the cohort (every trial): what collecting one item would decide, from runs with --collect-next."""
+
+    #: undetermined patient-trial pairs, and those of them whose deciding items were computed (--collect-next)
+    undetermined: int = 0
+    computed: int = 0
+    #: item -> undetermined pairs some value of it alone decides, and those some value makes eligible (or review)
+    decides: Counter[PlainItem] = field(default_factory=Counter)
+    could_make_eligible: Counter[PlainItem] = field(default_factory=Counter)
+
+    def count(self, entries: Sequence[Mapping[str, Any]] | None) -> None:
+        """One undetermined pair, with its ``collect_next`` entries (None: not computed)."""
+        self.undetermined += 1
+        if entries is None:
+            return
+        self.computed += 1
+        deciding: dict[PlainItem, bool] = {}
+        for entry in entries:  # several raw items may read as one plain item: the pair counts once
+            item = plain_item(entry["item"])
+            deciding[item] = deciding.get(item, False) or bool(entry["could_make_eligible"])
+        for item, eligible in deciding.items():
+            self.decides[item] += 1
+            self.could_make_eligible[item] += eligible
+
+    def ranked(self) -> list[tuple[PlainItem, int, int]]:
+        """(item, pairs it decides, pairs it could make eligible), most pairs decided first."""
+        return [(item, self.decides[item], self.could_make_eligible[item]) for item in sorted(
+            self.decides, key=lambda item: (-self.decides[item], -self.could_make_eligible[item], item.name))]
+
+    def to_json(self, top: int | None = None) -> dict[str, Any]:
+        """The counts, and the ``top`` items (None: all) as ``[name, group, decides, could make eligible]``."""
+        ranked = self.ranked()
+        return {"undetermined_pairs": self.undetermined, "computed_pairs": self.computed,
+                "items_distinct": len(ranked),
+                "items": [[item.name, item.group, decides, eligible] for item, decides, eligible in ranked[:top]]}

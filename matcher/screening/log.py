@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from matcher.errors import MatcherError
-from matcher.screening.collect_items import GROUPS, PlainItem, plain_item
+from matcher.screening.collect_items import GROUPS, CollectNext, PlainItem, plain_item
 from matcher.screening.screen import ScreenedRecord
 
 SCHEMA_VERSION = 3
@@ -344,42 +344,6 @@ class UnfinishedRun:
 
 
 @dataclass
-class CollectNext:
-    """Over the cohort (every trial): what collecting one item would decide, from runs with --collect-next."""
-
-    #: undetermined patient-trial pairs, and those of them whose deciding items were computed (--collect-next)
-    undetermined: int = 0
-    computed: int = 0
-    #: item -> undetermined pairs some value of it alone decides, and those some value makes eligible (or review)
-    decides: Counter[PlainItem] = field(default_factory=Counter)
-    could_make_eligible: Counter[PlainItem] = field(default_factory=Counter)
-
-    def count(self, logged: str | None) -> None:
-        """One undetermined pair, with its logged ``collect_next`` (None: not computed)."""
-        self.undetermined += 1
-        if logged is None:
-            return
-        self.computed += 1
-        deciding: dict[PlainItem, bool] = {}
-        for entry in json.loads(logged):  # several raw items may read as one plain item: the pair counts once
-            item = plain_item(entry["item"])
-            deciding[item] = deciding.get(item, False) or bool(entry["could_make_eligible"])
-        for item, eligible in deciding.items():
-            self.decides[item] += 1
-            self.could_make_eligible[item] += eligible
-
-    def ranked(self) -> list[tuple[PlainItem, int, int]]:
-        """(item, pairs it decides, pairs it could make eligible), most pairs decided first."""
-        return [(item, self.decides[item], self.could_make_eligible[item]) for item in sorted(
-            self.decides, key=lambda item: (-self.decides[item], -self.could_make_eligible[item], item.name))]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"undetermined_pairs": self.undetermined, "computed_pairs": self.computed,
-                "items": [{"item": item.name, "group": item.group, "decides": decides,
-                           "could_make_eligible": eligible} for item, decides, eligible in self.ranked()]}
-
-
-@dataclass
 class LogSummary:
     runs: int
     evaluations: int
@@ -445,7 +409,7 @@ def summarise(path: str | Path) -> LogSummary:
                 flow.not_met.update(json.loads(not_met))
             elif verdict == "undetermined":
                 flow.count_undetermined(json.loads(to_collect))
-                collect.count(deciding)
+                collect.count(None if deciding is None else json.loads(deciding))
         _add_labels(connection, flows)
     except sqlite3.OperationalError as exc:
         if _locked(exc):

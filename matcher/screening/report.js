@@ -88,6 +88,23 @@
       el("td", {}, rules ? el("code", {}, rules.file) : "—"),
       el("td", {}, rules ? el("span", { class: "sha" }, rules.sha256) : "—")));
   }
+  // what to collect next: only when the screening computed it (matcher screen --collect-next)
+  const collectNext = summary.collect_next;
+  if (collectNext && collectNext.computed_pairs) {
+    byId("collect-next").hidden = false;
+    const partly = collectNext.computed_pairs < collectNext.undetermined_pairs
+      ? ` (${number(collectNext.undetermined_pairs - collectNext.computed_pairs)} were screened without it)` : "";
+    const shownItems = collectNext.items_distinct > collectNext.items.length
+      ? `the top ${collectNext.items.length} of ${number(collectNext.items_distinct)} items` : "every item";
+    byId("collect-next-note").textContent = `Of ${number(collectNext.undetermined_pairs)} undetermined `
+      + `patient-trial pairs, ${number(collectNext.computed_pairs)} were screened with --collect-next${partly}: `
+      + `${shownItems} with the pairs a value of it alone would decide (the engine, on both sides of the rules' `
+      + "thresholds), most first.";
+    byId("collect-next-table").tBodies[0].append(...collectNext.items.map(([item, group, decides, eligible]) =>
+      el("tr", {}, el("th", { scope: "row" }, item), el("td", {}, group),
+        el("td", { class: "number" }, number(decides)), el("td", { class: "number" }, number(eligible)))));
+  }
+
   const legend = byId("legend");
   legend.append("Legend: ");
   const HINT = Object.fromEntries(head.verdicts.map(([letter, , hint]) => [letter, hint]));

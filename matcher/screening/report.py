@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from matcher.results.render import status_of
-from matcher.screening.collect_items import patient_item, plain_item
+from matcher.screening.collect_items import CollectNext, patient_item, plain_item
 
 #: patients per block: the explanations of one block are held in memory until it is written
 BLOCK_SIZE = 128
@@ -65,6 +65,8 @@ ERROR_BLOCK_SIZE = 256
 CHART_ROWS = 10
 #: distinct missing-data items counted per trial; further ones are counted together, keeping memory bounded
 MAX_MISSING_ITEMS = 1000
+#: items shown in the "What to collect next" table
+COLLECT_NEXT_ROWS = 20
 VERDICT_LETTERS = {"eligible": "E", "review": "R", "ineligible": "I", "undetermined": "U"}
 #: the per-trial lists of the clinician's part (render.trial_json), kept as columns of each block
 CLINICIAN_LISTS = ("to_decide", "clinical_pending", "routine_pending", "decided", "decisions_not_used")
@@ -215,6 +217,8 @@ class HtmlReport:
             raise ValueError("block_size must be at least 1")
         self.block_size = block_size
         self.counts = {trial_id: TrialCounts() for trial_id in self.trial_ids}
+        #: over every trial, from results screened with --collect-next (collect_items.CollectNext)
+        self.collect_next = CollectNext()
         self.patients = 0
         self.errors = 0
         self._definitions: dict[str, dict[str, Any]] = {}
@@ -249,6 +253,8 @@ class HtmlReport:
             result = by_trial[trial_id]
             letters.append(VERDICT_LETTERS[result["verdict"]])
             self.counts[trial_id].count(result)
+            if result["verdict"] == "undetermined":
+                self.collect_next.count(result.get("collect_next"))
             miss = result.get("near_miss")
             if miss:  # a single criterion makes the patient ineligible (matcher.results.near_miss)
                 pending.near.add(trial_id)
@@ -283,6 +289,7 @@ class HtmlReport:
             "patients": self.patients,
             "unreadable": self.errors,
             "trials": {trial_id: counts.summary() for trial_id, counts in self.counts.items()},
+            "collect_next": self.collect_next.to_json(COLLECT_NEXT_ROWS),
         }
         self._out.write(f'<script type="application/json" id="report-summary">{script_json(summary)}</script>\n')
         self._out.write(f"<script>\n{PAGE_SCRIPT}</script>\n</body>\n</html>\n")
@@ -411,6 +418,17 @@ style-src 'unsafe-inline'">
 <div class="scroll"><table id="trials-table">
 <caption class="visually-hidden">Trials screened and how many patients got each verdict</caption>
 <thead></thead><tbody></tbody>
+</table></div>
+</section>
+<section aria-labelledby="collect-next-heading" id="collect-next" hidden>
+<h2 id="collect-next-heading">What to collect next</h2>
+<p id="collect-next-note"></p>
+<div class="scroll"><table id="collect-next-table">
+<caption class="visually-hidden">Data items by the undetermined patient-trial pairs a value of each alone would \
+decide</caption>
+<thead><tr><th scope="col">Item</th><th scope="col">Group</th><th scope="col" class="number">Pairs it would decide\
+</th><th scope="col" class="number">Of which it could make eligible</th></tr></thead>
+<tbody></tbody>
 </table></div>
 </section>
 <section aria-labelledby="matrix-heading">
