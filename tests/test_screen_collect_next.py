@@ -205,4 +205,6 @@ def test_a_log_of_schema_2_is_brought_up_to_date_and_still_summarises(screened: 
     assert version == str(SCHEMA_VERSION) == "3"
     summary = summarise(old).collect_next
     assert 0 < summary.computed < summary.undetermined  # the old rows count as not computed
-    assert "were screened without --collect-next and are not counted" in cli("log", "summary", str(old))[1]
+    assert (f"{summary.undetermined} undetermined patient-trial pairs, {summary.computed} screened with "
+            f"--collect-next (the other {summary.undetermined - summary.computed} are not counted)"
+            in cli("log", "summary", str(old))[1])

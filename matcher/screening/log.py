@@ -459,12 +459,12 @@ def _render_collect_next(collect: CollectNext, top: int | None) -> list[str]:
     shown = ranked if top is None else ranked[:top]
     count = (f"the top {len(shown)} of {len(ranked)} items (--all lists every one)" if len(shown) < len(ranked)
              else f"all {len(ranked)} item{'s' if len(ranked) != 1 else ''}")
-    partly = (f" ({collect.undetermined - collect.computed} were screened without --collect-next and are not "
-              "counted)" if collect.computed < collect.undetermined else "")
-    lines = ["", f"Collect next, over every trial: of {collect.undetermined} undetermined patient-trial pairs, "
-                 f"{collect.computed} were screened with --collect-next{partly}. Each item with the pairs a value "
-                 "of it alone would decide (the engine, on both sides of the rules' thresholds), and of those the "
-                 f"pairs a value could make eligible; {count}:",
+    partly = (f" (the other {collect.undetermined - collect.computed} are not counted)"
+              if collect.computed < collect.undetermined else "")
+    lines = ["", f"Collect next, over every trial: {collect.undetermined} undetermined patient-trial pairs, "
+                 f"{collect.computed} screened with --collect-next{partly}",
+             "  ranked by the pairs a value of the item alone would decide (the engine, on both sides of the rules'",
+             f"  thresholds), then by the pairs it could make eligible; {count}",
              "   decides  could make eligible"]
     lines += [f"  {decides:>8}  {eligible:>19}  {item.name} ({item.group})" for item, decides, eligible in shown]
     if not ranked:
