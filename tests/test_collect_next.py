@@ -9,7 +9,9 @@ import json
 from typing import Any
 
 import matcher
-from matcher.model.profile import LAB_TESTS, PatientProfile
+from matcher.model.fields import PATIENT_FIELDS
+from matcher.model.measurements import LAB_TESTS
+from matcher.model.profile import PatientProfile
 from matcher.rules.language import Comparison, walk
 
 from .helpers import PATIENTS, cli, example
@@ -31,11 +33,37 @@ def lab_values(trials: list[matcher.Trial], test: str) -> list[float]:
     return sorted(values)
 
 
-def with_lab(data: dict[str, Any], test: str, value: float, day: dt.date) -> PatientProfile:
+def field_values(trials: list[matcher.Trial], field: str) -> list[Any]:
+    """The values to write for ``field``: yes and no, every choice, or both sides of every lab threshold."""
+    spec = PATIENT_FIELDS[field]
+    if spec.type == "bool":
+        return [True, False]
+    if spec.type == "enum":
+        return list(spec.choices)
+    assert field in LAB_TESTS, f"the test writes labs, yes/no and choices, not {field}"
+    return lab_values(trials, field)
+
+
+def with_value(data: dict[str, Any], field: str, value: Any, day: dt.date | str) -> dict[str, Any]:
+    """``data`` with ``field`` written in: a lab result of ``day``, or a plain attribute at its path."""
+    if field in LAB_TESTS:
+        changed = copy.deepcopy(data)
+        unit = LAB_TESTS[field].measure.canonical
+        changed.setdefault("labs", []).append({"test": field, "value": f"{value:g} {unit}", "date": day})
+        return changed
+    derive = PATIENT_FIELDS[field].derive
+    assert derive.startswith("attribute "), f"the test cannot write {field} ({derive}) into a record"
     changed = copy.deepcopy(data)
-    unit = LAB_TESTS[test].measure.canonical
-    changed.setdefault("labs", []).append({"test": test, "value": f"{value:g} {unit}", "date": day})
-    return PatientProfile.model_validate(changed)
+    *parents, leaf = derive.split()[1].split(".")
+    node = changed
+    for parent in parents:
+        node = node.setdefault(parent, {})
+    node[leaf] = value
+    return changed
+
+
+def with_lab(data: dict[str, Any], test: str, value: float, day: dt.date) -> PatientProfile:
+    return PatientProfile.model_validate(with_value(data, test, value, day))
 
 
 def test_the_item_ranked_first_decides_what_it_says_when_written_into_the_record(
@@ -64,14 +92,16 @@ def test_a_cohorts_top_item_filled_in_decides_at_least_as_many_pairs_as_listed(
     ranking = engine.collect_next_cohort(patients.values())
     item, listed = ranking[0]
     assert listed >= ranking[1][1] and listed > 0
-    test, = [name for name, spec in LAB_TESTS.items() if spec.label == item]  # this cohort's top item is a lab
+    fields = [name for name, spec in PATIENT_FIELDS.items() if spec.collect == item]
+    assert fields, item
     decided = 0
     for name, data in records.items():
         before = {r.trial: r for r in engine.evaluate(patients[name])}
         lacking = [trial for trial, r in before.items() if r.verdict == "undetermined" and item in r.to_collect]
         outcomes: dict[str, set[str]] = {trial: set() for trial in lacking}
-        for value in lab_values(trials, test):
-            for result in engine.evaluate(with_lab(data, test, value, patients[name].screening_date)):
+        for field, value in [(written, value) for written in fields for value in field_values(trials, written)]:
+            changed = with_value(data, field, value, patients[name].screening_date)
+            for result in engine.evaluate(PatientProfile.model_validate(changed)):
                 if result.trial in outcomes:
                     outcomes[result.trial].add(result.verdict)
         decided += sum(1 for seen in outcomes.values() if seen - {"undetermined"})

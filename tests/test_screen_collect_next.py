@@ -4,7 +4,6 @@ lack it and screening them again."""
 
 from __future__ import annotations
 
-import copy
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -13,12 +12,13 @@ from typing import Any
 
 import pytest
 
+from matcher.api import load_trials
 from matcher.model.fields import PATIENT_FIELDS
-from matcher.model.measurements import LAB_TESTS
 from matcher.screening.collect_items import PlainItem, plain_item
 from matcher.screening.log import SCHEMA_VERSION, summarise
 
 from .helpers import cli
+from .test_collect_next import field_values, with_value
 
 PATIENTS = 200
 SEED = 7
@@ -57,46 +57,6 @@ def _fields_of(item: PlainItem) -> list[str]:
     return [name for name, spec in PATIENT_FIELDS.items() if plain_item(spec.collect) == item]
 
 
-def _values(field: str, thresholds: list[float]) -> list[Any]:
-    spec = PATIENT_FIELDS[field]
-    if spec.type == "bool":
-        return [True, False]
-    if spec.type == "enum":
-        return list(spec.choices)
-    return sorted({value * factor for value in thresholds for factor in (0.9, 1.0, 1.1)})
-
-
-def _filled(record: dict[str, Any], field: str, value: Any) -> dict[str, Any]:
-    """``record`` with ``field`` written in: a plain attribute at its path, or a lab result of the screening date."""
-    changed = copy.deepcopy(record)
-    derive = PATIENT_FIELDS[field].derive
-    if field in LAB_TESTS:
-        unit = LAB_TESTS[field].measure.canonical
-        changed.setdefault("labs", []).append({"test": field, "value": f"{value:g} {unit}",
-                                               "date": record["screening_date"]})
-        return changed
-    assert derive.startswith("attribute "), f"the test cannot write {field} ({derive}) into a record"
-    *parents, leaf = derive.split()[1].split(".")
-    node = changed
-    for parent in parents:
-        node = node.setdefault(parent, {})
-    node[leaf] = value
-    return changed
-
-
-def _thresholds(field: str) -> list[float]:
-    from matcher.api import load_trials
-    from matcher.rules.language import Comparison, walk
-
-    values = []
-    for trial in load_trials():
-        for criterion in trial.criteria:
-            for node in walk(criterion.condition) if criterion.condition else ():
-                if isinstance(node, Comparison) and node.field == field:
-                    values += [float(reading.value) for reading in node.readings]
-    return values
-
-
 def _decided_by_filling_in(screening: Screening, item: PlainItem) -> tuple[int, int]:
     """Write each value of ``item`` into the records of the patients whose undetermined pairs lack it and screen
     them again: how many of those pairs some value decides, and how many some value makes eligible (or review)."""
@@ -106,11 +66,13 @@ def _decided_by_filling_in(screening: Screening, item: PlainItem) -> tuple[int, 
     fields = _fields_of(item)
     assert fields, f"no patient field reads as {item}"
     seen: dict[tuple[str, str], set[str]] = {pair: set() for pair in lacking}
+    trials = load_trials()
     for field in fields:
-        for number, value in enumerate(_values(field, _thresholds(field))):
+        for number, value in enumerate(field_values(trials, field)):
             cohort = screening.directory / f"{field}-{number}.jsonl"
-            cohort.write_text("".join(json.dumps(_filled(screening.records[patient], field, value)) + "\n"
-                                      for patient in patients), encoding="utf-8")
+            cohort.write_text("".join(json.dumps(with_value(record, field, value, record["screening_date"])) + "\n"
+                                      for record in (screening.records[patient] for patient in patients)),
+                              encoding="utf-8")
             for pair, result in _screen(screening.directory, cohort, f"{field}-{number}-out", "--no-log").items():
                 if pair in seen:
                     seen[pair].add(result["verdict"])
