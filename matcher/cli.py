@@ -174,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     shown.add_argument("--top", type=_positive, default=10, metavar="N",
                        help="data items to collect listed per trial (default 10)")
     shown.add_argument("--all", action="store_true", help="list every data item to collect")
+    summary.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
     synthetic = commands.add_parser("synthetic", help="write a seeded synthetic cohort (benchmark data)",
                                     description="Write N synthetic patients (seeded, always valid, covering every "
                                                 "profile field; benchmark data, not clinical) as .jsonl or .csv, "
@@ -562,9 +563,13 @@ def _fields(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _log_summary(args: argparse.Namespace, out: TextIO) -> int:
-    from matcher.screening.log import render_summary, summarise
+    from matcher.screening.log import render_summary, summarise, summary_json
 
-    print(render_summary(summarise(args.database), None if args.all else args.top), file=out)
+    summary, top = summarise(args.database), None if args.all else args.top
+    if args.format == "json":
+        print(json.dumps(summary_json(summary, top), ensure_ascii=False, indent=2), file=out)
+    else:
+        print(render_summary(summary, top), file=out)
     return 0
 
 

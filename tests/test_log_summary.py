@@ -114,3 +114,18 @@ def test_an_unfinished_run_is_not_counted(tmp_path: Path) -> None:
     log = write_log(tmp_path / "log.db", [("p1", "undetermined", ["SSDAI score"])], status="running")
     _, out, _ = cli("log", "summary", str(log))
     assert "NOT FINISHED" in out and "SSDAI score" not in out
+
+
+def test_summary_as_json_has_the_texts_counts(tmp_path: Path) -> None:
+    rows = [(f"p{i}", "undetermined", [f"dose of {drug}"]) for i, drug in enumerate(
+        ["prednisone", "prednisolone", "methotrexate", "azathioprine"])]
+    rows.append(("p9", "undetermined", ["dose of prednisone"]))
+    log = write_log(tmp_path / "log.db", rows)
+    code, out, err = cli("log", "summary", str(log), "--format", "json", "--top", "3")
+    assert code == 0, err
+    document = json.loads(out)
+    trial, = document["trials"]
+    assert trial["screened"] == 5 and trial["verdicts"]["undetermined"] == 5 and trial["to_collect_distinct"] == 4
+    assert trial["to_collect"][0] == {"item": "prednisone: dose", "group": "Medications", "settles": 2, "lacking": 2}
+    assert len(trial["to_collect"]) == 3
+    assert document["collect_next"]["computed_pairs"] == 0  # no run with --collect-next

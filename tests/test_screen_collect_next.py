@@ -92,6 +92,13 @@ def test_the_summarys_top_item_filled_in_decides_at_least_as_many_pairs_as_liste
     code, out, err = cli("log", "summary", str(screened.log))
     assert code == 0, err
     assert f"  {listed:>8}  {could_pass:>19}  {item.name} ({item.group})" in out
+    code, out, err = cli("log", "summary", str(screened.log), "--format", "json", "--top", "2")
+    assert code == 0, err
+    document = json.loads(out)["collect_next"]
+    assert document["items"][0] == {"item": item.name, "group": item.group, "decides": listed,
+                                    "could_make_eligible": could_pass}
+    assert len(document["items"]) == 2 and document["items_distinct"] == len(ranking.ranked())
+    assert document["undetermined_pairs"] == document["computed_pairs"] == ranking.undetermined
 
 
 def test_the_check_catches_an_inflated_count(screened: Screening, tmp_path: Path) -> None:

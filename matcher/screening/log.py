@@ -451,6 +451,35 @@ def render_summary(summary: LogSummary, top: int | None = TOP_ITEMS) -> str:
     return "\n".join(lines + _render_collect_next(summary.collect_next, top))
 
 
+def summary_json(summary: LogSummary, top: int | None = TOP_ITEMS) -> dict[str, Any]:
+    """The summary as ``matcher log summary --format json`` prints it; ``top`` data items per trial and in the
+    collect-next ranking (None: all of them)."""
+    ranked_next = summary.collect_next.ranked()
+    return {
+        "runs": summary.runs, "evaluations": summary.evaluations, "not_screened": summary.not_screened,
+        "unfinished": [{"run_id": run.run_id, "status": run.status, "source": run.source,
+                        "started_at": run.started_at, "evaluations": run.evaluations} for run in summary.unfinished],
+        "trials": [{
+            "trial": flow.trial, "screened": flow.screened,
+            "verdicts": {verdict: flow.verdicts[verdict]
+                         for verdict in ("eligible", "review", "ineligible", "undetermined")},
+            "rule_versions": dict(flow.rule_versions.most_common()),
+            "not_met": [{"criterion": criterion, "label": flow.labels.get(criterion), "patients": count}
+                        for criterion, count in flow.not_met.most_common()],
+            "to_collect": [{"item": item.name, "group": item.group, "settles": flow.only_missing[item],
+                            "lacking": flow.to_collect[item]} for item in flow.ranked_items()[:top]],
+            "to_collect_distinct": len(flow.to_collect),
+        } for flow in summary.flows],
+        "collect_next": {
+            "undetermined_pairs": summary.collect_next.undetermined,
+            "computed_pairs": summary.collect_next.computed,
+            "items_distinct": len(ranked_next),
+            "items": [{"item": item.name, "group": item.group, "decides": decides, "could_make_eligible": eligible}
+                      for item, decides, eligible in ranked_next[:top]],
+        },
+    }
+
+
 def _render_collect_next(collect: CollectNext, top: int | None) -> list[str]:
     """The cohort's "collect next" ranking, when some run computed it (matcher screen --collect-next)."""
     if not collect.computed:
