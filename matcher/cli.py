@@ -563,7 +563,8 @@ def _fields(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _log_summary(args: argparse.Namespace, out: TextIO) -> int:
-    from matcher.screening.log import render_summary, summarise, summary_json
+    from matcher.screening.log import summarise
+    from matcher.screening.log_text import render_summary, summary_json
 
     summary, top = summarise(args.database), None if args.all else args.top
     if args.format == "json":

@@ -20,7 +20,8 @@ from typing import Any
 
 from matcher.errors import MatcherError, one_line
 from matcher.screening.distributed import INPUT_COLUMNS, RESULT_DDL, RulesData, screen_arrow
-from matcher.screening.log import LogSummary, TrialFlow, render_summary
+from matcher.screening.log import LogSummary, TrialFlow
+from matcher.screening.log_text import render_summary
 
 #: the Parquet table's partition column
 RUN_DATE = "run_date"
