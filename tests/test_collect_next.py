@@ -9,7 +9,8 @@ import json
 from typing import Any
 
 import matcher
-from matcher.model.profile import LAB_TESTS, PatientProfile
+from matcher.model.measurements import LAB_TESTS
+from matcher.model.profile import PatientProfile
 from matcher.rules.language import Comparison, walk
 
 from .helpers import PATIENTS, cli, example
