@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 import matcher
+from matcher.model.fields import PATIENT_FIELDS
 from matcher.model.measurements import LAB_TESTS
 from matcher.model.profile import PatientProfile
 from matcher.rules.language import Comparison, walk
@@ -39,6 +40,29 @@ def with_lab(data: dict[str, Any], test: str, value: float, day: dt.date) -> Pat
     return PatientProfile.model_validate(changed)
 
 
+def filled_in(data: dict[str, Any], item: str, trials: list[matcher.Trial],
+              day: dt.date | None) -> list[PatientProfile]:
+    """The record with ``item`` (as the ranking names it) written in, once per value on both sides of every
+    threshold the rules compare it with: a lab (by its label) or a yes/no attribute of the profile (by what
+    its field asks to collect). An item of another kind fails the test: add it here."""
+    labs = [name for name, spec in LAB_TESTS.items() if spec.label == item]
+    if labs:
+        return [with_lab(data, labs[0], value, day) for value in lab_values(trials, labs[0])]
+    attributes = [spec.derive.removeprefix("attribute ") for spec in PATIENT_FIELDS.values()
+                  if spec.collect == item and spec.type == "bool" and spec.derive.startswith("attribute ")]
+    assert attributes, f"the cohort's top item {item!r} is neither a lab nor a yes/no attribute"
+    filled = []
+    for value in (True, False):
+        changed = copy.deepcopy(data)
+        node = changed
+        *parents, last = attributes[0].split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+        filled.append(PatientProfile.model_validate(changed))
+    return filled
+
+
 def test_the_item_ranked_first_decides_what_it_says_when_written_into_the_record(
         engine: matcher.Matcher, trials: list[matcher.Trial]) -> None:
     data = example(COHORT[0])
@@ -65,14 +89,13 @@ def test_a_cohorts_top_item_filled_in_decides_at_least_as_many_pairs_as_listed(
     ranking = engine.collect_next_cohort(patients.values())
     item, listed = ranking[0]
     assert listed >= ranking[1][1] and listed > 0
-    test, = [name for name, spec in LAB_TESTS.items() if spec.label == item]  # this cohort's top item is a lab
     decided = 0
     for name, data in records.items():
         before = {r.trial: r for r in engine.evaluate(patients[name])}
         lacking = [trial for trial, r in before.items() if r.verdict == "undetermined" and item in r.to_collect]
         outcomes: dict[str, set[str]] = {trial: set() for trial in lacking}
-        for value in lab_values(trials, test):
-            for result in engine.evaluate(with_lab(data, test, value, patients[name].screening_date)):
+        for filled in filled_in(data, item, trials, patients[name].screening_date):
+            for result in engine.evaluate(filled):
                 if result.trial in outcomes:
                     outcomes[result.trial].add(result.verdict)
         decided += sum(1 for seen in outcomes.values() if seen - {"undetermined"})
