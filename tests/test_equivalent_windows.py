@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from matcher.api import Matcher
 from matcher.engine.evaluate import Evaluator
@@ -23,7 +25,8 @@ from matcher.results.explain import CriterionResult, explain_criterion
 from matcher.rules.compile import compile_trial
 from matcher.rules.language import load_trial, parse_trial
 
-from .helpers import RULES, base_patient, criterion_result, profile
+from .helpers import RULES, base_patient, criterion_result, examples, profile
+from .oracle import oracle
 
 AS_OF = dt.date(2026, 11, 2)
 RATIO_WINDOW, DAY_PROTEIN_WINDOW = 30, 14
@@ -60,9 +63,10 @@ def judged(evaluator: Evaluator, ratio: tuple[str, int] | None, day_protein: tup
     date moved ``shift`` days further back."""
     data = base_patient()
     data["labs"] = []
-    for test, given in (("urine_protein_creatinine_ratio", ratio), ("urine_protein_24h", day_protein)):
-        if given:
-            data["labs"].append({"test": test, "value": given[0], "date": AS_OF - dt.timedelta(days=given[1] + shift)})
+    for test, record in (("urine_protein_creatinine_ratio", ratio), ("urine_protein_24h", day_protein)):
+        if record:
+            data["labs"].append({"test": test, "value": record[0],
+                                 "date": AS_OF - dt.timedelta(days=record[1] + shift)})
     evaluation = evaluator.evaluate(profile(data), AS_OF, "TEST-EQUIVALENT")
     return explain_criterion(evaluation, evaluation.compiled.trial.criterion(criterion))
 
@@ -204,3 +208,34 @@ def test_the_found_counterexample_stays_unknown_as_its_results_age() -> None:
         "urine protein/creatinine ratio 1000 mg/g (= 1 g/g) of 2011-08-20, 102 days old, is within 90 days of the "
         "24-hour urine protein of 2011-09-07 and disagrees: records disagree (the clinician decides)")
     assert after.missing[0].startswith("a current urine protein/creatinine ratio (the last one, on 2011-08-20")
+
+
+# ------------------------------------------------------------------ the engine agrees with the oracle
+@examples(3.0)
+@given(ratio=st.none() | st.tuples(st.booleans(), st.integers(0, 50)),
+       day_protein=st.none() | st.tuples(st.booleans(), st.integers(0, 50)),
+       shift=st.integers(0, 40))
+def test_the_engine_and_the_oracle_count_the_same_measures(
+        evaluator: Evaluator, ratio: tuple[bool, int] | None, day_protein: tuple[bool, int] | None,
+        shift: int) -> None:
+    """Measures above or below the threshold, dated around their windows and each other's: the engine decides
+    both criteria as the plain-Python oracle does, and moving every record back never makes the group met."""
+    data = base_patient()
+    data["labs"] = []
+    for test, record, (high, low) in (("urine_protein_creatinine_ratio", ratio, ("2 g/g", "0.3 g/g")),
+                                     ("urine_protein_24h", day_protein, ("3 g/24h", "0.5 g/24h"))):
+        if record:
+            data["labs"].append({"test": test, "value": high if record[0] else low,
+                                 "date": AS_OF - dt.timedelta(days=record[1])})
+    aged = copy.deepcopy(data)
+    for entry in aged["labs"]:
+        entry["date"] -= dt.timedelta(days=shift)
+    compiled = evaluator.compiled["TEST-EQUIVALENT"]
+    found = {}
+    for patient in (data, aged):
+        evaluation = evaluator.evaluate(profile(patient), AS_OF, "TEST-EQUIVALENT")
+        roots = {c: evaluation.truths[i] for c, i in compiled.criterion_roots.items()}
+        assert roots == oracle(compiled, profile(patient), AS_OF), patient["labs"]
+        found[id(patient)] = roots["proteinuria"]
+    if found[id(data)] is not True:
+        assert found[id(aged)] is not True, (data["labs"], aged["labs"])
