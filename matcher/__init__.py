@@ -20,11 +20,14 @@ from matcher.errors import (
 from matcher.intake.validate import load_patient
 from matcher.model.profile import PatientProfile
 from matcher.results.explain import CriterionResult, Outcome, TrialResult, ValueUsed, Verdict
+from matcher.results.timeline import ChangePoint, CriterionChange, TrialTimeline
 from matcher.rules.language import Criterion, Trial, load_trial
 
 __all__ = [
+    "ChangePoint",
     "CohortRecord",
     "Criterion",
+    "CriterionChange",
     "CriterionResult",
     "EngineUnavailableError",
     "EvaluationError",
@@ -36,6 +39,7 @@ __all__ = [
     "RuleFileError",
     "Trial",
     "TrialResult",
+    "TrialTimeline",
     "ValueUsed",
     "Verdict",
     "default_rules_dir",

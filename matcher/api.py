@@ -29,11 +29,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from matcher.engine.adapter import HoldsEngineHandles
-from matcher.engine.evaluate import Evaluator
+from matcher.engine.cache import CacheStats
+from matcher.engine.evaluate import Evaluator, PatientReads
 from matcher.errors import MatcherError, PatientFileError
 from matcher.model.dates import LAST_AS_OF, completed_years
 from matcher.model.profile import PatientProfile
+from matcher.results.collect_next import CollectItem, cohort_collect_next, collect_next
 from matcher.results.explain import TrialResult, explain
+from matcher.results.near_miss import NearMiss, near_misses
+from matcher.results.timeline import TrialTimeline, timeline
 from matcher.rules.compile import compile_trial
 from matcher.rules.language import Trial
 from matcher.rules.language import load_trials as _load_trials_from
@@ -97,11 +101,14 @@ def _check_dates(patient: PatientProfile, as_of: dt.date) -> None:
 
 class Matcher(HoldsEngineHandles):
     """Trials compiled into durable-rules once, for evaluating many patients. It cannot be pickled or copied
-    into another process: build one per worker (or Spark partition), and close it."""
+    into another process: build one per worker (or Spark partition), and close it.
 
-    def __init__(self, trials: Sequence[Trial]) -> None:
+    ``cache=False`` turns the decision cache off (docs/engine.md): durable-rules is then asked about every
+    fact, for audits; the results are the same either way."""
+
+    def __init__(self, trials: Sequence[Trial], cache: bool = True) -> None:
         self.trials = list(trials)
-        self._evaluator = Evaluator(compile_trial(trial) for trial in self.trials)
+        self._evaluator = Evaluator((compile_trial(trial) for trial in self.trials), cache=cache)
 
     def evaluate(self, patient: PatientProfile, as_of: dt.date | None = None,
                  as_of_source: str | None = None) -> list[TrialResult]:
@@ -109,7 +116,42 @@ class Matcher(HoldsEngineHandles):
         day, source = resolve_as_of(patient, as_of)
         source = as_of_source or source
         _check_dates(patient, day)
-        return [explain(self._evaluator.evaluate(patient, day, trial.id), source) for trial in self.trials]
+        read = PatientReads(patient, day)  # each field read once, whatever the number of trials
+        return [explain(self._evaluator.evaluate(patient, day, trial.id, read=read), source) for trial in self.trials]
+
+    def timeline(self, patient: PatientProfile, as_of: dt.date | None = None,
+                 until: dt.date | None = None) -> list[TrialTimeline]:
+        """Per trial, the dates in (as-of date, ``until``] (default 180 days later) at which the verdict or a
+        criterion's outcome changes on the record as it stands, each decided by the engine, with its reason
+        (matcher.results.timeline)."""
+        day, source = resolve_as_of(patient, as_of)
+        _check_dates(patient, day)
+        if until is not None and until < day:
+            raise MatcherError(f"the timeline's end {until} is before the as-of date {day}", field="until")
+        if until is not None and until > LAST_AS_OF:
+            raise MatcherError(f"the timeline's end {until} is too far in the future: dates up to {LAST_AS_OF}",
+                               field="until")
+        return timeline(self._evaluator, patient, day, [trial.id for trial in self.trials], until, source)
+
+    def near_misses(self, patient: PatientProfile, results: Sequence[TrialResult],
+                    until: dt.date | None = None, when: bool = True) -> dict[str, NearMiss]:
+        """trial -> near miss, for the ``results`` (of :meth:`evaluate`) a single criterion makes ineligible:
+        which criterion, the verdict were it to pass, and, for a time-bound one, the first day up to ``until``
+        (default 180 days after the as-of date) on which the engine decides it passes
+        (matcher.results.near_miss); ``when=False`` leaves that day out (a cohort's screening: it costs an
+        evaluation per candidate day)."""
+        return near_misses(self._evaluator, patient, list(results), until, when)
+
+    def collect_next(self, patient: PatientProfile, results: Sequence[TrialResult]) -> list[CollectItem]:
+        """The data the ``results`` (of :meth:`evaluate`) lack, ranked by how many undetermined trials a value of
+        each could decide, and whether one could make the patient eligible (matcher.results.collect_next)."""
+        return collect_next(self._evaluator, patient, results)
+
+    def collect_next_cohort(self, patients: Iterable[PatientProfile],
+                            as_of: dt.date | None = None) -> list[tuple[str, int]]:
+        """Over a cohort: each item to collect with how many undetermined patient-trial pairs a value of it
+        could decide, most first."""
+        return cohort_collect_next(self._evaluator, ((patient, self.evaluate(patient, as_of)) for patient in patients))
 
     def screen(self, patients: Iterable[PatientProfile], as_of: dt.date | None = None) -> Iterator[TrialResult]:
         """The results of every patient against every trial, patient by patient, as they are computed
@@ -117,6 +159,10 @@ class Matcher(HoldsEngineHandles):
         PatientFileError when reached."""
         for patient in patients:
             yield from self.evaluate(patient, as_of)
+
+    def cache_stats(self) -> CacheStats:
+        """How many facts the decision cache answered, how many the engine was asked about, answers held."""
+        return self._evaluator.cache_stats()
 
     def close(self) -> None:
         self._evaluator.close()
@@ -129,9 +175,9 @@ class Matcher(HoldsEngineHandles):
 
 
 def evaluate(patient: PatientProfile, trials: Sequence[Trial] | None = None,
-             as_of: dt.date | None = None) -> list[TrialResult]:
-    """Evaluate one patient against ``trials`` (default: every encoded trial)."""
-    with Matcher(trials if trials is not None else load_trials()) as matcher:
+             as_of: dt.date | None = None, cache: bool = True) -> list[TrialResult]:
+    """Evaluate one patient against ``trials`` (default: every encoded trial); ``cache`` as for :class:`Matcher`."""
+    with Matcher(trials if trials is not None else load_trials(), cache=cache) as matcher:
         return matcher.evaluate(patient, as_of)
 
 

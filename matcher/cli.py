@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import shutil
 import sys
@@ -126,6 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
     detail.add_argument("--explain", action="store_true", help="full explanation for every trial")
     detail.add_argument("--brief", action="store_true", help="one line per trial")
     check.add_argument("--rules", metavar="DIR", help=_RULES_HELP)
+    check.add_argument("--timeline", action="store_true",
+                       help="the dates at which a verdict or a criterion changes, from the as-of date to --until")
+    check.add_argument("--collect-next", action="store_true",
+                       help="rank the missing data by how many undetermined trials a value of each could decide")
+    check.add_argument("--until", type=_date, metavar="DATE",
+                       help="end of the --timeline horizon (default 180 days after the as-of date)")
+    _add_no_cache_option(check)
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                        help="colour the text output (default: when writing to a terminal)")
     trials = commands.add_parser("trials", help="list the encoded trials",
@@ -175,12 +183,26 @@ def build_parser() -> argparse.ArgumentParser:
     synthetic.add_argument("--seed", type=int, default=0, help="cohort seed (default 0)")
     synthetic.add_argument("--as-of", type=_date, default=dt.date(2026, 11, 1), metavar="DATE",
                            help="screening date the patients are made for (default 2026-11-01)")
+    _bench_parser(commands)
+    return parser
+
+
+def _bench_parser(commands: Any) -> None:
     bench = commands.add_parser("bench", help="measure speed and memory on a synthetic cohort",
                                 description="Build a seeded synthetic cohort and print measured throughput, "
                                             "engine overhead, check start-up time and peak memory. Quick by "
-                                            "default (about a minute); --full is the long run (about two hours).")
-    bench.add_argument("--full", action="store_true",
-                       help="the long run: 2,000 patients for throughput and 1,000,000 streamed for memory")
+                                            "default (under two minutes); --full is the long run (about two "
+                                            "hours).")
+    length = bench.add_mutually_exclusive_group()
+    length.add_argument("--quick", action="store_true",
+                        help="the quick run (the default): 1,000 patients for throughput and 5,000 streamed for "
+                             "memory, under two minutes on two cores")
+    length.add_argument("--full", action="store_true",
+                        help="the long run: 2,000 patients for throughput and 1,000,000 streamed for memory")
+    bench.add_argument("--format", choices=("text", "json"), default="text",
+                       help="text (default) or one JSON object of every figure (docs/bench.md)")
+    bench.add_argument("--no-cache", action="store_true",
+                       help="measure with the decision cache off (docs/engine.md)")
     bench.add_argument("--patients", type=_positive, default=None, metavar="N",
                        help="synthetic patients for the throughput figures (default 1,000; 2,000 with --full)")
     bench.add_argument("--memory-patients", type=_positive, default=None, metavar="N",
@@ -191,7 +213,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="processes for the all-cores figures (default: the number of CPUs)")
     bench.add_argument("--spark", action="store_true",
                        help="only compare matcher spark with matcher screen --workers N (CPU-seconds; needs pyspark)")
-    return parser
+
+
+def _add_no_cache_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--no-cache", action="store_true",
+                         help="ask durable-rules about every fact, not once per distinct case (for audits: the "
+                              "results are the same; docs/engine.md)")
 
 
 def _positive(text: str) -> int:
@@ -230,6 +257,7 @@ def _screen_parser(commands: Any) -> None:
                          help="screening log to append to (SQLite; default screening.db)")
     logging.add_argument("--no-log", action="store_true", help="do not write a screening log")
     screen.add_argument("--rules", metavar="DIR", help=_RULES_HELP)
+    _add_no_cache_option(screen)
     screen.add_argument("--resume", action="store_true",
                         help="continue the latest unfinished run of SOURCE in the log (docs/limits.md)")
     screen.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
@@ -431,7 +459,8 @@ def _screen_loop(args: argparse.Namespace, records: Iterable[object], trial_ids:
         progress = tqdm(total=count_records(args.source), unit=" patients", file=err, dynamic_ncols=True)
     try:
         for record in screen_records(records, rules_dir=args.rules, trial_ids=trial_ids, as_of=args.as_of,
-                                     workers=args.workers, render_json=any(o.needs_json for o in outputs)):
+                                     workers=args.workers, render_json=any(o.needs_json for o in outputs),
+                                     cache=not args.no_cache):
             for output in outputs:
                 output.add(record)
             if log is not None:
@@ -544,16 +573,29 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
     patient = loaded.profile
     trials = api.load_trials(args.rules, dict.fromkeys(args.trial) if args.trial else None)
     as_of, as_of_source = api.resolve_as_of(patient, args.as_of)
+    if args.until is not None and not args.timeline:
+        raise MatcherError("--until is the end of a timeline: add --timeline", field="--until")
     try:
-        with api.Matcher(trials) as matcher:
+        with api.Matcher(trials, cache=not args.no_cache) as matcher:
             results = matcher.evaluate(patient, as_of, as_of_source)
+            if args.timeline:
+                return _print_timeline(matcher.timeline(patient, as_of, args.until), patient.id, as_of_source,
+                                       results, args, out)
+            misses = matcher.near_misses(patient, results)
+            collect = matcher.collect_next(patient, results) if args.collect_next else None
     except PatientFileError as exc:
         if exc.file is None:  # a problem only visible once the as-of date is known
             exc.file = args.patient
         raise
     if args.format == "json":
-        print(to_json(results, patient.id, as_of, as_of_source,
-                      fhir_import=loaded.fhir.report() if loaded.fhir else None), file=out)
+        document = json.loads(to_json(results, patient.id, as_of, as_of_source,
+                                      fhir_import=loaded.fhir.report() if loaded.fhir else None))
+        for result in document["results"]:  # docs/check.md, "Near misses"
+            miss = misses.get(result["trial"])
+            result["near_miss"] = miss.to_json() if miss else None
+        if collect is not None:  # docs/check.md, "What to collect next"
+            document["collect_next"] = [entry.to_json() for entry in collect]
+        print(json.dumps(document, indent=2, ensure_ascii=False), file=out)
     else:
         colour = args.color == "always" or (
             args.color == "auto" and hasattr(out, "isatty") and out.isatty() and "NO_COLOR" not in os.environ)
@@ -562,7 +604,41 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
         full = args.explain or (not args.brief and len(results) == 1)
         for result in results:
             print(renderer.full(result) if full else renderer.brief(result), file=out)
+            if full and result.trial in misses:
+                print(f"  near miss: {misses[result.trial].text}", file=out)
         _print_fhir_report(loaded.fhir, out)
+        if collect is not None:
+            print(_collect_text(collect), file=out)
+    return _exit_code(results)
+
+
+def _collect_text(collect: list[Any]) -> str:
+    deciding = [entry for entry in collect if entry.decides]
+    if not deciding:
+        return "\nCollect next: no single missing item decides an undetermined trial"
+    lines = ["", "Collect next (each item alone, every value on both sides of the rules' thresholds):"]
+    for entry in deciding:
+        could = (f"could make eligible for {', '.join(entry.could_make_eligible)}" if entry.could_make_eligible
+                 else "can only rule the patient out")
+        lines.append(f"  {entry.item}: decides {len(entry.decides)} ({', '.join(entry.decides)}); {could}")
+    return "\n".join(lines)
+
+
+def _print_timeline(timelines: list[Any], patient: str, as_of_source: str, results: list[Any],
+                    args: argparse.Namespace, out: TextIO) -> int:
+    from matcher.results.timeline import timeline_document, timeline_text
+
+    if args.format == "json":
+        print(json.dumps(timeline_document(timelines, patient, as_of_source), indent=2, ensure_ascii=False), file=out)
+    else:
+        first = timelines[0]
+        print(f"Patient {patient}, screened as of {first.as_of} ({as_of_source}); timeline to {first.until}",
+              file=out)
+        print(timeline_text(timelines), file=out)
+    return _exit_code(results)
+
+
+def _exit_code(results: list[Any]) -> int:
     verdicts = {result.verdict for result in results}
     if "eligible" in verdicts:
         return EXIT_ELIGIBLE

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
 from typing import Any
 
-from .helpers import ROOT, RULES
+from .helpers import ROOT, RULES, cli
 
 FIGURES = (
+    "evaluations/s, outcomes only (CSV, log), 2 workers",
     "evaluations/s with full explanations, 1 worker",
     "evaluations/s with full explanations, 2 workers",
     "evaluations/s, bare engine step only, 1 process",
     "everything around the engine costs",
+    "facts answered by the decision cache, 1 process",
     'python -c "import pydantic, yaml"',
     "matcher check, one patient, every trial",
     "peak resident memory, all processes",
@@ -31,6 +34,35 @@ def test_bench_prints_every_figure_with_a_positive_value() -> None:
         numbers = [float(n.replace(",", "")) for n in re.findall(r"\d[\d,]*\.?\d*", line.split(figure, 1)[1])]
         assert numbers and numbers[0] > 0, line
     assert "target" not in done.stdout.lower()  # figures for users, not the project's development targets
+
+
+def test_bench_json_gives_every_figure_of_one_run_as_numbers() -> None:
+    from matcher.tools.bench import JSON_FIGURES
+
+    done = subprocess.run([sys.executable, "-m", "matcher", "bench", "--quick", "--format", "json", "--patients", "30",
+                           "--memory-patients", "60", "--workers", "2"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600, check=False)
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)  # the JSON object and nothing else
+    for name in ("outcomes_per_s_all_cores", "explained_per_s_all_cores", "bare_engine_per_s_1_process",
+                 "cache_hit_rate"):
+        assert name in JSON_FIGURES
+    for name in JSON_FIGURES:
+        assert isinstance(figures[name], (int, float)) and not isinstance(figures[name], bool), name
+        assert figures[name] > 0, name
+    assert 0 < figures["cache_hit_rate"] < 1
+    assert (figures["patients"], figures["memory_patients"], figures["workers"], figures["cache"]) == (30, 60, 2, True)
+
+
+def test_quick_and_full_exclude_each_other_and_quick_is_the_default() -> None:
+    from matcher.cli import build_parser
+    from matcher.tools.bench import QUICK_SIZES, cohort_sizes
+
+    parse = build_parser().parse_args
+    assert cohort_sizes(parse(["bench", "--quick"])) == cohort_sizes(parse(["bench"])) == QUICK_SIZES
+    assert parse(["bench", "--no-cache"]).no_cache and not parse(["bench"]).no_cache
+    code, _, err = cli("bench", "--quick", "--full")
+    assert code == 2 and "not allowed with" in err
 
 
 def test_the_default_bench_is_the_quick_one_and_full_is_the_long_run() -> None:

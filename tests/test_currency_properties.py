@@ -125,8 +125,18 @@ def contradict(evaluator: Evaluator, trial: str, patient: dict[str, Any], as_of:
     criterion = evaluator.compiled[trial].trial.criterion(criterion_id)
     assume(was == {criterion.kind == "inclusion"})  # the comparison supports the eligible outcome
     ctx = gen.Ctx(data.draw, as_of)
+    contrary = {not was.pop()}
     value = writer.token(ctx, gen.rule_thresholds())
-    assume(truths(value.value) == {not was.pop()})  # the new value contradicts the one that decided
+    if truths(value.value) != contrary:
+        # a value that does not contradict is replaced by one just across this comparison's own threshold (or
+        # by a contradicting choice): a field whose contrary is narrow (SELENA-SLEDAI below 6, in a trial where
+        # it is the only deciding site) would otherwise be filtered out wholesale by the assume below
+        across = ([token for r in node.readings for token in writer.around(ctx, gen.exact(r.value))]
+                  if writer.numeric else [gen.Token(choice) for choice in writer.choices])
+        across = [token for token in across if truths(token.value) == contrary]
+        if across:
+            value = data.draw(st.sampled_from(across))
+    assume(truths(value.value) == contrary)  # the new value contradicts the one that decided
     changed = copy.deepcopy(patient)
     older = [copy.deepcopy(e) for e in _entries(patient) if e["date"] < as_of]
     writer.write(ctx, changed, value)

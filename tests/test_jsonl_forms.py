@@ -14,7 +14,7 @@ AS_OF = "2026-11-02"
 #: what the compact form holds, beside each criterion's outcome
 COMPACT_KEYS = {"patient", "location", "as_of", "as_of_source", "trial", "verdict", "deciding", "to_collect",
                 "pending_manual", "to_decide", "clinical_pending", "routine_pending", "decided",
-                "decisions_not_used", "rules", "criteria"}
+                "decisions_not_used", "rules", "criteria", "near_miss"}
 
 
 def screen(tmp_path: Path, name: str, *options: str) -> tuple[Path, list[dict[str, Any]]]:
@@ -31,8 +31,11 @@ def test_compact_lines_hold_the_full_lines_decisions_without_the_explanation(tmp
     for short, whole in zip(compact, full, strict=True):
         assert set(short) - {"fhir_import"} == COMPACT_KEYS
         assert short["criteria"] == {c["id"]: c["outcome"] for c in whole["criteria"]}
-        for key in COMPACT_KEYS - {"criteria"}:
+        for key in COMPACT_KEYS - {"criteria", "near_miss"}:
             assert short[key] == whole[key], key
+        words = {"text", "because"}  # the near miss without its words
+        assert short["near_miss"] == (whole["near_miss"] and {
+            key: value for key, value in whole["near_miss"].items() if key not in words})
         fhir = whole.get("fhir_import") or {"unused": [], "unknown": []}
         if fhir["unused"] or fhir["unknown"]:  # read from a FHIR bundle that did not give everything: how much
             assert short["fhir_import"] == {"unused": len(fhir["unused"]), "unknown": len(fhir["unknown"])}

@@ -641,10 +641,17 @@ def test_the_matrix_header_stays_in_view_when_scrolled(opened: Page, screened: S
     page.select_option("#page-size", "500")
     page.locator("#matrix-scroll").scroll_into_view_if_needed()
     page.evaluate("() => { const box = document.getElementById('matrix-scroll'); box.scrollTop = box.scrollHeight; }")
+    # a header out of view sideways (the box scrolls sideways too when the trials' columns are wider than the
+    # page) is brought into view first: the sticky patient column and header row must then still be on top
     state = page.evaluate("""() => {
-        const box = document.getElementById('matrix-scroll').getBoundingClientRect();
+        const scroller = document.getElementById('matrix-scroll');
+        const box = scroller.getBoundingClientRect();
         return [...document.querySelectorAll('#matrix thead th')].map((th) => {
-            const r = th.getBoundingClientRect();
+            let r = th.getBoundingClientRect();
+            if (r.right > box.left + scroller.clientWidth) {
+                scroller.scrollLeft += r.right - (box.left + scroller.clientWidth) + 2;
+                r = th.getBoundingClientRect();
+            }
             const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
             return [th.textContent, hit && hit.closest('th') === th, r.top - box.top,
                     document.getElementById('matrix-scroll').scrollTop];

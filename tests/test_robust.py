@@ -23,6 +23,7 @@ from matcher.rules.lint import text_direction
 from matcher.screening import log as screening_log
 
 from .helpers import PATIENTS, ROOT, base_patient, cli, example_data
+from .strategies import encoded_trials
 
 
 def one_error_line(err: str) -> str:
@@ -188,7 +189,11 @@ def _log_rows(log: Path) -> tuple[list[tuple[str, ...]], list[tuple[int, str]]]:
     return pairs, runs
 
 
-def _assert_every_good_record_logged_once(log: Path, good: int, trials: int = 5) -> None:
+#: one output row and one log row per patient and encoded trial
+TRIALS = len(encoded_trials())
+
+
+def _assert_every_good_record_logged_once(log: Path, good: int, trials: int = TRIALS) -> None:
     pairs, runs = _log_rows(log)
     assert runs[-1][1] == "complete"
     last = [pair for pair in pairs if pair[0] == runs[-1][0]]
@@ -241,7 +246,7 @@ def test_a_log_locked_during_the_run_keeps_the_outputs_and_the_run_can_be_resume
     assert code == EXIT_BAD_INPUT
     assert "are in the output files but not in the log" in one_error_line(err)
     rows = list(csv.DictReader((tmp_path / "r.csv").open(encoding="utf-8")))
-    assert len(rows) == good * 5  # the outputs were written in full
+    assert len(rows) == good * TRIALS  # the outputs were written in full
     code, summary, _ = cli("log", "summary", str(log))
     assert code == 0 and "NOT FINISHED: run 1" in summary and "0 evaluations," in summary
     code, _, err = cli("screen", str(source), "--out", str(tmp_path / "r.csv"), "--log", str(log), "--resume")
@@ -314,7 +319,7 @@ def test_an_interrupted_screen_resumed_screens_every_good_record_exactly_once(tm
     assert len(runs) == 1 and {pair[0] for pair in pairs} == {1}
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     screened = [(row["patient"], row["trial"]) for row in rows if row["trial"]]
-    assert len(screened) == len(set(screened)) == good * 5
+    assert len(screened) == len(set(screened)) == good * TRIALS
     code, stdout, _ = cli("screen", str(source), "--out", str(out), "--log", str(log), "--resume")
     assert code == 0 and "already finished" in stdout
 

@@ -64,7 +64,7 @@ def require_engine() -> Any:
 
 
 #: integers below this in size are written as they are (engine_number's fixed-point limit)
-_PLAIN_INT = 10**15
+PLAIN_INT = 10**15
 
 
 def engine_number(value: float | int) -> str:
@@ -98,7 +98,7 @@ def encode_fact(fact: dict[str, Any]) -> str:
         kind = type(value)
         if kind is bool:
             encoded = "true" if value else "false"
-        elif kind is int and -_PLAIN_INT < value < _PLAIN_INT:  # what engine_number gives, without its checks
+        elif kind is int and -PLAIN_INT < value < PLAIN_INT:  # what engine_number gives, without its checks
             encoded = str(value)
         elif kind is str:
             encoded = _json_string(value)

@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from matcher.engine.adapter import HoldsEngineHandles, Ruleset
+from matcher.engine.cache import ENTRY_FACTS, PATIENT_FACTS, CacheStats, DecisionCache, FactClasses, NotCacheable
 from matcher.errors import EvaluationError
 from matcher.model.currency import Window, current
 from matcher.model.fields import LISTS, PATIENT_FIELDS, Absence, Observation, Reading, fact_key
@@ -158,13 +159,55 @@ def _scopes(compiled: CompiledTrial) -> dict[str, _Scope]:
     return found
 
 
-class Evaluator(HoldsEngineHandles):
-    """Compiled trials loaded into the engine, ready to evaluate patients."""
+class PatientReads:
+    """The field values read from one patient on one date, kept for the evaluations of every trial.
 
-    def __init__(self, compiled: Iterable[CompiledTrial]) -> None:
+    Several trials compare the same fields (age, labs, each medication course's dose): with one of these passed
+    to :meth:`Evaluator.evaluate` for each trial of a patient, each field is read once. What each trial does with
+    a value (its currency window, which keys its facts carry) is still its own.
+    """
+
+    __slots__ = ("as_of", "entries", "fields", "profile", "visible")
+
+    def __init__(self, profile: PatientProfile, as_of: dt.date) -> None:
+        self.profile = profile
+        self.as_of = as_of
+        #: patient field -> its reading, before any trial's window applies
+        self.fields: dict[str, Reading] = {}
+        #: (list, entry index, field) -> its reading
+        self.entries: dict[tuple[str, int, str], Reading] = {}
+        #: list -> whether each entry has happened on the as-of date
+        self.visible: dict[str, list[bool]] = {}
+
+
+class _TrialCache(NamedTuple):
+    """One trial's decision caches (matcher/engine/cache.py): how its facts are classed, one cache per scope."""
+
+    classes: FactClasses
+    scopes: dict[str, DecisionCache]
+
+
+class Evaluator(HoldsEngineHandles):
+    """Compiled trials loaded into the engine, ready to evaluate patients.
+
+    With ``cache`` (the default) each fact's answer is kept under the fact's class (matcher/engine/cache.py)
+    and reused for a fact of the same class, so the engine decides each distinct case once; ``cache=False``
+    asks the engine about every fact (for audits). Either way the evaluations are the same.
+    """
+
+    def __init__(self, compiled: Iterable[CompiledTrial], cache: bool = True, patient_facts: int = PATIENT_FACTS,
+                 entry_facts: int = ENTRY_FACTS) -> None:
         self.compiled = {trial.trial.id: trial for trial in compiled}
         self._scopes = {trial_id: _scopes(trial) for trial_id, trial in self.compiled.items()}
         self._reads = {trial_id: _reads(trial) for trial_id, trial in self.compiled.items()}
+        self._bounds = (patient_facts, entry_facts)
+        self._caches: dict[str, _TrialCache] = {}
+        if cache:
+            for trial_id, trial in self.compiled.items():
+                try:
+                    self._caches[trial_id] = _TrialCache(FactClasses(trial.rules), {})
+                except NotCacheable:  # pragma: no cover - the compiler writes no such rule
+                    continue
         self._rulesets: dict[str, Ruleset] = {}
         try:
             for trial_id, trial in self.compiled.items():
@@ -172,6 +215,11 @@ class Evaluator(HoldsEngineHandles):
         except BaseException:
             self.close()
             raise
+
+    def cache_stats(self) -> CacheStats:
+        """Facts answered from the decision caches, facts the engine was asked about, answers held now."""
+        caches = [cache for trial in self._caches.values() for cache in trial.scopes.values()]
+        return CacheStats(sum(c.hits for c in caches), sum(c.misses for c in caches), sum(len(c) for c in caches))
 
     def close(self) -> None:
         for ruleset in self._rulesets.values():
@@ -184,19 +232,40 @@ class Evaluator(HoldsEngineHandles):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def evaluate(self, profile: PatientProfile, as_of: dt.date, trial_id: str) -> Evaluation:
+    def evaluate(self, profile: PatientProfile, as_of: dt.date, trial_id: str,
+                 supposed: dict[str, Any] | None = None, read: PatientReads | None = None) -> Evaluation:
+        """Evaluate ``profile`` on ``as_of`` against one trial. ``read``: the values already read from this
+        patient on this date for other trials (:class:`PatientReads`), to read each field once. ``supposed``:
+        values the record lacks, supposed to ask what they would decide (matcher.results.collect_next): patient
+        field -> value, or ``query:NAME`` -> the query's truth. Never used for a verdict."""
+        if read is None:
+            read = PatientReads(profile, as_of)
+        elif read.profile is not profile or read.as_of != as_of:
+            raise ValueError("these reads are of another patient or date")
         compiled = self.compiled[trial_id]
         ruleset = self._rulesets[trial_id]
         reads = self._reads[trial_id]
         queries: dict[str, QueryEvaluation] = {}
         for over, fields in reads.items.items():
-            queries.update(self._run_queries(compiled, ruleset, profile, as_of, over, fields, reads.queries[over]))
+            queries.update(self._run_queries(compiled, ruleset, read, over, fields, reads.queries[over]))
         readings: dict[str, Reading] = {}
         recorded: dict[str, Reading] = {}
         fact: dict[str, Any] = {"kind": PATIENT_KIND}
+        if supposed:
+            queries.update({name: replace(query, truth=supposed[f"query:{name}"])
+                            for name, query in queries.items() if f"query:{name}" in supposed})
+        known = read.fields
+        reading: Reading
         for name, extract, key, window, label in reads.patient:
-            found = recorded[name] = extract(profile, as_of)
-            reading = readings[name] = current(found, window, as_of, label)
+            if supposed and name in supposed:
+                reading = readings[name] = recorded[name] = Observation(
+                    supposed[name], f"{supposed[name]} (supposed)", "supposed")
+            else:
+                value = known.get(name)
+                if value is None:
+                    value = known[name] = extract(profile, as_of)
+                recorded[name] = value
+                reading = readings[name] = current(value, window, as_of, label)
             if isinstance(reading, Observation):
                 fact[key] = reading.value
         superseding: dict[str, Superseding] = {}
@@ -206,29 +275,37 @@ class Evaluator(HoldsEngineHandles):
         for name, query in queries.items():
             if query.truth is not None:
                 fact[query_keys[name]] = query.truth
-        truths = self._decide(compiled, ruleset.fire(fact), PATIENT_KIND)
+        truths = self._answer(compiled, ruleset, fact, PATIENT_KIND)
         return Evaluation(compiled, profile, as_of, truths, readings, queries, superseding)
 
-    def _run_queries(self, compiled: CompiledTrial, ruleset: Ruleset, profile: PatientProfile, as_of: dt.date,
+    def _run_queries(self, compiled: CompiledTrial, ruleset: Ruleset, read: PatientReads,
                      over: str, fields: tuple[tuple[str, Any, str], ...],
                      roots: tuple[tuple[str, int], ...]) -> dict[str, QueryEvaluation]:
         spec = LISTS[over]
+        profile, as_of = read.profile, read.as_of
         items = spec.items(profile)
         evaluated: tuple[ItemEvaluation, ...] | None = None
         left_out = 0
         if items is not None:
+            visible = read.visible.get(over)
+            if visible is None:
+                visible = read.visible[over] = [spec.visible(item, as_of) for item in items]
+            known = read.entries
             entries = []
             for index, item in enumerate(items):
-                if not spec.visible(item, as_of):
+                if not visible[index]:
                     left_out += 1
                     continue
                 readings: dict[str, Reading] = {}
                 fact: dict[str, Any] = {"kind": over, "item": index}
                 for name, extract, key in fields:
-                    reading = readings[name] = extract(item, index, profile, as_of)
+                    reading = known.get((over, index, name))
+                    if reading is None:
+                        reading = known[over, index, name] = extract(item, index, profile, as_of)
+                    readings[name] = reading
                     if isinstance(reading, Observation):
                         fact[key] = reading.value
-                truths = self._decide(compiled, ruleset.fire(fact), over)
+                truths = self._answer(compiled, ruleset, fact, over)
                 entries.append(ItemEvaluation(index, spec.item_label(item), truths, readings))
             evaluated = tuple(entries)
         partial = over in (profile.partial_lists or ())
@@ -241,6 +318,24 @@ class Evaluator(HoldsEngineHandles):
                 truth = True if True in outcomes else (None if None in outcomes or partial else False)
             results[name] = QueryEvaluation(name, evaluated, truth, partial, left_out)
         return results
+
+    def _answer(self, compiled: CompiledTrial, ruleset: Ruleset, fact: dict[str, Any], scope: str) -> dict[int, Truth]:
+        """The truth of every node of ``scope`` for ``fact``: the engine's answer for a fact of its class, asked
+        now if no fact of the class has been asked about (or if the cache is off)."""
+        trial_cache = self._caches.get(compiled.trial.id)
+        if trial_cache is None:
+            return self._decide(compiled, ruleset.fire(fact), scope)
+        cache = trial_cache.scopes.get(scope)
+        if cache is None:
+            cache = trial_cache.scopes[scope] = DecisionCache(self._bounds[scope != PATIENT_KIND])
+        key = trial_cache.classes.key(fact)
+        answer = cache.get(key)
+        if answer is not None:
+            plan = self._scopes[compiled.trial.id].get(scope)
+            return dict(zip(plan.unknown, answer, strict=True)) if plan is not None else {}
+        truths = self._decide(compiled, ruleset.fire(fact), scope)
+        cache.put(key, tuple(truths.values()))
+        return truths
 
     def _decide(self, compiled: CompiledTrial, fired: list[str], scope: str) -> dict[int, Truth]:
         plan = self._scopes[compiled.trial.id].get(scope)

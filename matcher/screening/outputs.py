@@ -28,7 +28,7 @@ OUTPUT_SUFFIXES = (".jsonl", ".csv", ".html")
 #: the CSV output's columns (README, "matcher screen")
 CSV_COLUMNS = ("patient", "trial", "verdict", "criteria_not_met", "criteria_unknown", "data_to_collect",
                "clinician_to_confirm", "as_of", "rules_sha256", "location", "problem", "fhir_import",
-               "clinician_to_decide", "clinician_decided")
+               "clinician_to_decide", "clinician_decided", "near_miss")
 
 
 class Output(Protocol):
@@ -160,6 +160,7 @@ def compact_line(record: ScreenedRecord, row: TrialRow) -> str:
         "decided": list(row.decided), "decisions_not_used": list(row.decisions_not_used),
         "rules": {"file": row.rules_file, "sha256": row.rules_sha256},
         "criteria": {criterion: outcome for criterion, _, outcome in row.criteria},
+        "near_miss": row.near_miss.to_json(with_text=False) if row.near_miss else None,
     }
     if record.fhir_unused or record.fhir_unknown:
         document["fhir_import"] = {"unused": record.fhir_unused, "unknown": record.fhir_unknown}
@@ -204,7 +205,7 @@ class CsvOutput:
     def add(self, record: ScreenedRecord) -> None:
         if record.problem is not None:
             self.writer.writerow([record.patient or "", "", "not screened", "", "", "", "", "", "",
-                                  record.location, record.problem, "", "", ""])
+                                  record.location, record.problem, "", "", "", ""])
             return
         fhir = ""
         if record.fhir_unused or record.fhir_unknown:
@@ -217,7 +218,8 @@ class CsvOutput:
             self.writer.writerow([record.patient, row.trial, row.verdict, names(row.not_met), names(row.unknown),
                                   "; ".join(plain_collect_items(row.to_collect)), names(row.manual),
                                   record.as_of, row.rules_sha256, record.location, "", fhir,
-                                  " | ".join(row.to_decide), " | ".join(row.decided)])
+                                  " | ".join(row.to_decide), " | ".join(row.decided),
+                                  row.near_miss.text if row.near_miss else ""])
 
     def commit(self) -> None:
         self.file.commit()

@@ -42,6 +42,8 @@
   const items = [];
   const itemNumber = new Map();
   const missing = [];
+  // near misses: per patient, one character per trial, "1" where a single criterion makes it ineligible
+  const near = [];
   for (const node of document.querySelectorAll("script.patients")) {
     const block = readJson(node);
     blockStarts.push(ids.length);
@@ -53,6 +55,7 @@
       ids.push(block.ids[i]);
       verdicts.push(block.verdicts[i]);
       missing.push(block.missing[i].map((list) => list.map((k) => numbers[k])));
+      near.push(block.near ? block.near[i] : "");
     }
   }
   const unreadable = [];
@@ -142,12 +145,14 @@
     const wanted = verdictFilters.map((select) => select.value);
     const anyTrial = view.value;
     const item = missingFilter.value === "" ? null : Number(missingFilter.value);
+    const nearOnly = byId("near-miss-filter").checked;
     visible = [];
     for (let p = 0; p < ids.length; p++) {
       if (needle && !ids[p].toLowerCase().includes(needle)) continue;
       const row = verdicts[p];
       if (anyTrial && !row.includes(anyTrial)) continue;
       if (item !== null && !missing[p].some((list) => list.includes(item))) continue;
+      if (nearOnly && !near[p].includes("1")) continue;
       if (wanted.every((letter, t) => !letter || row[t] === letter)) visible.push(p);
     }
     if (sortBy === "patient") {

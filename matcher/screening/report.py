@@ -194,6 +194,8 @@ class _PendingPatient:
     patient_id: str
     verdicts: str
     trials: dict[str, _TrialEntry]
+    #: the trials a single criterion makes the patient ineligible for
+    near: set[str] = field(default_factory=set)
 
 
 class HtmlReport:
@@ -247,8 +249,12 @@ class HtmlReport:
             result = by_trial[trial_id]
             letters.append(VERDICT_LETTERS[result["verdict"]])
             self.counts[trial_id].count(result)
+            miss = result.get("near_miss")
+            if miss:  # a single criterion makes the patient ineligible (matcher.results.near_miss)
+                pending.near.add(trial_id)
+            summary = result["summary"] + (f"; near miss: {miss['text']}" if miss else "")
             pending.trials[trial_id] = _TrialEntry(
-                result["summary"], list(result["deciding"]), list(result["to_collect"]),
+                summary, list(result["deciding"]), list(result["to_collect"]),
                 list(result["pending_manual"]), self._own_definition(result),
                 {c["id"]: criterion_entry(c) for c in result["criteria"]},
                 {key: list(result[key]) for key in CLINICIAN_LISTS},
@@ -337,7 +343,8 @@ class HtmlReport:
                      for item in dict.fromkeys(plain_item(item).name for item in p.trials[t].to_collect)]
                     if t in p.trials else [] for t in self.trial_ids] for p in self._pending]
         index = {"ids": [p.patient_id for p in self._pending], "verdicts": [p.verdicts for p in self._pending],
-                 "items": list(items), "missing": missing}
+                 "items": list(items), "missing": missing,
+                 "near": ["".join("1" if t in p.near else "0" for t in self.trial_ids) for p in self._pending]}
         # base64 needs no escaping inside <script>, so the compressed JSON is written plainly
         details_json = json.dumps(self._block_details(), ensure_ascii=False, separators=(",", ":"))
         details = gzip.compress(details_json.encode(), _GZIP_LEVEL, mtime=0)
@@ -413,6 +420,7 @@ style-src 'unsafe-inline'">
 <label>Show <select id="view"><option value="">all patients</option></select></label>
 <label>Patient id contains <input type="search" id="search" autocomplete="off"></label>
 <label>Data to collect <select id="missing-filter"><option value="">any (no filter)</option></select></label>
+<label><input type="checkbox" id="near-miss-filter"> Near misses only (ineligible on a single criterion)</label>
 <span id="verdict-filters"></span>
 <label>Rows per page <select id="page-size"><option>25</option><option selected>100</option>\
 <option>500</option></select></label>

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from matcher.errors import EvaluationError, MatcherError, one_line
 from matcher.results.explain import CriterionResult, TrialResult
+from matcher.results.near_miss import NearMiss
 
 if TYPE_CHECKING:
     from matcher.api import Matcher
@@ -70,6 +71,8 @@ class TrialRow:
     #: the per-trial object of ``matcher check --format json`` with the patient's id, as one line of JSON
     #: (None when no output needs it: rendering it is a good part of the cost of an evaluation)
     json: str | None
+    #: a single criterion makes the patient ineligible: which, and when it would pass (matcher.results.near_miss)
+    near_miss: NearMiss | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,13 +100,14 @@ def excluding(criterion: CriterionResult) -> bool:
 
 
 def trial_row(result: TrialResult, location: str, render_json: bool = True,
-              fhir_import: dict[str, object] | None = None) -> TrialRow:
+              fhir_import: dict[str, object] | None = None, near_miss: NearMiss | None = None) -> TrialRow:
     from matcher.results.render import trial_json
 
     text = None
     if render_json:
         document = {"patient": result.patient, "location": location, "as_of": result.as_of.isoformat(),
-                    "as_of_source": result.as_of_source, **trial_json(result)}
+                    "as_of_source": result.as_of_source, **trial_json(result),
+                    "near_miss": near_miss.to_json() if near_miss else None}
         if fhir_import is not None:  # read from a FHIR bundle: what it did not give, as in matcher check
             document["fhir_import"] = fhir_import
         text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
@@ -124,6 +128,7 @@ def trial_row(result: TrialResult, location: str, render_json: bool = True,
         routine_pending=result.routine_pending,
         decisions_not_used=result.decisions_not_used,
         json=text,
+        near_miss=near_miss,
     )
 
 
@@ -139,7 +144,7 @@ _STATE: _WorkerState | None = None
 
 
 def init_worker(rules_dir: str | None, trial_ids: Sequence[str] | None, as_of: dt.date | None,
-                render_json: bool = True) -> None:
+                render_json: bool = True, cache: bool = True) -> None:
     """Compile the trials into this process's engine (run once per worker process)."""
     global _STATE  # noqa: PLW0603 - one engine per worker process, built once by the pool's initializer
     import signal
@@ -152,7 +157,7 @@ def init_worker(rules_dir: str | None, trial_ids: Sequence[str] | None, as_of: d
         die_with_parent()  # and it dies with the forkserver, which dies with the main process
 
     trials = api.load_trials(rules_dir, trial_ids)
-    _STATE = _WorkerState(api.Matcher(trials), as_of, render_json)
+    _STATE = _WorkerState(api.Matcher(trials, cache=cache), as_of, render_json)
 
 
 def screen_batch(records: Sequence[object], state: _WorkerState | None = None) -> list[ScreenedRecord]:
@@ -190,7 +195,9 @@ def screen_batch(records: Sequence[object], state: _WorkerState | None = None) -
                                            problem_kind="input"))
             continue
         report = loaded.fhir.report() if loaded.fhir is not None else None
-        rows = tuple(trial_row(result, location, state.render_json, report) for result in results)
+        misses = matcher.near_misses(profile, results, when=False)  # the day it passes: matcher check
+        rows = tuple(trial_row(result, location, state.render_json, report, misses.get(result.trial))
+                     for result in results)
         screened.append(ScreenedRecord(location, profile.id, as_of.isoformat(), source, rows,
                                        len(loaded.fhir.unused) if loaded.fhir else 0,
                                        len(loaded.fhir.unknown) if loaded.fhir else 0))
@@ -211,16 +218,18 @@ def _batches(records: Iterable[object], size: int) -> Iterator[list[object]]:
 
 def screen_records(records: Iterable[object], *, rules_dir: str | Path | None = None,
                    trial_ids: Sequence[str] | None = None, as_of: dt.date | None = None, workers: int = 1,
-                   render_json: bool = True, batch_size: int = BATCH_SIZE) -> Iterator[ScreenedRecord]:
+                   render_json: bool = True, batch_size: int = BATCH_SIZE,
+                   cache: bool = True) -> Iterator[ScreenedRecord]:
     """Screen ``records`` (from :func:`matcher.intake.sources.iter_records`) in input order, with ``workers``
-    processes; ``render_json`` fills :attr:`TrialRow.json`. The trials are loaded (and a bad rule file
-    reported) before the first record is read."""
+    processes; ``render_json`` fills :attr:`TrialRow.json`; ``cache=False`` turns each worker's decision cache
+    off (docs/engine.md: the results are the same, durable-rules is asked about every fact). The trials are
+    loaded (and a bad rule file reported) before the first record is read."""
     from matcher import api
     rules = str(rules_dir) if rules_dir is not None else None
     trials = list(trial_ids) if trial_ids else None
     loaded = api.load_trials(rules, trials)  # fail early, in this process, on a bad rules directory or trial id
     if workers <= 1:  # an engine of this run's own, closed at its end: no state shared with another run
-        state = _WorkerState(api.Matcher(loaded), as_of, render_json)
+        state = _WorkerState(api.Matcher(loaded, cache=cache), as_of, render_json)
         try:
             for batch in _batches(records, batch_size):
                 yield from screen_batch(batch, state)
@@ -233,7 +242,7 @@ def screen_records(records: Iterable[object], *, rules_dir: str | Path | None = 
 
     start_helpers(context)
     with ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker,
-                             initargs=(rules, trials, as_of, render_json)) as pool:
+                             initargs=(rules, trials, as_of, render_json, cache)) as pool:
         pending: deque[Future[list[ScreenedRecord]]] = deque()
         try:
             for batch in _batches(records, batch_size):

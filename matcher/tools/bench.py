@@ -1,21 +1,23 @@
 """``matcher bench``: speed and memory, measured on the machine it runs on, on a seeded synthetic cohort.
 
-Quick by default (about a minute on two cores: 1,000 patients for throughput, 5,000 streamed for
-memory); ``--full`` is the long run (2,000 and 1,000,000: about two hours). Prints:
+Quick by default (``--quick``, under two minutes on two cores: 1,000 patients for throughput, 5,000 streamed
+for memory); ``--full`` is the long run (2,000 and 1,000,000: about two hours). Every figure comes from
+one run; ``--format json`` prints them as one JSON object (:data:`JSON_FIGURES`). It measures:
 
-* patient-trial evaluations per second with full explanations (each result
-  rendered to the JSON of ``matcher check``), with 1 worker and with all cores,
-  in steady state (timed from the first result, so starting the workers and
-  compiling the trials in each is left out);
-* the bare engine step alone (assert, fire and retract of the very facts
-  those evaluations asserted, pre-encoded; no field extraction, no
-  explanation), so the cost of everything around the engine shows as a ratio;
+* patient-trial evaluations per second with outcomes only (what the CSV and the screening log read) and
+  with full explanations (each result rendered to the JSON of ``matcher check``), with all cores, and
+  with full explanations on 1 worker, in steady state (timed from the first result, so starting the
+  workers and compiling the trials in each is left out);
+* the bare engine step alone (assert, fire and retract of every fact the evaluations asked the engine
+  about, pre-encoded; no field extraction, no explanation, no cache), so the cost of everything around
+  the engine shows as a ratio; and the share of those facts the decision cache answered;
 * ``matcher check`` wall time for one patient against every trial, against
   the start-up time of ``python -c "import pydantic, yaml"`` (medians of 7);
 * peak memory (resident, the main process and its workers together, sampled
   every 50 ms) while ``matcher screen`` streams a large synthetic cohort from
   a JSON Lines file to a CSV.
 
+``--no-cache`` runs it all with the decision cache off (docs/engine.md), for a before/after in one checkout.
 Figures are measurements, not verdicts (no pass or fail is printed), and not assertions: the tests
 run this command on a tiny cohort only to check that it works.
 """
@@ -38,6 +40,13 @@ AS_OF = dt.date(2026, 11, 1)
 #: cohort sizes (throughput, memory): the quick default, and ``--full``
 QUICK_SIZES = (1_000, 5_000)
 FULL_SIZES = (2_000, 1_000_000)
+#: the figures of ``--format json`` (besides the run's settings: seed, cpus, workers, python, as_of, patients,
+#: memory_patients, cache)
+JSON_FIGURES = (
+    "outcomes_per_s_all_cores", "explained_per_s_all_cores", "explained_per_s_1_worker",
+    "bare_engine_per_s_1_process", "engine_overhead_ratio", "cache_hit_rate", "python_startup_ms",
+    "check_startup_ms", "memory_peak_mb", "memory_screen_s", "memory_patients_per_s",
+)
 
 
 def cohort_sizes(args: argparse.Namespace) -> tuple[int, int]:
@@ -46,54 +55,102 @@ def cohort_sizes(args: argparse.Namespace) -> tuple[int, int]:
     return args.patients or patients, args.memory_patients or memory_patients
 
 
-def _line(out: TextIO, label: str, value: str, remark: str = "") -> None:
-    print(f"  {label:<58} {value:>16}  {remark}".rstrip(), file=out, flush=True)
+def _line(out: TextIO | None, label: str, value: str, remark: str = "") -> None:
+    if out is not None:
+        print(f"  {label:<58} {value:>16}  {remark}".rstrip(), file=out, flush=True)
+
+
+def _heading(out: TextIO | None, text: str) -> None:
+    if out is not None:
+        print(f"\n{text}", file=out, flush=True)
 
 
 def run_bench(args: argparse.Namespace, out: TextIO) -> int:
-    from matcher.tools.synthetic import synthetic_patient, write_jsonl
-
+    """Run every measurement once and print the figures: as text (default) or, with ``--format json``, as one
+    JSON object (:data:`JSON_FIGURES` and the run's settings) and nothing else."""
     workers = args.workers or os.cpu_count() or 1
     args.patients, args.memory_patients = cohort_sizes(args)
-    print(f"matcher bench: seed {args.seed}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
-          f"as of {AS_OF}", file=out, flush=True)
+    as_json = getattr(args, "format", "text") == "json"
+    cache = not getattr(args, "no_cache", False)
+    text = None if as_json else out
+    figures: dict[str, Any] = {
+        "seed": args.seed, "cpus": os.cpu_count(), "workers": workers, "python": sys.version.split()[0],
+        "as_of": AS_OF.isoformat(), "patients": args.patients, "memory_patients": args.memory_patients,
+        "cache": cache,
+    }
+    if text is not None:
+        print(f"matcher bench: seed {args.seed}, {os.cpu_count()} CPUs, Python {figures['python']}, "
+              f"as of {AS_OF}{'' if cache else ', decision cache off'}", file=text, flush=True)
     with tempfile.TemporaryDirectory(prefix="matcher-bench-") as scratch:
-        cohort = Path(scratch) / "cohort.jsonl"
-        write_jsonl(cohort, args.patients, args.seed, AS_OF)
-        print(f"\nThroughput ({args.patients} synthetic patients x every trial):", file=out, flush=True)
-        single = _throughput(cohort, 1)
-        _line(out, "evaluations/s with full explanations, 1 worker", f"{single:,.0f}")
-        parallel = _throughput(cohort, workers)
-        _line(out, f"evaluations/s with full explanations, {workers} workers", f"{parallel:,.0f}")
-        bare = _bare_engine(cohort)
-        _line(out, "evaluations/s, bare engine step only, 1 process", f"{bare:,.0f}")
-        _line(out, "everything around the engine costs (bare / full, 1 worker)", f"{bare / single:.1f}x")
-
-        print("\nStart-up (median of 7 runs):", file=out, flush=True)
-        baseline = _median_wall([sys.executable, "-c", "import pydantic, yaml"])
-        patient = Path(scratch) / "patient.json"  # a synthetic patient: the bench needs no checkout
-        patient.write_text(json.dumps(synthetic_patient(args.seed, 0, AS_OF)), encoding="utf-8")
-        check = _median_wall([*_matcher_command(), "check", str(patient), "--as-of", AS_OF.isoformat()])
-        _line(out, 'python -c "import pydantic, yaml"', f"{baseline * 1000:.0f} ms")
-        _line(out, "matcher check, one patient, every trial", f"{check * 1000:.0f} ms",
-              f"{check / baseline:.1f}x the bare Python start-up")
-
-        print(f"\nMemory (matcher screen of {args.memory_patients:,} patients streamed from a file, "
-              f"{workers} workers, CSV output):", file=out, flush=True)
-        big = Path(scratch) / "big.jsonl"
-        written = time.perf_counter()
-        _write_cohort(big, args.memory_patients, args.seed + 1, workers)
-        _line(out, "cohort file written", f"{big.stat().st_size / 1e6:,.0f} MB",
-              f"in {time.perf_counter() - written:.0f} s")
-        peak, seconds, code = _peak_memory(big, Path(scratch) / "results.csv", workers)
-        big.unlink()
-        if code not in (0, 4):
-            print(f"matcher bench: the memory run failed (exit {code})", file=out)
-            return 1
-        _line(out, "peak resident memory, all processes", f"{peak / 1e6:,.0f} MB")
-        _line(out, "screening time", f"{seconds:,.0f} s",
-              f"{args.memory_patients / seconds:,.0f} patients/s")
+        _measure_throughput(Path(scratch), args, workers, cache, figures, text)
+        _measure_startup(Path(scratch), args.seed, figures, text)
+        code = _measure_memory(Path(scratch), args, workers, cache, figures, text)
+    if code not in (0, 4):
+        print(f"matcher bench: the memory run failed (exit {code})", file=sys.stderr if as_json else out)
+        return 1
+    if as_json:
+        print(json.dumps(figures, indent=2), file=out, flush=True)
     return 0
+
+
+def _measure_throughput(scratch: Path, args: argparse.Namespace, workers: int, cache: bool,
+                        figures: dict[str, Any], text: TextIO | None) -> None:
+    from matcher.tools.synthetic import write_jsonl
+
+    cohort = scratch / "cohort.jsonl"
+    write_jsonl(cohort, args.patients, args.seed, AS_OF)
+    _heading(text, f"Throughput ({args.patients} synthetic patients x every trial):")
+    outcomes = figures["outcomes_per_s_all_cores"] = _throughput(cohort, workers, False, cache)
+    _line(text, f"evaluations/s, outcomes only (CSV, log), {workers} workers", f"{outcomes:,.0f}")
+    explained = figures["explained_per_s_all_cores"] = _throughput(cohort, workers, True, cache)
+    _line(text, f"evaluations/s with full explanations, {workers} workers", f"{explained:,.0f}")
+    single = figures["explained_per_s_1_worker"] = _throughput(cohort, 1, True, cache)
+    _line(text, "evaluations/s with full explanations, 1 worker", f"{single:,.0f}")
+    bare, hit_rate = _bare_engine(cohort)
+    figures["bare_engine_per_s_1_process"] = bare
+    _line(text, "evaluations/s, bare engine step only, 1 process", f"{bare:,.0f}")
+    figures["engine_overhead_ratio"] = bare / single
+    _line(text, "everything around the engine costs (bare / full, 1 worker)", f"{bare / single:.1f}x")
+    figures["cache_hit_rate"] = hit_rate
+    _line(text, "facts answered by the decision cache, 1 process", f"{hit_rate:.1%}",
+          "of those the evaluations ask the engine about")
+
+
+def _measure_startup(scratch: Path, seed: int, figures: dict[str, Any], text: TextIO | None) -> None:
+    from matcher.tools.synthetic import synthetic_patient
+
+    _heading(text, "Start-up (median of 7 runs):")
+    baseline = _median_wall([sys.executable, "-c", "import pydantic, yaml"])
+    patient = scratch / "patient.json"  # a synthetic patient: the bench needs no checkout
+    patient.write_text(json.dumps(synthetic_patient(seed, 0, AS_OF)), encoding="utf-8")
+    check = _median_wall([*_matcher_command(), "check", str(patient), "--as-of", AS_OF.isoformat()])
+    figures["python_startup_ms"] = baseline * 1000
+    figures["check_startup_ms"] = check * 1000
+    _line(text, 'python -c "import pydantic, yaml"', f"{baseline * 1000:.0f} ms")
+    _line(text, "matcher check, one patient, every trial", f"{check * 1000:.0f} ms",
+          f"{check / baseline:.1f}x the bare Python start-up")
+
+
+def _measure_memory(scratch: Path, args: argparse.Namespace, workers: int, cache: bool,
+                    figures: dict[str, Any], text: TextIO | None) -> int:
+    """The peak-memory run; the exit code of its ``matcher screen``."""
+    _heading(text, f"Memory (matcher screen of {args.memory_patients:,} patients streamed from a file, "
+                   f"{workers} workers, CSV output):")
+    big = scratch / "big.jsonl"
+    written = time.perf_counter()
+    _write_cohort(big, args.memory_patients, args.seed + 1, workers)
+    _line(text, "cohort file written", f"{big.stat().st_size / 1e6:,.0f} MB",
+          f"in {time.perf_counter() - written:.0f} s")
+    peak, seconds, code = _peak_memory(big, scratch / "results.csv", workers, cache)
+    big.unlink()
+    if code not in (0, 4):
+        return code
+    figures["memory_peak_mb"] = peak / 1e6
+    figures["memory_screen_s"] = seconds
+    figures["memory_patients_per_s"] = args.memory_patients / seconds
+    _line(text, "peak resident memory, all processes", f"{peak / 1e6:,.0f} MB")
+    _line(text, "screening time", f"{seconds:,.0f} s", f"{args.memory_patients / seconds:,.0f} patients/s")
+    return code
 
 
 def _write_part(path: str, start: int, stop: int, seed: int) -> None:
@@ -129,15 +186,17 @@ def _matcher_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "matcher"]
 
 
-def _throughput(cohort: Path, workers: int) -> float:
-    """Patient-trial evaluations per second through the screening pipeline (read, validate, evaluate, explain,
-    render to JSON), from the first result on (worker start-up and the first batch are not counted)."""
+def _throughput(cohort: Path, workers: int, explained: bool, cache: bool = True) -> float:
+    """Patient-trial evaluations per second through the screening pipeline (read, validate, evaluate; with
+    ``explained``, each result explained and rendered to the JSON of ``matcher check``, else only the outcomes
+    the CSV and the log read), from the first result on (worker start-up and the first batch are not counted)."""
     from matcher.intake.sources import iter_records
     from matcher.screening.screen import screen_records
 
     started: float | None = None
     evaluations = 0
-    for record in screen_records(iter_records(cohort), as_of=AS_OF, workers=workers):
+    for record in screen_records(iter_records(cohort), as_of=AS_OF, workers=workers, render_json=explained,
+                                 cache=cache):
         if record.problem is not None:
             raise RuntimeError(f"a synthetic record was not screened: {record.problem}")
         if started is None:  # timed from the first result: compiling the trials in each worker is left out
@@ -149,11 +208,15 @@ def _throughput(cohort: Path, workers: int) -> float:
     return evaluations / (time.perf_counter() - started)
 
 
-def _bare_engine(cohort: Path) -> float:
-    """Evaluations per second of the engine step alone, replaying the facts the evaluations asserted."""
+def _bare_engine(cohort: Path) -> tuple[float, float]:
+    """Evaluations per second of the engine step alone, replaying every fact the evaluations asked the engine
+    about (cache off: each one, as if every fact were new); and the share of those facts the decision cache
+    answers when the same evaluations run with it, in one process."""
     from matcher import api
     from matcher.engine.adapter import Ruleset
+    from matcher.engine.evaluate import Evaluator
     from matcher.intake.sources import iter_records, read_record
+    from matcher.rules.compile import compile_trial
 
     recorded: list[tuple[Ruleset, dict[str, Any]]] = []
     original = Ruleset.fire
@@ -162,13 +225,16 @@ def _bare_engine(cohort: Path) -> float:
         recorded.append((self, fact))
         return original(self, fact)
 
+    compiled = [compile_trial(trial) for trial in api.load_trials()]
+    profiles = [read_record(record).profile for record in iter_records(cohort)]
     evaluations = 0
-    with api.Matcher(api.load_trials()) as matcher:
-        profiles = [read_record(record).profile for record in iter_records(cohort)]
+    with Evaluator(compiled, cache=False) as evaluator:
         Ruleset.fire = recording  # type: ignore[method-assign]
         try:
             for profile in profiles:
-                evaluations += len(matcher.evaluate(profile, AS_OF))
+                for trial in compiled:
+                    evaluator.evaluate(profile, AS_OF, trial.trial.id)
+                    evaluations += 1
         finally:
             Ruleset.fire = original  # type: ignore[method-assign]
         replay = [(ruleset, ruleset.encode(fact)) for ruleset, fact in recorded]
@@ -176,7 +242,13 @@ def _bare_engine(cohort: Path) -> float:
         for ruleset, encoded in replay:
             ruleset.fire_encoded(encoded)
         elapsed = time.perf_counter() - started
-    return evaluations / elapsed
+    with Evaluator(compiled, cache=True) as evaluator:
+        for profile in profiles:
+            for trial in compiled:
+                evaluator.evaluate(profile, AS_OF, trial.trial.id)
+        stats = evaluator.cache_stats()
+    asked = stats.hits + stats.misses
+    return evaluations / elapsed, stats.hits / asked if asked else 0.0
 
 
 def _median_wall(command: list[str], runs: int = 7) -> float:
@@ -188,12 +260,13 @@ def _median_wall(command: list[str], runs: int = 7) -> float:
     return statistics.median(times)
 
 
-def _peak_memory(source: Path, target: Path, workers: int) -> tuple[int, float, int]:
+def _peak_memory(source: Path, target: Path, workers: int, cache: bool = True) -> tuple[int, float, int]:
     """Peak of the summed resident memory of ``matcher screen`` and its workers, its wall time and exit code."""
     import psutil
 
     command = [*_matcher_command(), "screen", str(source), "--out", str(target), "--no-log",
-               "--workers", str(workers), "--progress", "never", "--as-of", AS_OF.isoformat()]
+               "--workers", str(workers), "--progress", "never", "--as-of", AS_OF.isoformat(),
+               *([] if cache else ["--no-cache"])]
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     watched = psutil.Process(process.pid)
