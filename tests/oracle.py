@@ -55,7 +55,28 @@ def _within_window(reading: object, compiled: CompiledTrial, name: str, as_of: d
     return reading
 
 
-def evaluate_node(node: Node, read: dict[str, object], queries: dict[str, Truth]) -> Truth:
+def _counting(node: Equivalent, read: dict[str, object], recorded: dict[str, object],
+              windows: dict[str, int]) -> dict[str, object]:
+    """The measures of an ``equivalent`` node that count: the current ones, and (where one is current) those
+    whose most recent record is within their own window before the group's newest dated record."""
+    fields = [part.field for part in node.children]
+    if not any(isinstance(read[name], Observation) for name in fields):
+        return {}
+    dates = {name: found.date for name in fields if name in windows
+             and isinstance(found := recorded[name], Observation) and found.date is not None}
+    newest = max(dates.values(), default=None)
+    counting: dict[str, object] = {}
+    for name in fields:
+        if isinstance(read[name], Observation):
+            counting[name] = read[name]
+        elif newest is not None and name in dates and (newest - dates[name]).days <= windows[name]:
+            counting[name] = recorded[name]
+    return counting
+
+
+def evaluate_node(node: Node, read: dict[str, object], queries: dict[str, Truth],
+                  recorded: dict[str, object] | None = None, windows: dict[str, int] | None = None) -> Truth:
+    """``recorded`` (the values before their windows apply) and ``windows`` (days) serve ``equivalent`` nodes."""
     if isinstance(node, Comparison):
         return _compare(node, read[node.field])
     if isinstance(node, QueryRef):
@@ -63,12 +84,15 @@ def evaluate_node(node: Node, read: dict[str, object], queries: dict[str, Truth]
     if isinstance(node, ManualPart):
         return None
     if isinstance(node, Not):
-        inner = evaluate_node(node.child, read, queries)
+        inner = evaluate_node(node.child, read, queries, recorded, windows)
         return None if inner is None else not inner
-    values = [evaluate_node(child, read, queries) for child in node.children]
-    if isinstance(node, Equivalent):  # the measures recorded decide where they agree
-        known = {value for value in values if value is not None}
-        return known.pop() if len(known) == 1 else None
+    if isinstance(node, Equivalent):
+        # every measure that counts must agree, and a current one must say so
+        current = {_compare(part, read[part.field]) for part in node.children} - {None}
+        counting = _counting(node, read, recorded or read, windows or {})
+        said = {_compare(part, counting[part.field]) for part in node.children if part.field in counting}
+        return next(iter(said)) if len(said) == 1 and said <= current else None
+    values = [evaluate_node(child, read, queries, recorded, windows) for child in node.children]
     if isinstance(node, AllOf):
         return False if False in values else (None if None in values else True)
     assert isinstance(node, AnyOf)
@@ -93,6 +117,8 @@ def oracle(compiled: CompiledTrial, profile: PatientProfile, as_of: dt.date) -> 
             outcomes.append(evaluate_node(query.where, read, {}))
         partial = query.over in (profile.partial_lists or ())
         queries[name] = True if True in outcomes else (None if None in outcomes or partial else False)
-    read = {name: _within_window(PATIENT_FIELDS[name].extract(profile, as_of), compiled, name, as_of)
-            for name in compiled.patient_fields}
-    return {c.id: evaluate_node(c.condition, read, queries) for c in trial.criteria if c.condition is not None}
+    recorded = {name: PATIENT_FIELDS[name].extract(profile, as_of) for name in compiled.patient_fields}
+    read = {name: _within_window(value, compiled, name, as_of) for name, value in recorded.items()}
+    windows = {name: window.days for name, window in compiled.windows.items()}
+    return {c.id: evaluate_node(c.condition, read, queries, recorded, windows)
+            for c in trial.criteria if c.condition is not None}

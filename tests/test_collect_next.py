@@ -33,37 +33,34 @@ def lab_values(trials: list[matcher.Trial], test: str) -> list[float]:
     return sorted(values)
 
 
-def field_values(trials: list[matcher.Trial], field: str) -> list[Any]:
-    """The values to write for ``field``: yes and no, every choice, or both sides of every lab threshold."""
-    spec = PATIENT_FIELDS[field]
-    if spec.type == "bool":
-        return [True, False]
-    if spec.type == "enum":
-        return list(spec.choices)
-    assert field in LAB_TESTS, f"the test writes labs, yes/no and choices, not {field}"
-    return lab_values(trials, field)
-
-
-def with_value(data: dict[str, Any], field: str, value: Any, day: dt.date | str) -> dict[str, Any]:
-    """``data`` with ``field`` written in: a lab result of ``day``, or a plain attribute at its path."""
-    if field in LAB_TESTS:
-        changed = copy.deepcopy(data)
-        unit = LAB_TESTS[field].measure.canonical
-        changed.setdefault("labs", []).append({"test": field, "value": f"{value:g} {unit}", "date": day})
-        return changed
-    derive = PATIENT_FIELDS[field].derive
-    assert derive.startswith("attribute "), f"the test cannot write {field} ({derive}) into a record"
-    changed = copy.deepcopy(data)
-    *parents, leaf = derive.split()[1].split(".")
-    node = changed
-    for parent in parents:
-        node = node.setdefault(parent, {})
-    node[leaf] = value
-    return changed
-
-
 def with_lab(data: dict[str, Any], test: str, value: float, day: dt.date) -> PatientProfile:
-    return PatientProfile.model_validate(with_value(data, test, value, day))
+    changed = copy.deepcopy(data)
+    unit = LAB_TESTS[test].measure.canonical
+    changed.setdefault("labs", []).append({"test": test, "value": f"{value:g} {unit}", "date": day})
+    return PatientProfile.model_validate(changed)
+
+
+def filled_in(data: dict[str, Any], item: str, trials: list[matcher.Trial],
+              day: dt.date | None) -> list[PatientProfile]:
+    """The record with ``item`` (as the ranking names it) written in, once per value on both sides of every
+    threshold the rules compare it with: a lab (by its label) or a yes/no attribute of the profile (by what
+    its field asks to collect). An item of another kind fails the test: add it here."""
+    labs = [name for name, spec in LAB_TESTS.items() if spec.label == item]
+    if labs:
+        return [with_lab(data, labs[0], value, day) for value in lab_values(trials, labs[0])]
+    attributes = [spec.derive.removeprefix("attribute ") for spec in PATIENT_FIELDS.values()
+                  if spec.collect == item and spec.type == "bool" and spec.derive.startswith("attribute ")]
+    assert attributes, f"the cohort's top item {item!r} is neither a lab nor a yes/no attribute"
+    filled = []
+    for value in (True, False):
+        changed = copy.deepcopy(data)
+        node = changed
+        *parents, last = attributes[0].split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+        filled.append(PatientProfile.model_validate(changed))
+    return filled
 
 
 def test_the_item_ranked_first_decides_what_it_says_when_written_into_the_record(
@@ -92,16 +89,13 @@ def test_a_cohorts_top_item_filled_in_decides_at_least_as_many_pairs_as_listed(
     ranking = engine.collect_next_cohort(patients.values())
     item, listed = ranking[0]
     assert listed >= ranking[1][1] and listed > 0
-    fields = [name for name, spec in PATIENT_FIELDS.items() if spec.collect == item]
-    assert fields, item
     decided = 0
     for name, data in records.items():
         before = {r.trial: r for r in engine.evaluate(patients[name])}
         lacking = [trial for trial, r in before.items() if r.verdict == "undetermined" and item in r.to_collect]
         outcomes: dict[str, set[str]] = {trial: set() for trial in lacking}
-        for field, value in [(written, value) for written in fields for value in field_values(trials, written)]:
-            changed = with_value(data, field, value, patients[name].screening_date)
-            for result in engine.evaluate(PatientProfile.model_validate(changed)):
+        for filled in filled_in(data, item, trials, patients[name].screening_date):
+            for result in engine.evaluate(filled):
                 if result.trial in outcomes:
                     outcomes[result.trial].add(result.verdict)
         decided += sum(1 for seen in outcomes.values() if seen - {"undetermined"})

@@ -5,7 +5,7 @@
   k = 0.7 (F) / 0.9 (M), a = -0.241 (F) / -0.302 (M). Worked by hand below.
 - Cockcroft-Gault (Cockcroft & Gault, Nephron 1976;16:31-41): (140 - age) x kg / (72 x Scr) x 0.85 if female.
 - Mosteller body-surface area (N Engl J Med 1987;317:1098): sqrt(cm x kg / 3600).
-- Prednisone equivalents (../shared/CLINICAL.md): prednisone 5 = dexamethasone 0.75 = hydrocortisone 20 mg.
+- Prednisone equivalents (matcher/model/drugs.py): prednisone 5 = dexamethasone 0.75 = hydrocortisone 20 mg.
 - Creatinine 113.12 g/mol: 1 mg/dL = 88.4 umol/L; urine protein/creatinine 1 g/g = 113.12 mg/mmol.
 """
 

@@ -1,4 +1,4 @@
-"""Each durable-rules behaviour of ../shared/ENGINE_NOTES.md that gives wrong answers silently,
+"""Each durable-rules behaviour that gives wrong answers silently (measured on 2.0.28; docs/engine.md),
 pinned: either shown to be designed around (structurally, over every compiled rule), or
 exercised against the real engine."""
 

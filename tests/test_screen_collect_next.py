@@ -4,6 +4,7 @@ lack it and screening them again."""
 
 from __future__ import annotations
 
+import copy
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -14,11 +15,12 @@ import pytest
 
 from matcher.api import load_trials
 from matcher.model.fields import PATIENT_FIELDS
+from matcher.model.measurements import LAB_TESTS
 from matcher.screening.collect_items import PlainItem, plain_item
 from matcher.screening.log import SCHEMA_VERSION, summarise
 
 from .helpers import cli
-from .test_collect_next import field_values, with_value
+from .test_collect_next import lab_values
 
 PATIENTS = 200
 SEED = 7
@@ -55,6 +57,34 @@ def screened(tmp_path_factory: pytest.TempPathFactory) -> Screening:
 def _fields_of(item: PlainItem) -> list[str]:
     """The patient fields whose data to collect reads as ``item``."""
     return [name for name, spec in PATIENT_FIELDS.items() if plain_item(spec.collect) == item]
+
+
+def field_values(trials: list[Any], field: str) -> list[Any]:
+    """The values to write for ``field``: yes and no, every choice, or both sides of every lab threshold."""
+    spec = PATIENT_FIELDS[field]
+    if spec.type == "bool":
+        return [True, False]
+    if spec.type == "enum":
+        return list(spec.choices)
+    assert field in LAB_TESTS, f"the test writes labs, yes/no and choices, not {field}"
+    return lab_values(trials, field)
+
+
+def with_value(data: dict[str, Any], field: str, value: Any, day: str) -> dict[str, Any]:
+    """``data`` with ``field`` written in: a lab result of ``day``, or a plain attribute at its path."""
+    changed = copy.deepcopy(data)
+    if field in LAB_TESTS:
+        unit = LAB_TESTS[field].measure.canonical
+        changed.setdefault("labs", []).append({"test": field, "value": f"{value:g} {unit}", "date": day})
+        return changed
+    derive = PATIENT_FIELDS[field].derive
+    assert derive.startswith("attribute "), f"the test cannot write {field} ({derive}) into a record"
+    *parents, leaf = derive.split()[1].split(".")
+    node = changed
+    for parent in parents:
+        node = node.setdefault(parent, {})
+    node[leaf] = value
+    return changed
 
 
 def _decided_by_filling_in(screening: Screening, item: PlainItem) -> tuple[int, int]:

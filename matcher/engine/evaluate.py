@@ -7,6 +7,14 @@ not marked partial) and every entry fails (an empty list included), unknown
 otherwise. The query results join the patient's field values in one patient
 fact, and the engine decides every criterion node.
 
+The measures of an ``equivalent`` group are also put in the fact under the
+group's own keys where they *count* (compile.py): a measure counts where it is
+current, or where its most recent record is within its own window before the
+group's newest record (a value that just left its window still speaks against
+a newer measure that disagrees with it, so waiting never turns "records
+disagree" into "met"); one more than a window older than the newest record is
+superseded. Only the group's comparisons read these keys.
+
 The engine's answer is checked against itself before it is used: no node may
 be both true and false, and every all/any/not node must agree with its
 children under Kleene logic. A disagreement is an EvaluationError, never a
@@ -17,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from matcher.engine.adapter import HoldsEngineHandles, Ruleset
@@ -26,7 +34,7 @@ from matcher.errors import EvaluationError
 from matcher.model.currency import Window, current
 from matcher.model.fields import LISTS, PATIENT_FIELDS, Absence, Observation, Reading, fact_key
 from matcher.model.profile import PatientProfile
-from matcher.rules.compile import PATIENT_KIND, CompiledTrial, presence_key, query_key
+from matcher.rules.compile import PATIENT_KIND, CompiledTrial, peer_key, presence_key, query_key
 from matcher.rules.language import AllOf, AnyOf, Comparison, Equivalent, Not
 
 Truth = bool | None
@@ -53,6 +61,18 @@ class QueryEvaluation:
 
 
 @dataclass(frozen=True)
+class Superseding:
+    """A value older than its window that still counts in an ``equivalent`` group: its most recent record is
+    within its window before the group's newest record (``newer_field`` of ``newer_date``)."""
+
+    field: str
+    observation: Observation
+    window: Window
+    newer_field: str
+    newer_date: dt.date
+
+
+@dataclass(frozen=True)
 class Evaluation:
     compiled: CompiledTrial
     profile: PatientProfile
@@ -60,6 +80,8 @@ class Evaluation:
     truths: dict[int, Truth]
     readings: dict[str, Reading]
     queries: dict[str, QueryEvaluation]
+    #: peer key (compile.peer_key) -> a value older than its window that counts in its ``equivalent`` group
+    superseding: dict[str, Superseding] = field(default_factory=dict)
 
 
 def kleene(kind: type, truths: list[Truth]) -> Truth:
@@ -72,9 +94,13 @@ def kleene(kind: type, truths: list[Truth]) -> Truth:
         return True if True in truths else (None if None in truths else False)
     if kind is Not:
         return None if truths[0] is None else not truths[0]
-    if kind is Equivalent:  # measures of one quantity: those recorded decide where they agree
-        known = {truth for truth in truths if truth is not None}
-        return known.pop() if len(known) == 1 else None
+    if kind is Equivalent:
+        # measures of one quantity: the current ones, then the same compared where they count in the group
+        # (current, or within their window before the group's newest record): decided where every one that
+        # counts agrees and a current one says so
+        half = len(truths) // 2
+        counted = {truth for truth in truths[half:] if truth is not None}
+        return next(iter(counted)) if len(counted) == 1 and counted <= set(truths[:half]) else None
     raise TypeError(kind)  # pragma: no cover
 
 
@@ -100,8 +126,8 @@ class _Reads(NamedTuple):
     queries: dict[str, tuple[tuple[str, int], ...]]
     #: query name -> the patient fact's key for its result
     query_keys: dict[str, str]
-    #: field name -> the fact's key saying whether it is recorded (fields of ``equivalent`` nodes)
-    presence_keys: dict[str, str]
+    #: per ``equivalent`` group: (field name, window, its peer key, that key's presence key) of each measure
+    groups: tuple[tuple[tuple[str, Window | None, str, str], ...], ...]
 
 
 def _reads(compiled: CompiledTrial) -> _Reads:
@@ -114,7 +140,8 @@ def _reads(compiled: CompiledTrial) -> _Reads:
                      if query.over == over)
          for over in compiled.item_fields},
         {name: query_key(name) for name in compiled.trial.queries},
-        {name: presence_key(name) for name in compiled.presence_fields},
+        tuple(tuple((name, compiled.windows.get(name), peer_key(group, name), presence_key(peer_key(group, name)))
+                    for name in group) for group in compiled.groups),
     )
 
 
@@ -126,7 +153,8 @@ def _scopes(compiled: CompiledTrial) -> dict[str, _Scope]:
             {node.index: None for node in nodes},
             {rule: meaning for rule, meaning in compiled.rule_meaning.items()
              if compiled.nodes[meaning[0]].scope == scope},
-            tuple((node.index, type(node.node), node.children) for node in nodes if node.children),
+            tuple((node.index, type(node.node), node.children + compiled.peers.get(node.index, ()))
+                  for node in nodes if node.children),
         )
     return found
 
@@ -221,6 +249,7 @@ class Evaluator(HoldsEngineHandles):
         for over, fields in reads.items.items():
             queries.update(self._run_queries(compiled, ruleset, read, over, fields, reads.queries[over]))
         readings: dict[str, Reading] = {}
+        recorded: dict[str, Reading] = {}
         fact: dict[str, Any] = {"kind": PATIENT_KIND}
         if supposed:
             queries.update({name: replace(query, truth=supposed[f"query:{name}"])
@@ -229,22 +258,25 @@ class Evaluator(HoldsEngineHandles):
         reading: Reading
         for name, extract, key, window, label in reads.patient:
             if supposed and name in supposed:
-                reading = readings[name] = Observation(supposed[name], f"{supposed[name]} (supposed)", "supposed")
+                reading = readings[name] = recorded[name] = Observation(
+                    supposed[name], f"{supposed[name]} (supposed)", "supposed")
             else:
                 value = known.get(name)
                 if value is None:
                     value = known[name] = extract(profile, as_of)
+                recorded[name] = value
                 reading = readings[name] = current(value, window, as_of, label)
             if isinstance(reading, Observation):
                 fact[key] = reading.value
-        for name, key in reads.presence_keys.items():
-            fact[key] = isinstance(readings[name], Observation)
+        superseding: dict[str, Superseding] = {}
+        for group in reads.groups:
+            _admit(group, readings, recorded, fact, superseding)
         query_keys = reads.query_keys
         for name, query in queries.items():
             if query.truth is not None:
                 fact[query_keys[name]] = query.truth
         truths = self._answer(compiled, ruleset, fact, PATIENT_KIND)
-        return Evaluation(compiled, profile, as_of, truths, readings, queries)
+        return Evaluation(compiled, profile, as_of, truths, readings, queries, superseding)
 
     def _run_queries(self, compiled: CompiledTrial, ruleset: Ruleset, read: PatientReads,
                      over: str, fields: tuple[tuple[str, Any, str], ...],
@@ -334,6 +366,33 @@ class Evaluator(HoldsEngineHandles):
                     f"the engine says node {index} of {node.owner} is {found_truth} but its parts give "
                     f"{expected}: refusing to answer", criterion=node.owner)
         return truths
+
+
+def _admit(group: tuple[tuple[str, Window | None, str, str], ...], readings: dict[str, Reading],
+           recorded: dict[str, Reading], fact: dict[str, Any], superseding: dict[str, Superseding]) -> None:
+    """Put the measures of one ``equivalent`` group that count in it under the group's keys: the current ones,
+    and those whose most recent record is within their window before the group's newest record. Only relative
+    dates matter, so moving every record by the same number of days never changes which count (whether one is
+    current, which the group also needs, is the engine's ordinary key)."""
+    dated = {name: found.date for name, window, _, _ in group
+             if window is not None and isinstance(found := recorded[name], Observation) and found.date is not None}
+    # with no current measure the group decides nothing, and an old value is not brought in
+    newest = max(dated.items(), key=lambda item: item[1], default=None) \
+        if any(isinstance(readings[name], Observation) for name, _, _, _ in group) else None
+    for name, window, key, present in group:
+        reading = readings[name]
+        counts = isinstance(reading, Observation)
+        if not counts and newest is not None and name in dated and window is not None:
+            found = recorded[name]
+            assert isinstance(found, Observation)
+            counts = (newest[1] - dated[name]).days <= window.days
+            if counts:
+                superseding[key] = Superseding(name, found, window, newest[0], newest[1])
+                reading = found
+        if counts:
+            assert isinstance(reading, Observation)
+            fact[key] = reading.value
+        fact[present] = counts
 
 
 def missing_of(readings: dict[str, Reading]) -> list[Absence]:

@@ -575,11 +575,39 @@ class _Explainer:
         return f"{criterion.named}, {evidence}: {' / '.join(dict.fromkeys(reasons))}"
 
     def records_disagree(self, owner: str) -> bool:
-        """Is some ``equivalent`` node of criterion ``owner`` unknown because its measures disagree?"""
+        """Is some ``equivalent`` node of criterion ``owner`` unknown because its measures disagree (current
+        ones, or one older than its window that is within its window before a newer one)?"""
         truths = self.ev.truths
+        peers = self.ev.compiled.peers
         return any(self.nodes[node.index].equivalent and truths[node.index] is None
-                   and {truths[child] for child in node.children} >= {True, False}
+                   and {truths[peer] for peer in peers.get(node.index, node.children)} >= {True, False}
                    for node in self.ev.compiled.nodes if node.owner == owner)
+
+    def superseding_lines(self, owner: str) -> list[str]:
+        """Each value older than its window that still counts in an unknown ``equivalent`` node of criterion
+        ``owner`` and disagrees with the current measures: which record, how old, and which newer one it is
+        within its window of."""
+        evaluation = self.ev
+        truths, compiled = evaluation.truths, evaluation.compiled
+        lines: list[str] = []
+        for node in compiled.nodes:
+            if node.owner != owner or not self.nodes[node.index].equivalent or truths[node.index] is not None:
+                continue
+            peers = compiled.peers.get(node.index, ())
+            labels = {self.nodes[child].field: self.nodes[child].label for child in node.children}
+            current = {truths[child] for child in node.children} - {None}
+            for peer in peers:
+                key = compiled.nodes[peer].key
+                found = evaluation.superseding.get(key) if key else None
+                if found is None or truths[peer] is None or not current - {truths[peer]}:
+                    continue
+                observation = found.observation
+                assert observation.date is not None
+                age = (evaluation.as_of - observation.date).days
+                lines.append(f"{labels[found.field]} {observation.display} of {observation.date}, {age} days old, "
+                             f"is within {found.window.days} days of the {labels[found.newer_field]} of "
+                             f"{found.newer_date} and disagrees")
+        return lines
 
     def criterion(self, criterion: Criterion) -> CriterionResult:
         if criterion.condition is None:
@@ -609,9 +637,16 @@ class _Explainer:
                 outcome = "manual"
                 question = self._question(criterion, root)
             if disagree:  # never decided by either record: unknown until the clinician has read both
-                reason = f"records disagree (the clinician decides): {reason}"
-                missing.append(f"the clinician's reading of {criterion.id}: current records of one quantity "
-                               "disagree (shown side by side)")
+                older = self.superseding_lines(criterion.id)
+                if older:  # a value just past its window, taken within its window of a newer one, disagrees
+                    reason = f"{'; '.join(older)}: records disagree (the clinician decides): {reason}"
+                    missing.append(f"the clinician's reading of {criterion.id}: records of one quantity taken "
+                                   "within their window of each other disagree (shown side by side), or a "
+                                   "current measure of each")
+                else:
+                    reason = f"records disagree (the clinician decides): {reason}"
+                    missing.append(f"the clinician's reading of {criterion.id}: current records of one quantity "
+                                   "disagree (shown side by side)")
         return CriterionResult(criterion.id, criterion.kind, criterion.text, outcome, reason, details,
                                tuple(values.values()), tuple(missing), self.plan.notes[criterion.id],
                                question, bool(criterion.routine), label=criterion.label,

@@ -176,7 +176,7 @@ def _steps(compiled: CompiledTrial) -> list[_Step]:
     steps: list[_Step] = []
     for node in compiled.nodes:
         comparison = node.node
-        if not isinstance(comparison, Comparison):
+        if not isinstance(comparison, Comparison) or node.key is not None:  # a peer node repeats its measure
             continue
         scope = node.scope
         listed = "" if scope == PATIENT_KIND else scope

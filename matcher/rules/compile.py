@@ -24,9 +24,19 @@ by Kleene logic. A comparison with an alternative reading is true only where
 both readings are true and false only where both are false.
 
 An ``equivalent`` node (measures of one quantity) is true where every measure
-recorded is true and at least one is, false likewise; the patient fact says
-which of its fields are recorded (``present__<field>``, always true or false),
-so the condition stays positive. Measures that disagree leave it unknown.
+that *counts* is true and at least one *current* measure is, false likewise.
+A measure counts where its most recent record is within its own window before
+the group's newest record (so a measure that just left its window, but was
+taken within a window of a newer one, still speaks against agreement); one
+more than a window older than the group's newest record is superseded. The
+counting values are put in the fact under keys of their own, one per group and
+field (``peer__<field>__among__<fields>``), with a key saying whether it counts
+(``present__peer__...``, always true or false), so the condition stays
+positive; each measure is also compiled as a comparison on its group key (a
+*peer* node, outside the tree: ``CompiledTrial.peers``) so the answer can be
+checked. The same field used elsewhere keeps its ordinary key and window, so a
+value older than its window stays stale there. Measures that disagree leave the
+node unknown.
 """
 
 from __future__ import annotations
@@ -63,9 +73,20 @@ def query_key(name: str) -> str:
     return f"query__{name}"
 
 
-def presence_key(name: str) -> str:
-    """The patient fact's key saying whether a field of an ``equivalent`` node is recorded (and current)."""
-    return f"present__{fact_key(name)}"
+def group_of(node: Equivalent) -> tuple[str, ...]:
+    """The fields of an ``equivalent`` node, which name its group (nodes on the same fields share one)."""
+    return tuple(sorted({part.field for part in node.children}))
+
+
+def peer_key(group: tuple[str, ...], name: str) -> str:
+    """The patient fact's key for field ``name`` as the ``equivalent`` group ``group`` compares it: its value
+    where it counts in the group (current, or within its window before the group's newest record)."""
+    return f"peer__{fact_key(name)}__among__{'__'.join(fact_key(f) for f in group)}"
+
+
+def presence_key(key: str) -> str:
+    """The patient fact's key saying whether the value under ``key`` (a :func:`peer_key`) counts."""
+    return f"present__{key}"
 
 
 @dataclass(frozen=True)
@@ -77,6 +98,8 @@ class CompiledNode:
     owner: str
     #: ``patient`` or the list the node's facts come from
     scope: str
+    #: a comparison compiled on another fact key than its field's (a peer node of an ``equivalent`` group)
+    key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,14 +120,26 @@ class CompiledTrial:
     derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     #: patient field -> the window its value must be within (dated fields only)
     windows: dict[str, Window] = field(default_factory=dict)
-    #: patient fields whose presence the fact carries (those of ``equivalent`` nodes)
-    presence_fields: tuple[str, ...] = ()
+    #: the fields of each distinct ``equivalent`` group (they name its fact keys, :func:`peer_key`)
+    groups: tuple[tuple[str, ...], ...] = ()
+    #: ``equivalent`` node index -> per measure, the index of its peer node (the measure compared on the
+    #: group's key, outside the criterion tree)
+    peers: dict[int, tuple[int, ...]] = field(default_factory=dict)
 
 
 def compile_trial(trial: Trial) -> CompiledTrial:
     nodes: list[CompiledNode] = []
     rules: dict[str, Any] = {}
     meaning: dict[str, tuple[int, bool]] = {}
+
+    groups: dict[tuple[str, ...], None] = {}
+    peers: dict[int, tuple[int, ...]] = {}
+
+    def add_rules(index: int, node: Node, scope: str, key: str | None = None) -> None:
+        for truth in (True, False):
+            name = f"n{index}{'t' if truth else 'f'}"
+            rules[name] = {"all": [{"m": {"$and": [{"kind": scope}, condition(node, truth, key)]}}]}
+            meaning[name] = (index, truth)
 
     def add(node: Node, owner: str, scope: str) -> int:
         parts = children(node)
@@ -115,10 +150,18 @@ def compile_trial(trial: Trial) -> CompiledTrial:
         child_indexes = tuple(add(child, owner, scope) for child in parts)
         index = len(nodes)
         nodes.append(CompiledNode(index, node, child_indexes, owner, scope))
-        for truth in (True, False):
-            name = f"n{index}{'t' if truth else 'f'}"
-            rules[name] = {"all": [{"m": {"$and": [{"kind": scope}, condition(node, truth)]}}]}
-            meaning[name] = (index, truth)
+        if isinstance(node, Equivalent):
+            group = group_of(node)
+            groups[group] = None
+            peer_indexes = []
+            for part in node.children:
+                peer = len(nodes)
+                key = peer_key(group, part.field)
+                nodes.append(CompiledNode(peer, part, (), owner, scope, key=key))
+                add_rules(peer, part, scope, key)
+                peer_indexes.append(peer)
+            peers[index] = tuple(peer_indexes)
+        add_rules(index, node, scope)
         return index
 
     query_roots = {name: add(query.where, name, query.over) for name, query in trial.queries.items()}
@@ -143,17 +186,16 @@ def compile_trial(trial: Trial) -> CompiledTrial:
     comparisons = [node for c in trial.criteria if c.condition for node in walk(c.condition)
                    if isinstance(node, Comparison)]
     windows = {node.field: node.within for node in comparisons if node.within is not None}
-    presence = sorted({part.field for c in trial.criteria if c.condition for node in walk(c.condition)
-                       if isinstance(node, Equivalent) for part in node.children})
     return CompiledTrial(trial, rules, tuple(nodes), criterion_roots, query_roots, meaning,
                          tuple(patient_fields), {k: tuple(sorted(v)) for k, v in item_fields.items()},
-                         windows=windows, presence_fields=tuple(presence))
+                         windows=windows, groups=tuple(groups), peers=peers)
 
 
-def condition(node: Node, truth: bool) -> dict[str, Any]:
-    """The engine condition that matches when ``node`` evaluates to ``truth``."""
+def condition(node: Node, truth: bool, key: str | None = None) -> dict[str, Any]:
+    """The engine condition that matches when ``node`` evaluates to ``truth`` (a comparison on fact key
+    ``key`` where given, else on its field's)."""
     if isinstance(node, Comparison):
-        return _comparison(node, truth)
+        return _comparison(node, truth, key)
     if isinstance(node, QueryRef):
         return {query_key(node.query): truth}
     if isinstance(node, ManualPart):
@@ -161,8 +203,11 @@ def condition(node: Node, truth: bool) -> dict[str, Any]:
     if isinstance(node, Not):
         return condition(node.child, not truth)
     if isinstance(node, Equivalent):
-        # every measure recorded agrees (or is not recorded), and at least one is recorded
-        each = [_join("$or", [condition(part, truth), {presence_key(part.field): False}]) for part in node.children]
+        # every measure that counts in the group agrees (or does not count), and at least one current one does
+        group = group_of(node)
+        keys = [peer_key(group, part.field) for part in node.children]
+        each = [_join("$or", [condition(part, truth, key), {presence_key(key): False}])
+                for part, key in zip(node.children, keys, strict=True)]
         some = _join("$or", [condition(part, truth) for part in node.children])
         return _join("$and", [*each, some])
     if isinstance(node, (AllOf, AnyOf)):
@@ -176,12 +221,11 @@ def _join(op: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
     return parts[0] if len(parts) == 1 else {op: parts}
 
 
-def _comparison(node: Comparison, truth: bool) -> dict[str, Any]:
-    return _join("$and", [_reading(node, reading, truth) for reading in node.readings])
+def _comparison(node: Comparison, truth: bool, key: str | None) -> dict[str, Any]:
+    return _join("$and", [_reading(node, reading, truth, key or fact_key(node.field)) for reading in node.readings])
 
 
-def _reading(node: Comparison, reading: Reading, truth: bool) -> dict[str, Any]:
-    key = fact_key(node.field)
+def _reading(node: Comparison, reading: Reading, truth: bool, key: str) -> dict[str, Any]:
     op = OPERATORS[reading.op]
     name = op.name if truth else op.negation
     if name == "in":

@@ -25,10 +25,12 @@ def _threshold_text(draw: Draw, spec: FieldSpec, value: Fraction) -> Any:
     return plain_number(value)
 
 
-def _comparison(draw: Draw, scope: str, fields: dict[str, FieldSpec]) -> dict[str, Any]:
+def _comparison(draw: Draw, scope: str, fields: dict[str, FieldSpec], name: str | None = None,
+                alternative: bool = True) -> dict[str, Any]:
     writable = sorted(n for n in fields if (scope, n) in WRITERS)
-    name = draw(st.sampled_from(writable)) if writable and draw(st.integers(0, 4)) else \
-        draw(st.sampled_from(sorted(fields)))
+    if name is None:
+        name = draw(st.sampled_from(writable)) if writable and draw(st.integers(0, 4)) else \
+            draw(st.sampled_from(sorted(fields)))
     spec = fields[name]
     writer = WRITERS.get((scope, name))
     node: dict[str, Any] = {"field": name}
@@ -54,10 +56,19 @@ def _comparison(draw: Draw, scope: str, fields: dict[str, FieldSpec]) -> dict[st
 
     op = draw(st.sampled_from(ops[spec.type]))
     node[op] = threshold(op)
-    if spec.type == "number" and draw(st.integers(0, 5)) == 0:
+    if alternative and spec.type == "number" and draw(st.integers(0, 5)) == 0:
         other = draw(st.sampled_from([o for o in ops[spec.type] if o != op]))  # never the same reading twice
         node["alternative"] = {other: threshold(other)}
     return node
+
+
+def _equivalent(draw: Draw, fields: dict[str, FieldSpec]) -> dict[str, Any]:
+    """Measures of one quantity, mostly dated results (labs, scores, pregnancy tests, imaging: windows of their
+    kinds), so their records' dates relative to each other and to the as-of date matter."""
+    dated = sorted(n for n, spec in fields.items() if spec.window and (PATIENT, n) in WRITERS)
+    names = draw(st.lists(st.sampled_from(dated if draw(st.integers(0, 4)) else sorted(fields)),
+                          min_size=2, max_size=3, unique=True))
+    return {"equivalent": [_comparison(draw, PATIENT, fields, name, alternative=False) for name in names]}
 
 
 def _tree(draw: Draw, scope: str, fields: dict[str, FieldSpec], depth: int, queries: list[str]) -> dict[str, Any]:
@@ -78,7 +89,8 @@ def _tree(draw: Draw, scope: str, fields: dict[str, FieldSpec], depth: int, quer
 @st.composite
 def rule_documents(draw: Draw) -> dict[str, Any]:
     """A random rule file (as data): queries over every list, criteria over every patient field, trees of
-    all/any/not with comparisons (sometimes with an alternative reading), query references and manual parts."""
+    all/any/not with comparisons (sometimes with an alternative reading), equivalent measures, query references and
+    manual parts."""
     queries: dict[str, Any] = {}
     for index in range(draw(st.integers(0, 3))):
         over = draw(st.sampled_from(sorted(LISTS)))
@@ -93,6 +105,14 @@ def rule_documents(draw: Draw) -> dict[str, Any]:
         if f'"query": "{name}"' not in used:
             criteria.append({"id": f"use-{name}", "kind": "exclusion", "text": "generated",
                              "condition": {"query": name}})
+    if draw(st.booleans()):  # kept small: the group compiles to three comparisons per measure, and durable-rules
+        # refuses a rule of more than 31 expressions (error code 113)
+        group = _equivalent(draw, PATIENT_FIELDS)
+        shape = draw(st.sampled_from(["alone", "not", "any"]))
+        condition = group if shape == "alone" else {"not": group} if shape == "not" else \
+            {"any": [group, _comparison(draw, PATIENT, PATIENT_FIELDS, alternative=False)]}
+        criteria.append({"id": "equivalent-1", "kind": draw(st.sampled_from(["inclusion", "exclusion"])),
+                         "text": "generated", "condition": condition})
     if draw(st.booleans()):
         criteria.append({"id": "manual-1", "kind": "inclusion", "text": "generated", "manual": "clinician"})
     document: dict[str, Any] = {"trial": "NCT-GENERATED", "title": "generated", "condition": "generated",
