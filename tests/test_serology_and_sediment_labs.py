@@ -222,3 +222,87 @@ def test_nct03917797_inc3b_an_old_sediment_does_not_decide(nct_engine: Matcher) 
                         ("urine_cellular_casts_per_lpf", "3 /LPF")):
         _set(data, test, value, day="2026-06-01")
     assert outcome(nct_engine, data, "inc-3b", "NCT03917797") == "unknown"
+
+
+# ---------------------------------------------------------------- the renal biopsy's age (NCT03917797 inc-3a)
+@pytest.mark.parametrize(("biopsy", "months"), [
+    ("2025-10-20", 12), ("2026-02-16", 8 + 4 / 31), ("2026-10-20", 0),
+])
+def test_biopsy_months_ago_counts_calendar_months_to_the_as_of_date(biopsy: str, months: float) -> None:
+    data = example(SERO_BASE)
+    data["diagnoses"]["lupus_nephritis"]["biopsy_date"] = biopsy
+    reading = PATIENT_FIELDS["lupus_nephritis.biopsy_months_ago"].extract(profile(data), dt.date(2026, 10, 20))
+    assert reading.value == pytest.approx(months, abs=1e-4)
+
+
+@pytest.mark.parametrize(("biopsy", "expected"), [
+    ("2025-10-20", "met"),        # 12 calendar months: within
+    ("2025-10-19", "not_met"),
+    ("2026-10-21", "unknown"),    # dated after the as-of date: not yet done on it
+    (None, "unknown"),
+])
+def test_nct03917797_inc3a_biopsy_within_12_months(nct_engine: Matcher, biopsy: str | None, expected: str) -> None:
+    data = example(SERO_BASE)
+    nephritis = data["diagnoses"]["lupus_nephritis"]
+    if biopsy is None:
+        del nephritis["biopsy_date"]
+    else:
+        nephritis["biopsy_date"] = biopsy
+    assert outcome(nct_engine, data, "inc-3a", "NCT03917797") == expected
+
+
+# ---------------------------------------------------------------- IVIG and telitacicept (NCT03917797 exc-2c, exc-4)
+IVIG_EXAMPLE = "NCT03917797-ineligible-ivig-started-2-months-ago.yaml"
+
+
+def _ivig(start: str | None, end: str | None) -> dict[str, Any]:
+    data = example(IVIG_EXAMPLE)
+    course = data["medications"][0]
+    assert course["drug"] == "intravenous_immunoglobulin"
+    for key, value in (("start", start), ("end", end)):
+        if value is None:
+            course.pop(key, None)
+        else:
+            course[key] = value
+    return data
+
+
+@pytest.mark.parametrize(("start", "end", "expected"), [
+    ("2026-07-20", "2026-07-24", "met"),       # started 3 calendar months before the as-of date 2026-10-20
+    ("2026-07-19", "2026-07-23", "manual"),    # started earlier, given within 3 months: an addition?
+    ("2026-07-15", "2026-07-19", "not_met"),   # last given more than 3 months ago
+    (None, "2026-09-01", "unknown"),           # start not recorded
+])
+def test_nct03917797_exc2c_ivig_added_in_the_prior_3_months(nct_engine: Matcher, start: str | None,
+                                                           end: str | None, expected: str) -> None:
+    assert outcome(nct_engine, _ivig(start, end), "exc-2c", "NCT03917797") == expected
+
+
+def test_months_since_start_counts_calendar_months_from_the_course_start() -> None:
+    from matcher.model.fields import LISTS
+
+    patient = profile(_ivig("2026-07-20", "2026-07-24"))
+    extract = LISTS["medications"].fields["months_since_start"].extract
+    reading = extract(patient.medications[0], 0, patient, dt.date(2026, 10, 20))  # type: ignore[index]
+    assert reading.value == 3
+
+
+def test_telitacicept_is_a_biologic_left_to_the_clinician_as_anti_b_cell_therapy(nct_engine: Matcher) -> None:
+    data = example(SERO_BASE)
+    data["medications"].append({"drug": "telitacicept", "dose": "160 mg", "frequency": "weekly", "route": "sc",
+                                "start": "2026-05-04", "ongoing": True})
+    assert outcome(nct_engine, data, "exc-4", "NCT03917797") == "manual"
+    assert outcome(nct_engine, data, "exc-2b", "NCT03917797") == "not_met"   # started 169 days ago
+    data["medications"][-1]["start"] = "2025-10-18"                            # 367 days: older than 12 months
+    assert outcome(nct_engine, data, "exc-4", "NCT03917797") == "not_met"
+
+
+def test_ivig_doses_in_grams_per_kg_are_possible_and_other_drugs_keep_their_limits() -> None:
+    from matcher.model.profile import MedicationExposure
+
+    assert MedicationExposure(drug="ivig", dose="2 g/kg").drug == "intravenous_immunoglobulin"
+    MedicationExposure(drug="intravenous_immunoglobulin", dose="35 g")
+    for drug, dose in (("intravenous_immunoglobulin", "2.5 g/kg"), ("prednisone", "35 g"),
+                       ("cyclophosphamide", "2 g/kg")):
+        with pytest.raises(ValidationError, match="outside the possible range"):
+            MedicationExposure(drug=drug, dose=dose)

@@ -127,7 +127,9 @@ LAB_TESTS: dict[str, LabTest] = {
                          "antinuclear antibody titre (immunofluorescence)"),
     "urine_rbc_per_hpf": LabTest(_PER_HPF, 0, 1000, "urine red blood cells per high-power field"),
     "urine_wbc_per_hpf": LabTest(_PER_HPF, 0, 1000, "urine white blood cells per high-power field"),
-    "urine_cellular_casts_per_lpf": LabTest(_PER_LPF, 0, 1000, "urine cellular casts (red cell, white cell, granular) per low-power field"),
+    "urine_cellular_casts_per_lpf": LabTest(
+        _PER_LPF, 0, 1000, "urine cellular casts (red cell, white cell, granular) per low-power field"
+    ),
 }
 if TYPE_CHECKING:
     LabName = str
