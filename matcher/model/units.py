@@ -143,7 +143,8 @@ def convert(value: Any, measure: Measure) -> float:
         unit = stripped
     normalised = normalise_unit_text(unit)
     if measure.spellings and normalised.replace(" ", "").lower() not in measure.spellings:
-        raise UnitProblem(f"unit {unit!r} is not accepted here; use one of: {', '.join(measure.spellings)}")
+        accepted = measure.display if measure.plain_count else ", ".join(measure.spellings)
+        raise UnitProblem(f"unit {unit!r} is not accepted here; use one of: {accepted}")
     if measure.plain_count:
         return number
     # Round away binary noise (1000 mg/24h must be exactly 1 g/day at a ">= 1 g" boundary).
