@@ -29,7 +29,8 @@ def test_the_same_quantities_in_other_units_give_the_same_outcomes(
     """Every lab value, ULN, dose, weight and height rewritten in another accepted unit (g/24h and mg/24h,
     umol/L and mg/dL, mg/mmol, g/g and mg/g, x10^9/L and /uL, kPa and mmHg, ...) at exactly the same
     amount gives the same outcome for every criterion of every trial."""
-    missing = sorted({t.measure.display for t in LAB_TESTS.values() if len(gen.spellings(t.measure.display)) < 2})
+    missing = sorted({t.measure.display for t in LAB_TESTS.values()
+                      if len(gen.spellings(t.measure.display)) < 2 and not t.measure.titre})
     assert not missing, (f"tests/strategies/quantities.py UNITS has no other spelling for {missing}: "
                          "add the accepted ones")
     data_a, as_of = drawn

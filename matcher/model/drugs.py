@@ -22,6 +22,7 @@ CLASSES = (
     "jak_inhibitor",
     "calcineurin_inhibitor",
     "nsaid",
+    "immunoglobulin",
     "other",
 )
 
@@ -62,6 +63,9 @@ _DRUGS = [
     _drug("obinutuzumab", "biologic", "b_cell_depleting"),
     _drug("belimumab", "biologic"),
     _drug("anifrolumab", "biologic"),
+    # a TACI-Fc fusion protein blocking BLyS and APRIL: targets B cells without depleting them (approved for
+    # SLE in China)
+    _drug("telitacicept", "biologic"),
     _drug("etanercept", "biologic"),
     _drug("infliximab", "biologic"),
     _drug("adalimumab", "biologic"),
@@ -72,11 +76,18 @@ _DRUGS = [
     _drug("upadacitinib", "jak_inhibitor"),
     _drug("ibuprofen", "nsaid"),
     _drug("naproxen", "nsaid"),
+    _drug("intravenous_immunoglobulin", "immunoglobulin"),
     _drug("pilocarpine", "other"),
     _drug("cevimeline", "other"),
 ]
 
 DRUGS: dict[str, Drug] = {drug.name: drug for drug in _DRUGS}
+
+#: Drugs given in doses above matcher.model.profile.DOSE_LIMITS (which catch typing errors for the others):
+#: immunoglobulin is dosed in grams per kg, up to 2 g/kg in one infusion (mg, mg/kg per administration).
+DOSE_LIMITS_OF_DRUG: dict[str, dict[str, float]] = {
+    "intravenous_immunoglobulin": {"mass": 250000.0, "per_kg": 2000.0},
+}
 
 #: Other spellings a clinician may write, mapped to the names above.
 ALIASES: dict[str, str] = {
@@ -92,6 +103,7 @@ ALIASES: dict[str, str] = {
     "aza": "azathioprine",
     "mtx": "methotrexate",
     "tacrolimus_fk506": "tacrolimus",
+    "ivig": "intravenous_immunoglobulin",
 }
 
 

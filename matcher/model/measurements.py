@@ -90,6 +90,9 @@ class LabTest:
 
 
 _RATIO_SPELLINGS = ("g/g", "mg/mg", "mg/g", "mg/mmol", "g/mol", "mg/umol")
+#: Urine sediment counts per microscope field: read as written (a field of view is no unit pint knows).
+_PER_HPF = Measure("/HPF", "/HPF", spellings=("1/hpf",), plain_count=True)
+_PER_LPF = Measure("/LPF", "/LPF", spellings=("1/lpf",), plain_count=True)
 
 LAB_TESTS: dict[str, LabTest] = {
     "urine_protein_24h": LabTest(Measure("g/day", "g/day"), 0, 60, "24-hour urine protein"),
@@ -103,6 +106,7 @@ LAB_TESTS: dict[str, LabTest] = {
     "egfr": LabTest(Measure("mL/min", "mL/min/1.73 m2", per_bsa=True), 0, 250, "eGFR (reported by the lab)"),
     "alt": LabTest(Measure("U/L", "U/L"), 0, 20000, "ALT", needs_uln=True),
     "ast": LabTest(Measure("U/L", "U/L"), 0, 20000, "AST", needs_uln=True),
+    "wbc": LabTest(Measure("10**9/L", "x10^9/L"), 0, 500, "white blood cell count"),
     "neutrophils": LabTest(Measure("10**9/L", "x10^9/L"), 0, 100, "neutrophil count"),
     "lymphocytes": LabTest(Measure("10**9/L", "x10^9/L"), 0, 500, "lymphocyte count"),
     "platelets": LabTest(Measure("10**9/L", "x10^9/L"), 0, 3000, "platelet count"),
@@ -115,6 +119,17 @@ LAB_TESTS: dict[str, LabTest] = {
     "pao2": LabTest(Measure("mmHg", "mmHg"), 10, 700, "PaO2 (arterial, on air)"),
     "paco2": LabTest(Measure("mmHg", "mmHg"), 5, 200, "PaCO2 (arterial)"),
     "stimulated_saliva_flow": LabTest(Measure("mL/min", "mL/min"), 0, 20, "stimulated whole saliva flow"),
+    # anti-dsDNA assays report in units that differ between methods (WHO IU/mL, a kit's U/mL): a result is
+    # read against the reporting lab's cut-off for positivity, written as its uln (anti_dsdna_x_uln).
+    "anti_dsdna": LabTest(Measure("U/mL", "IU/mL", spellings=("u/ml",)), 0, 100000, "anti-dsDNA antibodies",
+                          needs_uln=True),
+    "ana_titre": LabTest(Measure("1:N", "reciprocal titre", titre=True), 1, 100000,
+                         "antinuclear antibody titre (immunofluorescence)"),
+    "urine_rbc_per_hpf": LabTest(_PER_HPF, 0, 1000, "urine red blood cells per high-power field"),
+    "urine_wbc_per_hpf": LabTest(_PER_HPF, 0, 1000, "urine white blood cells per high-power field"),
+    "urine_cellular_casts_per_lpf": LabTest(
+        _PER_LPF, 0, 1000, "urine cellular casts (red cell, white cell, granular) per low-power field"
+    ),
 }
 if TYPE_CHECKING:
     LabName = str

@@ -20,7 +20,7 @@ checked against (ACTIVITY_INDICES, LAB_TESTS) are in :mod:`matcher.model.measure
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     Field,
@@ -122,7 +122,7 @@ class MedicationExposure(_Model):
 
     @field_validator("dose")
     @classmethod
-    def _dose_readable(cls, written: Quantity | None) -> Quantity | None:
+    def _dose_readable(cls, written: Quantity | None, info: Any) -> Quantity | None:
         if written is None:
             return None
         if not isinstance(written, str):
@@ -132,8 +132,9 @@ class MedicationExposure(_Model):
             amount = convert(written, measure)
         except UnitProblem as exc:
             raise ValueError(str(exc)) from None
-        if not 0.001 <= amount <= DOSE_LIMITS[kind]:
-            raise ValueError(f"dose {written!r} is outside the possible range 0.001-{DOSE_LIMITS[kind]:g} "
+        limit = drugs.DOSE_LIMITS_OF_DRUG.get(info.data.get("drug") or "", DOSE_LIMITS).get(kind, DOSE_LIMITS[kind])
+        if not 0.001 <= amount <= limit:
+            raise ValueError(f"dose {written!r} is outside the possible range 0.001-{limit:g} "
                              f"{measure.display} per administration")
         return written
 

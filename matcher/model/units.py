@@ -100,6 +100,11 @@ class Measure:
     molar_mass: str | None = None
     #: eGFR is written per 1.73 m2 of body surface; that suffix is part of the unit.
     per_bsa: bool = False
+    #: A count read as written, never converted (cells per high-power field): its unit must be one of
+    #: ``spellings`` and pint is not asked (it knows no microscope fields).
+    plain_count: bool = False
+    #: A titre, written ``1:N`` and read as its reciprocal N (ANA 1:160 is 160).
+    titre: bool = False
 
 
 def split_number_and_unit(text: str) -> tuple[float, str]:
@@ -120,6 +125,8 @@ def convert(value: Any, measure: Measure) -> float:
 
     A bare number is refused: the matcher never guesses a unit.
     """
+    if measure.titre:
+        return _reciprocal_titre(value)
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise UnitProblem(f"expected a number with a unit such as '{_example(measure)}', got {value!r}")
     if not isinstance(value, str):
@@ -136,9 +143,23 @@ def convert(value: Any, measure: Measure) -> float:
         unit = stripped
     normalised = normalise_unit_text(unit)
     if measure.spellings and normalised.replace(" ", "").lower() not in measure.spellings:
-        raise UnitProblem(f"unit {unit!r} is not accepted here; use one of: {', '.join(measure.spellings)}")
+        accepted = measure.display if measure.plain_count else ", ".join(measure.spellings)
+        raise UnitProblem(f"unit {unit!r} is not accepted here; use one of: {accepted}")
+    if measure.plain_count:
+        return number
     # Round away binary noise (1000 mg/24h must be exactly 1 g/day at a ">= 1 g" boundary).
     return float(f"{number * conversion_factor(unit, normalised, measure):.12g}")
+
+
+_TITRE = re.compile(r"^\s*1\s*:\s*(\d+)\s*$")
+
+
+def _reciprocal_titre(value: Any) -> float:
+    """``"1:160"`` as 160. Only the written ratio is accepted: a bare 160 could be a titre or a count."""
+    match = _TITRE.match(value) if isinstance(value, str) else None
+    if match is None or int(match.group(1)) == 0:
+        raise UnitProblem(f"write a titre as 1:N (the dilution), e.g. '1:160', not {value!r}")
+    return float(match.group(1))
 
 
 def conversion_factor(unit: str, normalised: str, measure: Measure) -> float:
@@ -182,7 +203,7 @@ def parse_unit(written: str, normalised: str) -> Any:
 
 
 def _example(measure: Measure) -> str:
-    return f"1 {measure.display}"
+    return "1:160" if measure.titre else f"1 {measure.display}"
 
 
 def check_unit_text(unit: str) -> None:
@@ -197,7 +218,7 @@ USUAL_SPELLINGS = (
     "mg/kg/day", "g/kg/day", "mg/kg", "g/kg", "ug/kg", "mcg/kg", "mg/m2", "g/m2", "mg/m^2", "mg/m²",
     "g/g", "mg/mg", "mg/g", "mg/mmol", "g/mol", "mg/umol", "g/mmol",
     "mg/dL", "mg/dl", "mg/L", "g/L", "g/dL", "g/dl", "umol/L", "µmol/L", "μmol/L", "mmol/L",
-    "U/L", "IU/L", "mU/mL", "ukat/L",
+    "U/L", "IU/L", "mU/mL", "ukat/L", "IU/mL", "U/mL",
     "x10^9/L", "10^9/L", "×10^9/L", "*10^9/L", "/uL", "/µL", "cells/uL", "cells/µL", "x10^3/uL", "x10^6/L",
     "10^6/L", "cells/mm3", "/mm3", "cells/mm³",
     "mL/min", "ml/min", "mL/s", "mL/6 min", "mL/6min", "mL/5 min", "mL/15 min", "mmHg", "kPa", "%", "percent",

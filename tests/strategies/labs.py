@@ -18,6 +18,10 @@ from .writers import Ctx, Token, Writer, dated
 def lab_writer(test: str) -> Writer:
     spec = LAB_TESTS[test]
     display = spec.measure.display
+    titre = spec.measure.titre  # written 1:N, N a whole number
+
+    def written(ctx: Ctx, amount: Fraction) -> str:
+        return f"1:{amount}" if titre else quantity(ctx.draw, amount, display)
 
     def make_uln(ctx: Ctx) -> str | None:
         if not spec.needs_uln or not ctx.draw(st.booleans()):
@@ -27,7 +31,7 @@ def lab_writer(test: str) -> Writer:
 
     def write(ctx: Ctx, data: dict[str, Any], token: Token) -> None:
         def make(tok: Token, day: dt.date) -> dict[str, Any]:
-            entry: dict[str, Any] = {"test": test, "value": quantity(ctx.draw, tok.value, display), "date": day}
+            entry: dict[str, Any] = {"test": test, "value": written(ctx, tok.value), "date": day}
             uln = make_uln(ctx)
             if uln is not None:
                 entry["uln"] = uln
@@ -36,7 +40,8 @@ def lab_writer(test: str) -> Writer:
         kept = [e for e in data.get("labs") or [] if e["test"] != test]
         data["labs"] = dated(ctx, kept, make, token, lambda: writer.random(ctx))
 
-    writer = Writer(test, PATIENT, write, low=exact(spec.low), high=exact(spec.high))
+    writer = Writer(test, PATIENT, write, low=exact(spec.low), high=exact(spec.high),
+                    grid=Fraction(1) if titre else None, places=0 if titre else 2)
     return writer
 
 

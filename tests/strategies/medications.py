@@ -18,6 +18,7 @@ from matcher.model import profile as profile_module
 from matcher.model.profile import FREQUENCY_INTERVAL_DAYS
 
 from .quantities import calendar_months, days, decimal_text, exact, plus_months, quantity
+from .trials import PATIENT
 from .writers import Ctx, Token, Write, Writer
 
 # ------------------------------------------------------------------ medication courses
@@ -183,6 +184,35 @@ def _days_since_start_writer() -> Writer:
     return Writer("days_since_start", "medications", write, low=Fraction(0), high=Fraction(5000), grid=Fraction(1))
 
 
+def _months_before_as_of_writer(field: str, scope: str, put: Callable[[dict[str, Any], dt.date], None]) -> Writer:
+    """Calendar months from a date ``put`` writes (a course's start, a biopsy) to the as-of date."""
+
+    def around(ctx: Ctx, threshold: Fraction) -> list[Token]:
+        return _months_around(ctx, threshold, ctx.as_of, lambda day: day)
+
+    def random_token(ctx: Ctx) -> Token:
+        return _random_months(ctx, ctx.as_of, lambda day: day)
+
+    def write(ctx: Ctx, target: dict[str, Any], token: Token) -> None:
+        put(target, token.payload)
+
+    return Writer(field, scope, write, low=Fraction(0), high=Fraction(100), custom_around=around,
+                  custom_random=random_token)
+
+
+def _put_biopsy_date(data: dict[str, Any], day: dt.date) -> None:
+    diagnoses = data.get("diagnoses") or {}
+    nephritis = diagnoses.get("lupus_nephritis") or {}
+    nephritis["biopsy_date"] = day
+    diagnoses["lupus_nephritis"] = nephritis
+    data["diagnoses"] = diagnoses
+
+
+def biopsy_months_writer() -> Writer:
+    """Calendar months from the renal biopsy (diagnoses.lupus_nephritis.biopsy_date) to the as-of date."""
+    return _months_before_as_of_writer("lupus_nephritis.biopsy_months_ago", PATIENT, _put_biopsy_date)
+
+
 def _duration_days_writer() -> Writer:
     """Days from the first to the last day of the course, both counted (the as-of date is the last while it runs)."""
 
@@ -234,7 +264,8 @@ def course_writers() -> list[Writer]:
     made += _dose_writers()
     made += [_duration_months_writer(), _treated_months_writer(), _months_since_end_writer(),
              _days_since_end_writer("days_since_end", 1), _days_since_end_writer("weeks_since_end", 7),
-             _days_since_start_writer(), _duration_days_writer(), _ongoing_writer()]
+             _days_since_start_writer(), _months_before_as_of_writer("months_since_start", "medications", _start),
+             _duration_days_writer(), _ongoing_writer()]
     # a lone course is a treatment of its own: its treatment duration and response are the course's
     made += [replace(_duration_days_writer(), field="treatment_days"),
              replace(_duration_months_writer(), field="treatment_months")]

@@ -26,7 +26,12 @@ def rewrite_units(draw: Draw, data: dict[str, Any]) -> dict[str, Any]:
         return quantity_text(amount, spelling, factor)
 
     for lab in changed.get("labs") or []:
-        display = LAB_TESTS[lab["test"]].measure.display
+        measure = LAB_TESTS[lab["test"]].measure
+        display = measure.display
+        if measure.titre:  # 1:N has no unit: written with or without spaces around the colon
+            dilution = lab["value"].split(":")[1].strip()
+            lab["value"] = draw(st.sampled_from([f"1:{dilution}", f"1 : {dilution}"]))
+            continue
         for key in ("value", "uln"):
             if key in lab:
                 lab[key] = other(lab[key], display)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from fractions import Fraction
 from typing import Any
 
@@ -20,6 +21,8 @@ from .writers import Ctx
 
 # ================================================================== random rule trees
 def _threshold_text(draw: Draw, spec: FieldSpec, value: Fraction) -> Any:
+    if spec.measure is not None and spec.measure.titre:  # a titre is written 1:N, N a whole number
+        return f"1:{max(1, math.ceil(value))}"
     if spec.measure is not None:
         return quantity(draw, value, spec.measure.display)
     return plain_number(value)

@@ -62,6 +62,7 @@ LOINC_LABS: dict[str, LabCode] = {
     "1920-8": LabCode("ast", "Aspartate aminotransferase [Enzymatic activity/volume] in Serum or Plasma"),
     "751-8": LabCode("neutrophils", "Neutrophils [#/volume] in Blood by Automated count"),
     "26499-4": LabCode("neutrophils", "Neutrophils [#/volume] in Blood"),
+    "6690-2": LabCode("wbc", "Leukocytes [#/volume] in Blood by Automated count"),
     "731-0": LabCode("lymphocytes", "Lymphocytes [#/volume] in Blood by Automated count"),
     "26474-7": LabCode("lymphocytes", "Lymphocytes [#/volume] in Blood"),
     "777-3": LabCode("platelets", "Platelets [#/volume] in Blood by Automated count"),
@@ -71,6 +72,10 @@ LOINC_LABS: dict[str, LabCode] = {
     "10230-1": LabCode("lvef", "Left ventricular Ejection fraction"),
     "2703-7": LabCode("pao2", "Oxygen [Partial pressure] in Arterial blood", verified=False),
     "2019-8": LabCode("paco2", "Carbon dioxide [Partial pressure] in Arterial blood", verified=False),
+    "5130-0": LabCode("anti_dsdna", "DNA double strand Ab [Units/volume] in Serum"),
+    "5048-4": LabCode("ana_titre", "Nuclear Ab [Titer] in Serum by Immunofluorescence"),
+    "13945-1": LabCode("urine_rbc_per_hpf", "Erythrocytes [#/area] in Urine sediment by Microscopy high power field"),
+    "5821-4": LabCode("urine_wbc_per_hpf", "Leukocytes [#/area] in Urine sediment by Microscopy high power field"),
 }
 
 #: LOINC codes that look close to a mapped test but are not it: read as unused, with this reason.

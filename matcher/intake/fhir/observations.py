@@ -8,7 +8,7 @@ from typing import Any
 from matcher.intake.fhir import codes
 from matcher.intake.fhir.state import ImportState
 from matcher.intake.fhir.values import as_date, code_text, codings, display, number_text
-from matcher.model.measurements import ActivityScore, LabResult, PregnancyTest
+from matcher.model.measurements import LAB_TESTS, ActivityScore, LabResult, PregnancyTest
 
 _ACCEPTED_OBSERVATION = ("final", "amended", "corrected")
 
@@ -68,7 +68,7 @@ class ObservationReader(ImportState):
             if code == codes.BREASTFEEDING_STATUS:
                 return ("fact:pregnancy.breastfeeding", "pregnancy.breastfeeding")
         if system == codes.PROFILE:
-            from matcher.model.measurements import ACTIVITY_INDICES, LAB_TESTS
+            from matcher.model.measurements import ACTIVITY_INDICES
 
             if code.startswith("labs.") and code[5:] in LAB_TESTS:
                 return (f"lab:{code[5:]}", code[5:])
@@ -96,6 +96,9 @@ class ObservationReader(ImportState):
         if when is None:
             self.leave_unknown(field_name, label, f"{when_problem}: a result is only used with its date")
             return
+        if LAB_TESTS[test].measure.titre:
+            self.read_titre(index, label, obs, test, when)
+            return
         quantity = obs.valueQuantity
         if quantity is None:
             self.skip(label, obs.code, "no valueQuantity: the matcher reads this test as a number with a unit")
@@ -117,6 +120,25 @@ class ObservationReader(ImportState):
                                                              "which one is the ULN is ambiguous")
         self.labs.append(self.checked(LabResult, item, label, index,
                                       {"value": "valueQuantity", "uln": "referenceRange.high",
+                                       "date": "effectiveDateTime", "test": "code"}))
+
+    def read_titre(self, index: int, label: str, obs: Any, test: str, when: dt.date) -> None:
+        """A titre is a ratio, 1:N: a valueRatio of 1 to N, or a valueString such as "1:160"."""
+        ratio = obs.valueRatio
+        if ratio is not None and ratio.numerator is not None and ratio.denominator is not None \
+                and ratio.numerator.value is not None and ratio.denominator.value is not None:
+            if ratio.numerator.comparator is not None or ratio.denominator.comparator is not None:
+                self.leave_unknown(f"labs ({test})", label, "the titre is a bound (a comparator), not a result")
+                return
+            written = f"{number_text(ratio.numerator.value)}:{number_text(ratio.denominator.value)}"
+        elif obs.valueString is not None:
+            written = str(obs.valueString)
+        else:
+            self.skip(label, obs.code, "no valueRatio or valueString: the matcher reads a titre written 1:N")
+            return
+        item = {"test": test, "value": written, "date": when}
+        self.labs.append(self.checked(LabResult, item, label, index,
+                                      {"value": "valueRatio" if ratio is not None else "valueString",
                                        "date": "effectiveDateTime", "test": "code"}))
 
     def read_score(self, index: int, label: str, obs: Any, index_name: str, when: dt.date | None,

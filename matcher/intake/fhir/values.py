@@ -29,6 +29,7 @@ def ucum_to_text(code: str) -> str:
     text = _UCUM_ANNOTATION.sub("", text)
     text = _UCUM_PER_COLLECTION.sub(r"/\1\2", text)
     text = text.replace("[IU]", "IU").replace("[iU]", "IU").replace("mm[Hg]", "mmHg")
+    text = text.replace("[HPF]", "HPF").replace("[LPF]", "LPF")  # per microscope field (urine sediment)
     if "[" in text or "]" in text:
         raise UnitProblem(f"UCUM unit {code!r} uses a special unit the matcher does not convert")
     text = re.sub(r"^10\*(-?\d+)", r"x10^\1", text)

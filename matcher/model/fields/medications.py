@@ -155,17 +155,36 @@ def since_end(unit: str, row: FieldRow) -> ItemExtract:
     return extract
 
 
-def _since_start(course: MedicationExposure, i: int, profile: PatientProfile, as_of: dt.date) -> Reading:
+def _course_start(course: MedicationExposure, i: int, profile: PatientProfile,
+                  as_of: dt.date) -> tuple[dt.date, str] | Absence:
+    """The day the course started: its own start, or that of the same dose continued without a break before it."""
     if course.start is None:
         return Absence(f"start date of {course.drug} not recorded", f"start date of {course.drug}")
     run = treatment(course, i, profile, as_of, at_dose=False, same_dose=True)
-    start, how = course.start, ""
     if not isinstance(run, Absence) and run[0] != course.start:
-        start = run[0]
-        how = f" (the same dose, continued without a break from medications[{run[2][0]}])"
+        return run[0], f" (the same dose, continued without a break from medications[{run[2][0]}])"
+    return course.start, ""
+
+
+def _since_start(course: MedicationExposure, i: int, profile: PatientProfile, as_of: dt.date) -> Reading:
+    started = _course_start(course, i, profile, as_of)
+    if isinstance(started, Absence):
+        return started
+    start, how = started
     days = (as_of - start).days
     return Observation(days, f"{days} days", f"medications[{i}].start", None,
                        f"from {start} to the as-of date {as_of}{how}")
+
+
+def _months_since_start(course: MedicationExposure, i: int, profile: PatientProfile, as_of: dt.date) -> Reading:
+    """Calendar months from the course's start to the as-of date ("added during the prior 3 months")."""
+    started = _course_start(course, i, profile, as_of)
+    if isinstance(started, Absence):
+        return started
+    start, how = started
+    months = round(months_between(start, as_of), 4)
+    return Observation(months, f"{fmt(months)} months", f"medications[{i}].start", None,
+                       f"calendar months from {start} to the as-of date {as_of}{how}")
 
 
 def _next_dose_due(course: MedicationExposure, last: dt.date) -> dt.date | None:
@@ -348,6 +367,7 @@ FUNCTIONS: dict[str, ItemExtract] = {
     "prednisone_equivalent_daily_dose": _prednisone_equivalent,
     "duration_months": _duration,
     "days_since_start": _since_start,
+    "months_since_start": _months_since_start,
     "treated_months": _treated_months,
     "duration_days": _duration_days,
     "ongoing": _ongoing,

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from matcher.model.dates import completed_years
+from matcher.model.dates import completed_years, months_between
 from matcher.model.fields.readings import (
     Absence,
     Observation,
@@ -83,6 +83,22 @@ def _ana_positive(profile: PatientProfile, as_of: dt.date) -> Reading:
         return Observation(True, "yes", "diagnoses.sle.acr1997_criteria", None,
                            "derived: antinuclear antibody is among the ACR 1997 criteria recorded as met")
     return Absence("antinuclear antibodies positive not recorded (diagnoses.sle.ana_positive)", "ANA result")
+
+
+def _biopsy_months_ago(profile: PatientProfile, as_of: dt.date) -> Reading:
+    """Calendar months from the renal biopsy to the as-of date. A biopsy dated after the as-of date had not been
+    done on it: unknown, never a recent biopsy."""
+    nephritis = profile.diagnoses.lupus_nephritis if profile.diagnoses else None
+    day = nephritis.biopsy_date if nephritis is not None else None
+    if day is None:
+        return Absence("date of the renal biopsy not recorded (diagnoses.lupus_nephritis.biopsy_date)",
+                       "date of the renal biopsy")
+    if day > as_of:
+        return Absence(f"the renal biopsy is dated {day}, after the as-of date {as_of}",
+                       f"a renal biopsy on or before {as_of}")
+    months = round(months_between(day, as_of), 4)
+    return Observation(months, f"{fmt(months)} months", "diagnoses.lupus_nephritis.biopsy_date", day,
+                       f"calendar months from the biopsy on {day} to the as-of date {as_of}")
 
 
 def _sle_contradiction(sle: Any) -> str | None:
@@ -346,6 +362,7 @@ FUNCTIONS: dict[str, PatientExtract] = {
     "sex": _sex,
     "acr1997_count": _acr1997_count,
     "ana_positive": _ana_positive,
+    "biopsy_months_ago": _biopsy_months_ago,
     "weight": weight_reading,
     "height": height_reading,
     "body_surface_area": body_surface_area,

@@ -36,13 +36,25 @@ class Draw:
     """The random source of one patient, with the questions every item asks. Dates are whole days before the
     as-of date (negative: after it) until written out with :meth:`iso`."""
 
-    __slots__ = ("_days", "_uniform", "random", "thorough")
+    __slots__ = ("_days", "_key", "_uniform", "random", "thorough")
 
     def __init__(self, seed: int, index: int, as_of: dt.date) -> None:
-        self.random = random.Random(f"{seed}:{index}")
+        self._key = f"{seed}:{index}"
+        self.random = random.Random(self._key)
         self._uniform = self.random.random
         self._days = _iso_days(as_of)
         self.thorough = self._uniform() < THOROUGH_SHARE
+
+    def branch(self, name: str) -> Draw:
+        """A random source of the same patient for the items ``name`` (same work-up, same dates) drawn apart
+        from the main one: items added later do not change what the main source draws for the rest."""
+        branch = Draw.__new__(Draw)
+        branch._key = f"{self._key}:{name}"
+        branch.random = random.Random(branch._key)
+        branch._uniform = branch.random.random
+        branch._days = self._days
+        branch.thorough = self.thorough
+        return branch
 
     def chance(self, probability: float) -> bool:
         return self._uniform() < probability

@@ -109,6 +109,7 @@ def draw_labs(draw: Draw, condition: str, sex: str | None, age: int,
     if draw.recorded(0.75):
         labs.append(_enzyme(draw, "ast", recent, 40 if male else 35, hepatitis and draw.chance(0.8), lab))
     labs += _blood_heart_lung_and_saliva(draw, condition, recent, lab)
+    labs += _white_cells_serology_and_sediment(draw.branch("serology"), condition, recent, lab)
     return labs
 
 
@@ -159,3 +160,33 @@ def _blood_heart_lung_and_saliva(draw: Draw, condition: str, recent: str, lab: s
         labs.append(_lab("stimulated_saliva_flow", value, recent, lab=lab))
     return labs
 
+
+
+def _white_cells_serology_and_sediment(draw: Draw, condition: str, recent: str, lab: str | None) -> list[Record]:
+    """White cell count, ANA titre, anti-dsDNA against the lab's cut-off, and the urinary sediment, from a
+    branch of the patient's random source (so that the rest of a cohort is what it was before they were added)."""
+    labs: list[Record] = []
+    lupus = condition in (SLE, LUPUS_NEPHRITIS)
+    if draw.recorded(0.75):
+        wbc = draw.random.uniform(2.0, 3.4) if draw.chance(0.08) else draw.random.uniform(3.5, 11.0)
+        labs.append(_lab("wbc", _count(draw, wbc, 1), recent, lab=lab))
+    if draw.recorded(0.6 if lupus else 0.2):
+        dilution = draw.pick((40, 80, 160, 320, 640, 1280)) if lupus else draw.pick((40, 80, 160))
+        labs.append(_lab("ana_titre", f"1:{dilution}", recent, lab=lab))
+    if draw.recorded(0.6 if lupus else 0.1):
+        cut_off = draw.pick((10, 15, 30, 100))
+        positive = lupus and draw.chance(0.7)
+        level = cut_off * (draw.random.uniform(1.2, 8.0) if positive else draw.random.uniform(0.05, 0.9))
+        unit = "IU/mL" if draw.chance(0.8) else "U/mL"
+        uln = f"{cut_off} {unit}" if draw.recorded(0.9) else None
+        labs.append(_lab("anti_dsdna", f"{round(level)} {unit}", recent, uln, lab))
+    if draw.recorded(0.6 if condition == LUPUS_NEPHRITIS else 0.1):
+        active = condition == LUPUS_NEPHRITIS and draw.chance(0.6)
+        spelling = "/HPF" if draw.chance(0.8) else "cells/HPF"
+        red = draw.integer(6, 40) if active and draw.chance(0.7) else draw.integer(0, 5)
+        white = draw.integer(9, 40) if active and draw.chance(0.5) else draw.integer(0, 8)
+        casts = draw.integer(1, 5) if active and draw.chance(0.3) else 0
+        labs.append(_lab("urine_rbc_per_hpf", f"{red} {spelling}", recent, lab=lab))
+        labs.append(_lab("urine_wbc_per_hpf", f"{white} {spelling}", recent, lab=lab))
+        labs.append(_lab("urine_cellular_casts_per_lpf", f"{casts} /LPF", recent, lab=lab))
+    return labs

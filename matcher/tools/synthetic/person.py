@@ -76,7 +76,10 @@ def draw_diagnoses(draw: Draw, condition: str) -> Record:
         if draw.recorded(0.8):
             nephritis["biopsy_class"] = draw.pick(BIOPSY_CLASSES)
             if draw.recorded(0.8):
-                nephritis["biopsy_date"] = draw.iso(draw.integer(20, 3000))
+                # about 40% within the last year (a biopsy "within 12 months" is asked for), the rest up to
+                # 8 years old (one draw, as before, so the rest of the cohort is unchanged)
+                days = draw.integer(20, 3000)
+                nephritis["biopsy_date"] = draw.iso(days * 345 // 1200 + 14 if days <= 1200 else days)
         diagnoses["lupus_nephritis"] = nephritis
     elif condition == SLE and draw.chance(0.6):
         diagnoses["lupus_nephritis"] = {"present": False}
