@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from matcher.screening.collect_items import GROUPS, PlainItem, plain_item
+from matcher.model.fields import PATIENT_FIELDS
+from matcher.screening.collect_items import GROUPS, PlainItem, _field_group, patient_item, plain_item
 from matcher.screening.log import _connect
 
 from .helpers import cli
@@ -48,6 +49,12 @@ def write_log(path: Path, rows: list[tuple[str, str, list[str]]], status: str = 
     ("whether the patient is in another study", "Study administration", "whether the patient is in another study"),
     ("current and recent infections (an empty list if none): the recorded list may be incomplete", "Infections",
      "current and recent infections: confirm the recorded list is complete"),
+    ("white blood cell count", "Laboratory", "white blood cell count"),
+    ("anti-dsDNA antibodies with the lab's ULN", "Laboratory", "anti-dsDNA antibodies with the lab's ULN"),
+    ("a current SLEDAI-2K score (the last one, on 2026-05-06, is 89 days older than the 90-day window)",
+     "Diagnosis and disease activity", "a current SLEDAI-2K score"),
+    ("a current ALT with the lab's ULN (the last one, on 2025-10-21, is 1,096 days older than the 90-day window)",
+     "Laboratory", "a current ALT with the lab's ULN"),
 ])
 def test_items_are_grouped_and_named_plainly(raw: str, group: str, name: str) -> None:
     assert plain_item(raw) == PlainItem(group, name)
@@ -57,6 +64,18 @@ def test_a_bare_date_and_an_unknown_item_still_say_what_they_are() -> None:
     assert plain_item("date").name != "date" and "date" in plain_item("date").name
     assert plain_item("some_new_item") == PlainItem("Other", "some new item")
     assert all(item.group in GROUPS for item in map(plain_item, ("date", "weight", "SSDAI score", "x_y")))
+
+
+def test_a_value_older_than_its_window_is_one_item_over_a_cohort_and_keeps_its_date_for_one_patient() -> None:
+    stale = [f"a current SELENA-SLEDAI score (the last one, on 2026-09-{day:02}, is {31 - day} day{'s' * (day != 30)} "
+             "older than the 30-day window)" for day in (1, 6, 30)]
+    assert len({plain_item(item) for item in stale}) == 1
+    assert [patient_item(item) for item in stale] == stale
+
+
+def test_every_field_a_rule_may_test_has_a_group() -> None:
+    """A new field lands in a named group of the summary, not in "Other" (its lab, its diagnosis...)."""
+    assert [name for name in PATIENT_FIELDS if _field_group(name) == "Other"] == []
 
 
 def test_the_entries_of_one_list_are_one_item() -> None:

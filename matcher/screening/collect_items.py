@@ -22,12 +22,14 @@ from typing import Any
 
 from matcher.model.drugs import DRUGS
 from matcher.model.fields import LISTS, PATIENT_FIELDS
+from matcher.model.measurements import LAB_TESTS
 
 #: the groups, in the order a summary lists a trial's items when they rank equal
 GROUPS = ("Demographics", "Diagnosis and disease activity", "Laboratory", "Pregnancy", "Medications",
           "Infections", "Malignancies", "Procedures", "Vaccinations", "Study administration", "Other")
 
-#: patient field (PATIENT_FIELDS) -> group; a field not listed here goes by its name's prefix, else "Other"
+#: patient field (PATIENT_FIELDS) -> group; a field not listed here is "Laboratory" if it reads a test of LAB_TESTS
+#: (``alt``, ``alt_x_uln``), else goes by its name's prefix, else "Other"
 _FIELD_GROUPS: dict[str, str] = {
     **dict.fromkeys(("age_years", "sex", "weight", "height", "body_surface_area"), "Demographics"),
     **dict.fromkeys(("dialysis", "kidney_transplant", "sledai_2k", "selena_sledai", "ssdai", "essdai",
@@ -38,12 +40,9 @@ _FIELD_GROUPS: dict[str, str] = {
                     "Study administration"),
 }
 _PREFIX_GROUPS = (("sle.", "Diagnosis and disease activity"), ("lupus_nephritis.", "Diagnosis and disease activity"),
-                  ("primary_sjogren.", "Diagnosis and disease activity"), ("urine_protein", "Laboratory"),
-                  ("serum_creatinine", "Laboratory"), ("egfr", "Laboratory"), ("creatinine_clearance", "Laboratory"),
-                  ("alt", "Laboratory"), ("ast", "Laboratory"), ("neutrophils", "Laboratory"),
-                  ("lymphocytes", "Laboratory"), ("platelets", "Laboratory"), ("haemoglobin", "Laboratory"),
-                  ("cd4", "Laboratory"), ("urine_pregnancy", "Pregnancy"), ("serum_pregnancy", "Pregnancy"),
-                  ("pregnancy_test", "Pregnancy"))
+                  ("primary_sjogren.", "Diagnosis and disease activity"), ("egfr", "Laboratory"),
+                  ("creatinine_clearance", "Laboratory"), ("urine_pregnancy", "Pregnancy"),
+                  ("serum_pregnancy", "Pregnancy"), ("pregnancy_test", "Pregnancy"))
 #: list (LISTS) -> its group and what one entry is called
 _LIST_GROUPS = {"medications": ("Medications", "medication course"), "infections": ("Infections", "infection"),
                 "malignancies": ("Malignancies", "malignancy"), "procedures": ("Procedures", "procedure"),
@@ -53,6 +52,9 @@ _ATTRIBUTE_QUESTIONS = {"severe": "whether it was severe", "recurrent": "whether
                         "excised": "whether it was excised"}
 
 _INCOMPLETE = ": the recorded list may be incomplete"
+#: a value older than its window (matcher.model.currency.current): one item whatever the date and age
+_STALE = re.compile(r"^a current (?P<what>.+) \(the last one, on \d{4}-\d{2}-\d{2}, is [\d,]+ days? older than "
+                    r"the \d+-day window\)$")
 _ENTRY = re.compile(r"^(?P<label>.+) \((?P<list>\w+)\[\d+\]\.(?P<field>\w+)\)$")
 _COURSE = re.compile(r"^(?P<what>dose|route|frequency|start date|end date) of (?P<name>.+?)"
                      r"(?P<unit> in mg/m2| in mg/kg)?(?P<ongoing> \(or ongoing: true\))?$")
@@ -75,6 +77,8 @@ def _readable(text: str) -> str:
 def _field_group(field: str) -> str:
     if field in _FIELD_GROUPS:
         return _FIELD_GROUPS[field]
+    if field in LAB_TESTS or field.removesuffix("_x_uln") in LAB_TESTS:
+        return "Laboratory"
     return next((group for prefix, group in _PREFIX_GROUPS if field.startswith(prefix)), "Other")
 
 
@@ -95,6 +99,9 @@ def plain_item(item: str) -> PlainItem:
         whole = plain_item(item.removesuffix(_INCOMPLETE))
         name = whole.name.removesuffix(" (an empty list if none)")
         return PlainItem(whole.group, f"{name}: confirm the recorded list is complete")
+    stale = _STALE.match(item)
+    if stale:  # the name keeps what to collect; the date and age are the patient's (patient_item keeps them)
+        return PlainItem(plain_item(stale["what"]).group, f"a current {stale['what']}")
     for name, listed in LISTS.items():
         if item == listed.collect:
             return PlainItem(_LIST_GROUPS.get(name, ("Other", ""))[0], item)
@@ -125,6 +132,8 @@ def patient_item(item: str) -> str:
     """``item`` named plainly for one patient's row (CSV, HTML report): :func:`plain_item`'s words, keeping which
     entry of the patient file it is about where the item names one (``recorded infection (infections[1] in the
     patient file): whether it was severe``), since one patient's list is read entry by entry."""
+    if _STALE.match(item):  # one patient's last value: its date and age are what the coordinator acts on
+        return item
     name = plain_item(item).name
     entry = _ENTRY.match(item.removesuffix(_INCOMPLETE))
     if entry is None:
