@@ -16,12 +16,14 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from matcher.cli import EXIT_UNDETERMINED
 from matcher.model.fields import PATIENT_FIELDS
 from matcher.model.fields.readings import Absence, Observation
 
-from .helpers import PATIENTS, cli, criterion_result, example, profile, run
+from .helpers import PATIENTS, cli, criterion_result, example, examples, profile, run
 from .strategies.demographics import ckd_epi_2021
 from .strategies.quantities import completed_years
 
@@ -171,3 +173,27 @@ def test_cli_shows_the_disagreeing_pair_of_the_example_side_by_side() -> None:
     words = " ".join(text.split())  # the text output wraps its lines
     assert code == EXIT_UNDETERMINED and "UNDETERMINED" in words
     assert "eGFR: 16 mL/min/1.73m2 on 2026-08-25" in words and "14.1 mL/min/1.73m2 (computed) on 2026-08-25" in words
+
+
+@pytest.mark.parametrize(("trial", "base", "criterion", "threshold", "below"), TRIALS, ids=[t[0] for t in TRIALS])
+@examples(0.3)
+@given(reported=st.integers(10, 1200).map(lambda tenths: tenths / 10), creatinine=st.integers(30, 1500),
+       years=st.integers(18, 90))
+def test_property_a_same_day_pair_decides_exactly_where_both_readings_agree(
+        engine: Any, trial: str, base: str, criterion: str, threshold: int, below: str,
+        reported: float, creatinine: int, years: int) -> None:
+    """Any adult (of the example's sex: three women and a man), any lab eGFR and any serum creatinine (hundredths
+    of mg/dL) of one day: the criterion is decided as both readings say where they fall on one side of the
+    threshold, and is "records disagree" otherwise."""
+    data = kidney_labs(example(base), reported, None)
+    computed = ckd_epi_2021(creatinine / 100, years, data["demographics"]["sex"])
+    assume(abs(computed - threshold) > 0.1)  # the matcher reads CKD-EPI to one decimal
+    screened = dt.date.fromisoformat(str(data["screening_date"]))
+    data["demographics"]["birth_date"] = str(screened.replace(year=screened.year - years - 1) + dt.timedelta(days=1))
+    data["labs"].append({"test": "serum_creatinine", "value": f"{creatinine / 100} mg/dL",
+                         "date": str(screened - dt.timedelta(days=7))})
+    found = criterion_result(engine, data, criterion, trial)
+    if (reported < threshold) != (computed < threshold):
+        assert found.outcome == "unknown" and DISAGREE in found.reason, found.reason
+    else:
+        assert found.outcome == (below if reported < threshold else "not_met"), found.reason
