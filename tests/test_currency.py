@@ -216,9 +216,13 @@ def test_a_newer_creatinine_beats_an_older_reported_egfr(engine: Matcher, trial:
         "used instead of the lab's eGFR 68 mL/min/1.73m2 of 2026-09-20, because the creatinine is newer")
 
 
-def test_on_the_same_day_the_reported_egfr_is_used(engine: Matcher) -> None:
-    data = _renal(dt.date(2026, 10, 28), "8.5 mg/dL", dt.date(2026, 10, 28))
-    assert outcome(engine, data, "exc-2") == "not_met"
+def test_on_the_same_day_the_reported_egfr_decides_only_where_the_creatinine_agrees(engine: Matcher) -> None:
+    """A lab eGFR of 68 beside a creatinine of that day giving 5.8 (end-stage): the records disagree, and the
+    clinician decides (tests/test_egfr_same_day.py); beside one giving about 68, the pair decides."""
+    disagreeing = criterion_result(engine, _renal(dt.date(2026, 10, 28), "8.5 mg/dL", dt.date(2026, 10, 28)),
+                                   "exc-2", "NCT00698191")
+    assert disagreeing.outcome == "unknown" and "records disagree (the clinician decides)" in disagreeing.reason
+    assert outcome(engine, _renal(dt.date(2026, 10, 28), "1.1 mg/dL", dt.date(2026, 10, 28)), "exc-2") == "not_met"
 
 
 def test_an_older_creatinine_leaves_the_reported_egfr(engine: Matcher) -> None:

@@ -146,15 +146,20 @@ CASES: list[tuple[str, str, Patch, str]] = [
     ("ALT without the lab's ULN", "exc-1", set_lab("alt", "500 U/L", uln=None), "unknown"),
     ("no ALT", "exc-1", remove_lab("alt"), "unknown"),
     # exc-2: eGFR < 15 or dialysis
-    ("eGFR 14.9", "exc-2", set_lab("egfr", "14.9 mL/min/1.73m2"), "met"),
-    ("eGFR 15", "exc-2", set_lab("egfr", "15 mL/min/1.73m2"), "not_met"),
-    ("eGFR 15.1", "exc-2", set_lab("egfr", "15.1 mL/min/1.73m2"), "not_met"),
+    # the example's creatinine (97 umol/L, CKD-EPI about 68) is of the eGFR's day: without it the lab's eGFR
+    # decides alone; with it an eGFR below 15 disagrees with it (tests/test_egfr_same_day.py)
+    ("eGFR 14.9", "exc-2", both(remove_lab("serum_creatinine"), set_lab("egfr", "14.9 mL/min/1.73m2")), "met"),
+    ("eGFR 15", "exc-2", both(remove_lab("serum_creatinine"), set_lab("egfr", "15 mL/min/1.73m2")), "not_met"),
+    ("eGFR 15.1", "exc-2", both(remove_lab("serum_creatinine"), set_lab("egfr", "15.1 mL/min/1.73m2")), "not_met"),
+    ("eGFR 14.9, creatinine of that day: computed 68", "exc-2", set_lab("egfr", "14.9 mL/min/1.73m2"), "unknown"),
+    ("eGFR 15, creatinine of that day: computed 68", "exc-2", set_lab("egfr", "15 mL/min/1.73m2"), "not_met"),
     ("no eGFR, creatinine 5.5 mg/dL: computed 9", "exc-2",
      both(remove_lab("egfr"), set_lab("serum_creatinine", "5.5 mg/dL")), "met"),
     ("no eGFR and no creatinine", "exc-2", both(remove_lab("egfr"), remove_lab("serum_creatinine")), "unknown"),
     ("on dialysis", "exc-2", put("renal.dialysis", True), "met"),
     ("dialysis not recorded, eGFR 68", "exc-2", drop("renal"), "unknown"),
-    ("dialysis not recorded, eGFR 10", "exc-2", both(drop("renal"), set_lab("egfr", "10 mL/min/1.73m2")),
+    ("dialysis not recorded, eGFR 10", "exc-2",
+     both(drop("renal"), remove_lab("serum_creatinine"), set_lab("egfr", "10 mL/min/1.73m2")),
      "met"),
     ("no eGFR: computed from creatinine", "exc-2", remove_lab("egfr"), "not_met"),
     # exc-4: uncontrolled infection

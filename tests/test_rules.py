@@ -86,7 +86,9 @@ BROKEN: list[tuple[str, str, str, str]] = [
      "    note:\n      - >-\n        REGISTRY ERROR", "unknown key (did you mean 'notes'"),
     ("list that cannot be queried", "over: infections", "over: infection",
      "cannot query 'infection' (did you mean 'infections'"),
-    ("empty any", "      any:\n        - {field: egfr_reported_or_ckd_epi_2021, lt: 15 mL/min/1.73m2, label: eGFR}\n"
+    ("empty any", "      any:\n        - equivalent:\n"
+     "            - {field: egfr_reported_or_ckd_epi_2021, lt: 15 mL/min/1.73m2, label: eGFR}\n"
+     "            - {field: egfr_ckd_epi_2021_same_day_as_reported, lt: 15 mL/min/1.73m2}\n"
      "        - {field: dialysis, eq: true}", "      any: []", "'any' needs a non-empty list of conditions"),
     ("trial id does not match the file", "trial: NCT00698191", "trial: NCT00000000",
      "does not match the file name"),

@@ -16,8 +16,9 @@ from matcher.model.measurements import LAB_TESTS
 from matcher.model.profile import PatientProfile
 from matcher.model.units import convert
 
+from .demographics import ckd_epi_2021
 from .diagnoses import acr_count
-from .quantities import Draw
+from .quantities import Draw, completed_years
 
 
 # ================================================================== taking information away
@@ -28,7 +29,8 @@ def consistent(data: dict[str, Any], as_of: dt.date) -> None:
     among the ACR criteria, SLE with primary Sjogren's (secondary by AECG 2002), pregnancy recorded
     true against a negative test or a man or a woman not of childbearing potential, and a positive
     pregnancy test for a man or a woman not of childbearing potential. Tests then agree with the record,
-    and so do a 24-hour protein and a protein/creatinine ratio recorded together."""
+    and so do a 24-hour protein and a protein/creatinine ratio recorded together, and a reported eGFR and
+    a serum creatinine of one day."""
     diagnoses = data.get("diagnoses") or {}
     sle, sjogren = diagnoses.get("sle") or {}, diagnoses.get("primary_sjogren") or {}
     if sle.get("present") is False and (acr_count(sle) or 0) >= 4:  # 4 ACR criteria classify SLE
@@ -42,6 +44,7 @@ def consistent(data: dict[str, Any], as_of: dt.date) -> None:
         if (acr_count(sle) or 0) >= 4:
             sle.pop("present")
     _proteinuria_measures_agree(data, as_of)
+    _kidney_function_measures_agree(data, as_of)
     pregnancy = data.get("pregnancy")
     if not pregnancy:
         return
@@ -71,6 +74,31 @@ def _proteinuria_measures_agree(data: dict[str, Any], as_of: dt.date) -> None:
     for lab in labs:
         if lab.get("test") == "urine_protein_creatinine_ratio":
             lab["value"] = f"{grams!r} g/g"
+
+
+def _kidney_function_measures_agree(data: dict[str, Any], as_of: dt.date) -> None:
+    """A reported eGFR and a serum creatinine of the same (most recent) day are two readings of one kidney
+    function (a rule's ``equivalent``), and two that disagree on a threshold go to the clinician: where both
+    are recorded that day, for an adult of recorded sex, the eGFR reads the CKD-EPI 2021 estimate (published
+    formula) of the creatinine. Contradicting readings have their own tests (tests/test_egfr_same_day.py)."""
+    demographics = data.get("demographics") or {}
+    sex, born, years = demographics.get("sex"), demographics.get("birth_date"), demographics.get("age")
+    if born is not None:
+        years = completed_years(dt.date.fromisoformat(str(born)), as_of)
+    if sex not in ("female", "male") or years is None or int(years) < 18:
+        return
+    labs = [lab for lab in data.get("labs") or [] if lab.get("test") in KIDNEY_FUNCTION
+            and dt.date.fromisoformat(str(lab.get("date"))) <= as_of]
+    latest = {test: max((str(lab["date"]) for lab in labs if lab["test"] == test), default=None)
+              for test in KIDNEY_FUNCTION}
+    if latest["egfr"] is None or latest["egfr"] != latest["serum_creatinine"]:
+        return
+    creatinine = next(lab for lab in labs if lab["test"] == "serum_creatinine" and str(lab["date"]) == latest["egfr"])
+    amount = convert(creatinine["value"], LAB_TESTS["serum_creatinine"].measure)
+    estimate = round(ckd_epi_2021(float(amount), int(years), sex), 1)
+    for lab in labs:
+        if lab["test"] == "egfr" and str(lab["date"]) == latest["egfr"]:
+            lab["value"] = f"{estimate!r} mL/min/1.73m2"
 
 
 #: list entries whose date says whether they have happened by the as-of date (matcher.model.fields LISTS ``visible``)

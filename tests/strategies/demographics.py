@@ -11,6 +11,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from matcher.model.fields import PATIENT_FIELDS
+from matcher.model.measurements import LAB_TESTS
 
 from .labs import lab_writer
 from .quantities import completed_years, days, plus_months, quantity
@@ -98,6 +99,21 @@ def ckd_epi_writer() -> Writer:
 
     # read to one decimal; from an 18-year-old woman's range, so every value is reachable
     return Writer("egfr_ckd_epi_2021", PATIENT, write, low=Fraction(3), high=Fraction(200), grid=Fraction(1, 10))
+
+
+def ckd_epi_same_day_as_reported_writer() -> Writer:
+    """CKD-EPI 2021 from a creatinine of the as-of date, beside a lab eGFR of that day reading the same value (the
+    two readings agree: where they disagree the criterion goes to the clinician, tests/test_egfr_same_day.py)."""
+    computed = ckd_epi_writer()
+
+    def write(ctx: Ctx, data: dict[str, Any], token: Token) -> None:
+        computed.write(ctx, data, token)
+        kept = [e for e in data.get("labs") or [] if e["test"] != "egfr"]
+        written = quantity(ctx.draw, token.value, LAB_TESTS["egfr"].measure.display)
+        data["labs"] = [*kept, {"test": "egfr", "value": written, "date": ctx.as_of}]
+
+    return Writer("egfr_ckd_epi_2021_same_day_as_reported", PATIENT, write, low=computed.low, high=computed.high,
+                  grid=computed.grid)
 
 
 def cockcroft_gault_writer() -> Writer:

@@ -11,6 +11,7 @@ from .demographics import (
     age_writer,
     body_writer,
     bsa_writer,
+    ckd_epi_same_day_as_reported_writer,
     ckd_epi_writer,
     cockcroft_gault_writer,
     egfr_either_writer,
@@ -43,7 +44,8 @@ def writer_for(scope: str, name: str) -> Writer | None:
 
 def _build_writers() -> None:
     for writer in (age_writer(), sex_writer(), acr_count_writer(), body_writer("weight", 1, 400),
-                   body_writer("height", 30, 250), bsa_writer(), ckd_epi_writer(), cockcroft_gault_writer(),
+                   body_writer("height", 30, 250), bsa_writer(), ckd_epi_writer(),
+                   ckd_epi_same_day_as_reported_writer(), cockcroft_gault_writer(),
                    pregnant_writer(), egfr_either_writer("egfr_reported_or_ckd_epi_2021"), ana_writer(),
                    biopsy_months_writer(),
                    *(diagnosis_status_writer(n) for n in ("sle", "primary_sjogren")

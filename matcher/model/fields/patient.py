@@ -207,7 +207,8 @@ def creatinine_clearance(profile: PatientProfile, as_of: dt.date) -> Reading:
 def _egfr_reported_or_computed(profile: PatientProfile, as_of: dt.date) -> Reading:
     """The most recent evidence of kidney function: the lab's eGFR, unless a serum creatinine is newer, in
     which case the CKD-EPI 2021 estimate from it (marked as computed, and saying what it superseded). On the
-    same day the lab's own eGFR is used."""
+    same day the lab's own eGFR is used here, and rules check it against the CKD-EPI estimate of that day
+    (``egfr_ckd_epi_2021_same_day_as_reported``, in an ``equivalent`` condition)."""
     reported = lab("egfr")(profile, as_of)
     computed = egfr_ckd_epi_2021(profile, as_of)
     if isinstance(reported, Observation):
@@ -227,6 +228,24 @@ def _egfr_reported_or_computed(profile: PatientProfile, as_of: dt.date) -> Readi
                    else "a measured or reported eGFR")
         return Absence(f"{reported.reason}, and {computed.reason}", collect)
     return computed
+
+
+def _egfr_ckd_epi_2021_same_day_as_reported(profile: PatientProfile, as_of: dt.date) -> Reading:
+    """CKD-EPI 2021 from the serum creatinine taken on the day of the lab's most recent eGFR: the second reading
+    of that day's kidney function, beside ``egfr_reported_or_ckd_epi_2021`` (which uses the lab's) in a rule's
+    ``equivalent`` condition, so that a same-day pair decides only where the engine finds both on one side of the
+    threshold. Absent where there is no such pair: then the most recent evidence decides alone."""
+    reported = lab("egfr")(profile, as_of)
+    creatinine = _latest_lab(profile, "serum_creatinine", as_of)
+    if not isinstance(reported, Observation) or creatinine is None or creatinine[1].date != reported.date:
+        return Absence("no serum creatinine of the same day as the lab's most recent eGFR",
+                       "a measured or reported eGFR")
+    computed = egfr_ckd_epi_2021(profile, as_of)
+    if isinstance(computed, Absence):
+        return Absence(f"{computed.reason} (the creatinine of {creatinine[1].date}, the day of the lab's eGFR)",
+                       "a measured or reported eGFR")
+    return replace(computed, derivation=f"{computed.derivation}; the lab's eGFR {reported.display} is of the "
+                   "same day")
 
 
 # ------------------------------------------------------------------ kinds: one factory, many rows
@@ -369,4 +388,5 @@ FUNCTIONS: dict[str, PatientExtract] = {
     "egfr_ckd_epi_2021": egfr_ckd_epi_2021,
     "creatinine_clearance_cockcroft_gault": creatinine_clearance,
     "egfr_reported_or_ckd_epi_2021": _egfr_reported_or_computed,
+    "egfr_ckd_epi_2021_same_day_as_reported": _egfr_ckd_epi_2021_same_day_as_reported,
 }
