@@ -88,12 +88,19 @@ def test_screen_json_is_json_dumps_on_every_example_and_trial(example_documents:
     assert any(kept.whole for fixed in render._FIXED.values() for kept in fixed.criteria if kept)  # ... and used
 
 
-def test_trial_row_writes_the_compact_json(engine: Matcher) -> None:
+def test_trial_row_writes_the_compact_json(engine: Matcher, monkeypatch: pytest.MonkeyPatch) -> None:
     """``matcher screen``'s row holds the compact writer's text, which reads back as the document."""
+    written: list[str] = []
+
+    def spy(document: dict[str, Any]) -> str:
+        written.append(compact_json(document))
+        return written[-1]
+
+    monkeypatch.setattr(render, "compact_json", spy)
     patient = load_patient(EXAMPLE_FILES[0])
     for result in engine.evaluate(patient):
         row = trial_row(result, "here", fhir_import={"unused": ["a"]})
-        assert row.json is not None
+        assert row.json is not None and row.json == written[-1]
         document = json.loads(row.json)
         assert row.json == dumps(document)
         assert document["criteria"] == json.loads(dumps(trial_json(result)["criteria"]))
