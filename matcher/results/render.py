@@ -103,7 +103,7 @@ class _CriterionFixed:
     #: (key, value, its JSON) of the fixed values, in key order
     slots: tuple[tuple[str, Any, str], ...]
     #: whole criteria seen before, by their reason: (the criterion, its JSON, its keys holding a bool); only
-    #: criteria holding no number (no value used), so that equal means encoded alike (1 == 1.0 == True)
+    #: criteria using no patient value and holding no number, so that equal means encoded alike (1 == 1.0 == True)
     whole: dict[str, tuple[dict[str, Any], str, tuple[str, ...]]] = field(default_factory=dict)
 
 
@@ -122,9 +122,10 @@ def compact_json(document: dict[str, Any]) -> str:
     """``json.dumps(document, ensure_ascii=False, separators=(",", ":"))``, byte for byte, for the per-trial
     document of ``matcher screen`` (the keys of :func:`trial_json` plus any others), with what depends on the
     rule file alone (verbatim criterion texts, the notes on how the registry text was read, labels, the title, the
-    rules file and digest) encoded
-    once per trial and rules digest instead of once per evaluation, and so is a criterion that holds no value of
-    the patient (one left to the clinician, one with no data) and was seen before with the same reason.
+    rules file and digest) encoded once per trial and rules digest instead of once per evaluation; so is a whole
+    criterion that uses no value of the patient (one left to the clinician, one with no data) and was seen before
+    with the same reason. What is kept is per process and bounded (:data:`_MAX_TRIALS_KEPT`,
+    :data:`_MAX_WHOLE_KEPT`).
 
     Why it is exact: a kept value's JSON is used only where the document holds an equal value of the same type
     (checked every time, mostly an identity test), at a key of the same position in a dict with the same keys
