@@ -47,6 +47,7 @@ import datetime as dt
 import json
 import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from matcher.engine.adapter import engine_version
@@ -78,6 +79,177 @@ def to_json(results: Sequence[TrialResult], patient: str, as_of: dt.date, as_of_
     if fhir_import is not None:  # the patient was read from a FHIR bundle: what it did not give
         document["fhir_import"] = fhir_import
     return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+# ------------------------------------------------------------------ compact JSON, fixed text encoded once
+#: ``json.dumps(document, ensure_ascii=False, separators=(",", ":"))``, the encoder built once
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+#: stands in for a fixed value while the rest of a document is encoded: a string no result holds
+_STAND_IN = "\x00"
+_STAND_IN_JSON = _COMPACT.encode(_STAND_IN)
+#: the keys of a per-trial document (:func:`trial_json`) and of a criterion in it whose values come from the rule
+#: file alone (verbatim texts, notes, labels, the rules file and its digest): encoded once per trial
+_TRIAL_FIXED = ("title", "rules", "notes")
+_CRITERION_FIXED = ("text", "notes", "label")
+#: a fixed value whose JSON is shorter costs more to splice in than to encode
+_SHORTEST_FIXED = 24
+#: trials (rule-file versions) whose fixed parts are kept; past this the store starts afresh
+_MAX_TRIALS_KEPT = 256
+
+
+@dataclass(frozen=True, slots=True)
+class _CriterionFixed:
+    keys: tuple[str, ...]
+    #: (key, value, its JSON) of the fixed values, in key order
+    slots: tuple[tuple[str, Any, str], ...]
+    #: whole criteria seen before, by their reason: (the criterion, its JSON, its keys holding a bool); only
+    #: criteria using no patient value and holding no number, so that equal means encoded alike (1 == 1.0 == True)
+    whole: dict[str, tuple[dict[str, Any], str, tuple[str, ...]]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _TrialFixed:
+    top: dict[str, tuple[Any, str]]
+    criteria: tuple[_CriterionFixed | None, ...]
+
+
+_FIXED: dict[tuple[str, str], _TrialFixed] = {}
+#: whole criteria kept per criterion of a trial (a criterion left to the clinician is the same for every patient)
+_MAX_WHOLE_KEPT = 8
+
+
+def compact_json(document: dict[str, Any]) -> str:
+    """``json.dumps(document, ensure_ascii=False, separators=(",", ":"))``, byte for byte, for the per-trial
+    document of ``matcher screen`` (the keys of :func:`trial_json` plus any others), with what depends on the
+    rule file alone (verbatim criterion texts, the notes on how the registry text was read, labels, the title, the
+    rules file and digest) encoded once per trial and rules digest instead of once per evaluation; so is a whole
+    criterion that uses no value of the patient (one left to the clinician, one with no data) and was seen before
+    with the same reason. What is kept is per process and bounded (:data:`_MAX_TRIALS_KEPT`,
+    :data:`_MAX_WHOLE_KEPT`).
+
+    Why it is exact: a kept value's JSON is used only where the document holds an equal value of the same type
+    (checked every time, mostly an identity test), at a key of the same position in a dict with the same keys
+    in the same order; a whole criterion is kept only if it holds no number, so that equal means encoded alike.
+    Each such value is replaced by a one-character stand-in, the document is encoded by the C encoder, and the
+    stand-ins' JSON is replaced by the kept JSON; should a string of the document itself be the stand-in, the
+    count of stand-ins tells, and the document is encoded whole. A document without a trial id and rules digest
+    is encoded whole."""
+    fixed = _fixed_parts(document)
+    if fixed is None:
+        return _COMPACT.encode(document)
+    fragments: list[str] = []
+    standing_in = dict(document)
+    top = fixed.top
+    for key, value in document.items():
+        if key == "criteria" and type(value) is list:
+            standing_in[key] = _criteria_standing_in(value, fixed.criteria, fragments)
+            continue
+        kept = top.get(key)
+        if kept is not None and _same(value, kept[0]):
+            standing_in[key] = _STAND_IN
+            fragments.append(kept[1])
+    if not fragments:
+        return _COMPACT.encode(document)
+    pieces = _COMPACT.encode(standing_in).split(_STAND_IN_JSON)
+    if len(pieces) != len(fragments) + 1:  # a string of the document itself is the stand-in
+        return _COMPACT.encode(document)
+    joined: list[str] = [""] * (2 * len(fragments) + 1)
+    joined[::2] = pieces
+    joined[1::2] = fragments
+    return "".join(joined)
+
+
+def _criteria_standing_in(criteria: list[Any], kept: tuple[_CriterionFixed | None, ...],
+                          fragments: list[str]) -> list[Any]:
+    standing_in: list[Any] = []
+    for index, criterion in enumerate(criteria):
+        fixed = kept[index] if index < len(kept) else None
+        if fixed is None or type(criterion) is not dict or tuple(criterion) != fixed.keys:
+            standing_in.append(criterion)
+            continue
+        reason = criterion.get("reason")
+        if type(reason) is str:
+            whole = fixed.whole.get(reason)
+            if whole is None and len(fixed.whole) < _MAX_WHOLE_KEPT and not criterion.get("values"):
+                whole = _whole_kept(criterion)
+                if whole is not None:
+                    fixed.whole[reason] = whole
+            if whole is not None and whole[0] == criterion and all(type(criterion[key]) is bool
+                                                                   for key in whole[2]):
+                standing_in.append(_STAND_IN)
+                fragments.append(whole[1])
+                continue
+        copy = dict(criterion)
+        for key, value, encoded in fixed.slots:
+            if _same(criterion[key], value):
+                copy[key] = _STAND_IN
+                fragments.append(encoded)
+        standing_in.append(copy)
+    return standing_in
+
+
+def _whole_kept(criterion: dict[str, Any]) -> tuple[dict[str, Any], str, tuple[str, ...]] | None:
+    """(a copy of the criterion, its JSON, its keys holding a bool) if it holds no number, no bool below its
+    own keys, and nothing but JSON's types: then any dict equal to it with a bool at those keys encodes alike."""
+    if not all(_numberless(value) for value in criterion.values()):
+        return None
+    encoded = _COMPACT.encode(criterion)
+    return json.loads(encoded), encoded, tuple(key for key, value in criterion.items() if type(value) is bool)
+
+
+def _numberless(value: Any, top: bool = True) -> bool:
+    if value is None or type(value) is str or (top and type(value) is bool):
+        return True
+    if type(value) is list:
+        return all(_numberless(item, False) for item in value)
+    if type(value) is dict:
+        return all(type(key) is str and _numberless(item, False) for key, item in value.items())
+    return False
+
+
+def _same(value: Any, kept: Any) -> bool:
+    """Whether ``value`` encodes as ``kept`` does (``kept`` is a string, or a list or dict of strings)."""
+    return value is kept or (type(value) is type(kept) and value == kept)
+
+
+def _fixed_parts(document: dict[str, Any]) -> _TrialFixed | None:
+    """The kept fixed parts of the document's trial and rules digest, learnt from this document the first time."""
+    rules = document.get("rules")
+    trial = document.get("trial")
+    if type(rules) is not dict or type(trial) is not str or type(rules.get("sha256")) is not str:
+        return None
+    key = (trial, rules["sha256"])
+    fixed = _FIXED.get(key)
+    if fixed is None:
+        if len(_FIXED) >= _MAX_TRIALS_KEPT:
+            _FIXED.clear()
+        criteria = document.get("criteria")
+        fixed = _FIXED[key] = _TrialFixed(
+            {name: kept for name in _TRIAL_FIXED if (kept := _kept(document, name)) is not None},
+            tuple(_criterion_fixed(c) for c in criteria) if type(criteria) is list else ())
+    return fixed
+
+
+def _criterion_fixed(criterion: Any) -> _CriterionFixed | None:
+    if type(criterion) is not dict:
+        return None
+    slots = tuple((name, *kept) for name in criterion if name in _CRITERION_FIXED
+                  and (kept := _kept(criterion, name)) is not None)
+    return _CriterionFixed(tuple(criterion), slots) if slots else None
+
+
+def _kept(container: dict[str, Any], key: str) -> tuple[Any, str] | None:
+    """(value, its JSON) if the value at ``key`` is worth keeping: text, a list or dict of texts, long enough."""
+    value = container.get(key)
+    texts = (value.values() if type(value) is dict else value if type(value) is list
+             else [value] if type(value) is str else None)
+    if texts is None or any(type(text) is not str for text in texts):
+        return None
+    encoded = _COMPACT.encode(value)
+    if len(encoded) < _SHORTEST_FIXED:
+        return None
+    copy = dict(value) if type(value) is dict else list(value) if type(value) is list else value
+    return copy, encoded
 
 
 def trial_json(result: TrialResult) -> dict[str, Any]:

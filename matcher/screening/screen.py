@@ -16,7 +16,6 @@ counted, and the run goes on.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import multiprocessing
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
@@ -106,7 +105,7 @@ def excluding(criterion: CriterionResult) -> bool:
 def trial_row(result: TrialResult, location: str, render_json: bool = True,
               fhir_import: dict[str, object] | None = None, near_miss: NearMiss | None = None,
               collect_next: tuple[DecidingItem, ...] | None = None) -> TrialRow:
-    from matcher.results.render import trial_json
+    from matcher.results.render import compact_json, trial_json
 
     text = None
     if render_json:
@@ -117,7 +116,7 @@ def trial_row(result: TrialResult, location: str, render_json: bool = True,
             document["collect_next"] = [entry.to_json() for entry in collect_next]
         if fhir_import is not None:  # read from a FHIR bundle: what it did not give, as in matcher check
             document["fhir_import"] = fhir_import
-        text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+        text = compact_json(document)
     return TrialRow(
         trial=result.trial,
         verdict=result.verdict,
