@@ -407,3 +407,17 @@ def test_the_decision_task_settles_the_criterion_and_without_it_the_patient_is_b
     obj["entry"] = [e for e in obj["entry"] if e["resource"]["resourceType"] != "Task"]
     undecided = {r.trial: r for r in engine.evaluate(import_bundle(obj, "b.json").profile)}["NCT03562065"]
     assert undecided.verdict == "review"
+
+
+def test_the_slicc_2012_classification_is_read_from_the_project_code_and_left_unknown_without_it() -> None:
+    """SLICC 2012 has no standard code: a project-coded Observation gives it; a bundle without one leaves it
+    unrecorded (never false)."""
+    fact = observation("slicc", "urn:trial-matcher:profile", "diagnoses.sle.slicc2012_fulfilled",
+                       "SLICC 2012 classification criteria fulfilled", valueBoolean=True)
+    result = import_bundle(bundle(fact), "slicc.json")
+    assert result.profile.diagnoses is not None and result.profile.diagnoses.sle is not None
+    assert result.profile.diagnoses.sle.slicc2012_fulfilled is True
+    assert result.unused == [] and result.unknown == []
+    without = import_bundle(bundle(), "none.json").profile
+    assert without.diagnoses is None or without.diagnoses.sle is None \
+        or without.diagnoses.sle.slicc2012_fulfilled is None

@@ -282,6 +282,10 @@ class SLEDiagnosis(_Model):
     acr1997_criteria: list[Acr1997Criterion] | None = Field(
         default=None, description="Which ACR 1997 criteria are met (the count is derived from it)"
     )
+    slicc2012_fulfilled: StrictBool | None = Field(
+        default=None, description="Fulfils the 2012 SLICC classification criteria for SLE (at least 4 of the 17 "
+        "with one clinical and one immunological, or biopsy-proven lupus nephritis with ANA or anti-dsDNA)"
+    )
     ana_positive: StrictBool | None = None
 
     @model_validator(mode="after")

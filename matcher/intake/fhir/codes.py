@@ -341,6 +341,7 @@ PROFILE_FACTS: dict[str, str] = {
     "diagnoses.sle.present": "boolean",
     "diagnoses.sle.acr1997_criteria_met": "integer",
     "diagnoses.sle.acr1997_criteria": "list",
+    "diagnoses.sle.slicc2012_fulfilled": "boolean",
     "diagnoses.sle.ana_positive": "boolean",
     "diagnoses.lupus_nephritis.present": "boolean",
     "diagnoses.lupus_nephritis.biopsy_class": "string",

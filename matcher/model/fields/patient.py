@@ -105,6 +105,8 @@ def _sle_contradiction(sle: Any) -> str | None:
     count = len(sle.acr1997_criteria) if sle.acr1997_criteria is not None else sle.acr1997_criteria_met
     if count is not None and count >= 4:
         return f"{count} ACR 1997 criteria are recorded as met (4 or more classify SLE)"
+    if sle.slicc2012_fulfilled:
+        return "diagnoses.sle.slicc2012_fulfilled is true"
     return None
 
 

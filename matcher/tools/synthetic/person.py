@@ -60,7 +60,16 @@ def _sle_diagnosis(draw: Draw) -> Record:
         sle["acr1997_criteria_met"] = met
     if draw.recorded(0.9):
         sle["ana_positive"] = draw.chance(0.96)
+    _slicc2012(draw.branch("slicc2012"), sle, met)
     return sle
+
+
+def _slicc2012(draw: Draw, sle: Record, acr_met: int) -> None:
+    """The SLICC 2012 classification, recorded less often than the ACR 1997 count (drawn on a branch, so the
+    rest of the patient is as before). SLICC 2012 is the more sensitive: it classifies almost everyone with 4
+    or more ACR 1997 criteria and many with fewer."""
+    if draw.recorded(0.45):
+        sle["slicc2012_fulfilled"] = draw.chance(0.97 if acr_met >= 4 else 0.6)
 
 
 def draw_diagnoses(draw: Draw, condition: str) -> Record:
