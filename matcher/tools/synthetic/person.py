@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from matcher.model.measurements import BILAG_GRADES
 from matcher.model.profile import ACR1997_CRITERIA
 from matcher.tools.synthetic.draw import LUPUS_NEPHRITIS, SJOGREN, SLE, UNDIAGNOSED, Draw, Record, written_number
 
@@ -126,3 +127,15 @@ def draw_disease_activity(draw: Draw, condition: str) -> list[Record] | None:
             scores.append({"index": "SELENA-SLEDAI", "score": selena, "date": day})
     return scores
 
+
+def draw_bilag(draw: Draw, condition: str) -> list[Record] | None:
+    """BILAG-2004 assessments of SLE patients (the highest organ grade, one to three visits), recorded less
+    often than SLEDAI-2K: absent for most, occasionally an empty list. Drawn on its own branch."""
+    if condition not in (SLE, LUPUS_NEPHRITIS):
+        return None
+    size = draw.list_size(absent=0.55, empty=0.03, most=3)
+    if size is None:
+        return None
+    weights = (0.3, 0.35, 0.2, 0.1, 0.05) if condition == LUPUS_NEPHRITIS else (0.15, 0.3, 0.3, 0.15, 0.1)
+    return [{"date": draw.iso(draw.integer(120 * visit, 120 * visit + 60)),
+             "highest_grade": draw.random.choices(BILAG_GRADES, weights)[0]} for visit in range(size)]
