@@ -407,3 +407,36 @@ def test_the_decision_task_settles_the_criterion_and_without_it_the_patient_is_b
     obj["entry"] = [e for e in obj["entry"] if e["resource"]["resourceType"] != "Task"]
     undecided = {r.trial: r for r in engine.evaluate(import_bundle(obj, "b.json").profile)}["NCT03562065"]
     assert undecided.verdict == "review"
+
+
+def test_the_slicc_2012_classification_is_read_from_the_project_code_and_left_unknown_without_it() -> None:
+    """SLICC 2012 has no standard code: a project-coded Observation gives it; a bundle without one leaves it
+    unrecorded (never false)."""
+    fact = observation("slicc", "urn:trial-matcher:profile", "diagnoses.sle.slicc2012_fulfilled",
+                       "SLICC 2012 classification criteria fulfilled", valueBoolean=True)
+    result = import_bundle(bundle(fact), "slicc.json")
+    assert result.profile.diagnoses is not None and result.profile.diagnoses.sle is not None
+    assert result.profile.diagnoses.sle.slicc2012_fulfilled is True
+    assert result.unused == [] and result.unknown == []
+    without = import_bundle(bundle(), "none.json").profile
+    assert without.diagnoses is None or without.diagnoses.sle is None \
+        or without.diagnoses.sle.slicc2012_fulfilled is None
+
+
+def test_a_bilag_2004_assessment_is_read_with_its_date_and_a_bad_grade_is_an_error() -> None:
+    """BILAG-2004 has no standard code: the project code carries the highest grade (valueString) and its date."""
+    def assessment(id_: str, grade: str, day: str) -> dict[str, Any]:
+        found = observation(id_, "urn:trial-matcher:profile", "bilag_2004.highest_grade",
+                            "BILAG-2004 highest organ grade", valueString=grade)
+        return {**found, "effectiveDateTime": day}
+
+    result = import_bundle(bundle(assessment("b1", "B", "2026-09-01"), assessment("b2", "c", "2026-06-01")),
+                           "bilag.json")
+    assert [(str(a.date), a.highest_grade) for a in result.profile.bilag_2004 or []] == [
+        ("2026-09-01", "B"), ("2026-06-01", "C")]
+    assert result.unused == [] and result.unknown == []
+    undated = assessment("b3", "A", "2026-09-01")
+    del undated["effectiveDateTime"]
+    assert import_bundle(bundle(undated), "undated.json").profile.bilag_2004 is None
+    with pytest.raises(PatientFileError, match=r"highest_grade|valueString"):
+        import_bundle(bundle(assessment("b4", "F", "2026-09-01")), "bad.json")

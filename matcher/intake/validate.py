@@ -74,6 +74,8 @@ def dated_entries(profile: PatientProfile) -> Iterator[tuple[tuple[str | int, ..
         yield ("demographics", "birth_date"), demo.birth_date, "birth date", True
     for i, score in enumerate(profile.disease_activity or []):
         yield ("disease_activity", i, "date"), score.date, f"{score.index} score", True
+    for i, assessment in enumerate(profile.bilag_2004 or []):
+        yield ("bilag_2004", i, "date"), assessment.date, "BILAG-2004 assessment", True
     for i, result in enumerate(profile.labs or []):
         yield ("labs", i, "date"), result.date, f"{result.test} result", True
     for i, test in enumerate((profile.pregnancy.tests if profile.pregnancy else None) or []):

@@ -12,7 +12,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PrivateAttr, Strict, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    Strict,
+    field_validator,
+    model_validator,
+)
 
 from matcher.model.units import CREATININE_MOLAR_MASS, Measure, UnitProblem, convert
 
@@ -71,6 +80,22 @@ class ActivityScore(_Model):
         if not float(self.score).is_integer():
             raise ValueError(f"{self.index} score {self.score:g} is not a whole number (item weights are whole)")
         return self
+
+
+#: BILAG-2004 grades, most active first: A severe activity, B moderate, C mild stable, D inactive now
+#: (previously affected), E never affected.
+BILAG_GRADES = ("A", "B", "C", "D", "E")
+BilagGrade = Literal["A", "B", "C", "D", "E"]
+
+
+class BilagAssessment(_Model):
+    """A BILAG-2004 assessment: the highest (most active) grade over its nine organ domains, on one day.
+    The index grades each domain A to E; it has no total, so it is not an activity score."""
+
+    date: Date
+    highest_grade: BilagGrade = Field(
+        description="The most active grade over the nine organ domains (A severe, B moderate, C mild, "
+                    "D inactive, E never affected)")
 
 
 # ---------------------------------------------------------------- labs

@@ -35,6 +35,7 @@ from matcher.model import drugs
 from matcher.model.dates import LAST_AS_OF
 from matcher.model.measurements import (
     ActivityScore,
+    BilagAssessment,
     Date,
     LabResult,
     PregnancyTest,
@@ -282,6 +283,10 @@ class SLEDiagnosis(_Model):
     acr1997_criteria: list[Acr1997Criterion] | None = Field(
         default=None, description="Which ACR 1997 criteria are met (the count is derived from it)"
     )
+    slicc2012_fulfilled: StrictBool | None = Field(
+        default=None, description="Fulfils the 2012 SLICC classification criteria for SLE (at least 4 of the 17 "
+        "with one clinical and one immunological, or biopsy-proven lupus nephritis with ANA or anti-dsDNA)"
+    )
     ana_positive: StrictBool | None = None
 
     @model_validator(mode="after")
@@ -373,6 +378,8 @@ class PatientProfile(_Model):
     demographics: Demographics | None = None
     diagnoses: Diagnoses | None = None
     disease_activity: list[ActivityScore] | None = None
+    bilag_2004: list[BilagAssessment] | None = Field(
+        default=None, description="BILAG-2004 assessments, each its date and highest organ-domain grade")
     labs: list[LabResult] | None = None
     medications: list[MedicationExposure] | None = None
     pregnancy: Pregnancy | None = None
@@ -408,6 +415,12 @@ class PatientProfile(_Model):
                 raise ValueError(f"disease_activity has two different {score.index} scores on {score.date} "
                                  f"({seen[key]:g} and {score.score:g}): keep the one that counts")
             seen[key] = score.score
+        grades: dict[dt.date, str] = {}
+        for assessment in self.bilag_2004 or []:
+            if grades.setdefault(assessment.date, assessment.highest_grade) != assessment.highest_grade:
+                raise ValueError(f"bilag_2004 has two different highest grades on {assessment.date} "
+                                 f"({grades[assessment.date]} and {assessment.highest_grade}): keep the one that "
+                                 "counts")
         for result in self.labs or []:
             key = (result.test, result.date)
             if key in seen and seen[key] != result.amount:

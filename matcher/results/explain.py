@@ -303,7 +303,7 @@ class _Explainer:
         if isinstance(reading, Absence):
             return f"{plan.label}: unknown, {reading.reason} (needs {plan.threshold})"
         when = ""
-        if reading.date and reading.source.startswith(("labs", "disease", "pregnancy.tests")):
+        if reading.date and reading.source.startswith(("labs", "disease", "bilag_2004", "pregnancy.tests")):
             days = (self.ev.as_of - reading.date).days
             window = self.ev.compiled.windows.get(plan.field)
             within = f", within the {window.days}-day window" if window is not None else ""

@@ -25,15 +25,16 @@ from .quantities import Draw, completed_years
 def consistent(data: dict[str, Any], as_of: dt.date) -> None:
     """Make a generated record agree with itself where the matcher resolves a contradiction by precedence
     (which cannot be monotone: remove the winning side and the losing side decides): SLE or primary
-    Sjogren's recorded absent against the criteria that classify it, ANA recorded negative though listed
-    among the ACR criteria, SLE with primary Sjogren's (secondary by AECG 2002), pregnancy recorded
-    true against a negative test or a man or a woman not of childbearing potential, and a positive
-    pregnancy test for a man or a woman not of childbearing potential. Tests then agree with the record,
-    and so do a 24-hour protein and a protein/creatinine ratio recorded together, and a reported eGFR and
-    a serum creatinine of one day."""
+    Sjogren's recorded absent against the criteria that classify it (ACR 1997 or SLICC 2012, AECG 2002),
+    ANA recorded negative though listed among the ACR criteria, SLE with primary Sjogren's (secondary by
+    AECG 2002), pregnancy recorded true against a negative test or a man or a woman not of childbearing
+    potential, and a positive pregnancy test for a man or a woman not of childbearing potential. Tests then
+    agree with the record, and so do a 24-hour protein and a protein/creatinine ratio recorded together, and a
+    reported eGFR and a serum creatinine of one day."""
     diagnoses = data.get("diagnoses") or {}
     sle, sjogren = diagnoses.get("sle") or {}, diagnoses.get("primary_sjogren") or {}
-    if sle.get("present") is False and (acr_count(sle) or 0) >= 4:  # 4 ACR criteria classify SLE
+    if sle.get("present") is False and ((acr_count(sle) or 0) >= 4  # 4 ACR criteria classify SLE
+                                        or sle.get("slicc2012_fulfilled")):  # and so does SLICC 2012
         sle["present"] = True
     if sle.get("ana_positive") is False and "antinuclear_antibody" in (sle.get("acr1997_criteria") or []):
         sle["ana_positive"] = True
@@ -41,7 +42,7 @@ def consistent(data: dict[str, Any], as_of: dt.date) -> None:
         sjogren["present"] = True
     if sle.get("present") and (sjogren.get("present") or sjogren.get("aecg2002_fulfilled")):
         sle["present"] = False  # Sjogren's with SLE is secondary (AECG 2002): not *primary* Sjogren's
-        if (acr_count(sle) or 0) >= 4:
+        if (acr_count(sle) or 0) >= 4 or sle.get("slicc2012_fulfilled"):
             sle.pop("present")
     _proteinuria_measures_agree(data, as_of)
     _kidney_function_measures_agree(data, as_of)

@@ -1,5 +1,6 @@
 """Field writers for diagnoses: SLE and primary Sjogren's status, antinuclear antibodies and the count of
-ACR 1997 criteria, each keeping the record from contradicting itself.
+ACR 1997 criteria, each keeping the record from contradicting itself (the SLICC 2012 classification, a plain
+attribute, is written by :func:`.attributes.attribute_writer`).
 """
 from __future__ import annotations
 
@@ -69,6 +70,8 @@ def diagnosis_status_writer(name: str) -> Writer:
         if token.value == "absent" and name == "sle" and (acr_count(diagnosis) or 0) >= 4:
             diagnosis.pop("acr1997_criteria", None)
             diagnosis.pop("acr1997_criteria_met", None)
+        if token.value == "absent" and name == "sle" and diagnosis.get("slicc2012_fulfilled"):
+            diagnosis["slicc2012_fulfilled"] = False
         if token.value == "absent" and name == "primary_sjogren" and diagnosis.get("aecg2002_fulfilled"):
             diagnosis["aecg2002_fulfilled"] = False
 

@@ -1,4 +1,5 @@
-"""Field writers for lab results (value, multiple of the upper limit of normal) and disease-activity scores.
+"""Field writers for lab results (value, multiple of the upper limit of normal), disease-activity scores and the
+highest grade of a BILAG-2004 assessment.
 """
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from matcher.model.measurements import ACTIVITY_INDICES, LAB_TESTS
+from matcher.model.measurements import ACTIVITY_INDICES, BILAG_GRADES, LAB_TESTS
 
 from .quantities import exact, plain_number, quantity
 from .trials import PATIENT
@@ -69,6 +70,19 @@ def uln_multiple_writer(test: str) -> Writer:
     writer = Writer(f"{test}_x_uln", PATIENT, write, low=low / high, high=Fraction(50), grid=Fraction(1, 10**6),
                     places=3)
     return writer
+
+
+def bilag_writer() -> Writer:
+    """``bilag_2004_highest_grade``: the most recent BILAG-2004 assessment, with older ones and ones after the
+    as-of date of other grades (and decoys a day either side) when the context asks for history."""
+
+    def write(ctx: Ctx, data: dict[str, Any], token: Token) -> None:
+        def make(tok: Token, day: dt.date) -> dict[str, Any]:
+            return {"date": day, "highest_grade": tok.value}
+
+        data["bilag_2004"] = dated(ctx, [], make, token, lambda: Token(ctx.draw(st.sampled_from(BILAG_GRADES))))
+
+    return Writer("bilag_2004_highest_grade", PATIENT, write, choices=BILAG_GRADES)
 
 
 def activity_writer(index: str) -> Writer:

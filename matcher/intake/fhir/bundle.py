@@ -188,6 +188,8 @@ class BundleImporter(PatientReader, ObservationReader, ConditionReader, Medicati
                                "Sjögren's syndrome with SLE may be secondary, and the code does not say primary")
         if self.scores:
             data["disease_activity"] = self.scores
+        if self.bilag:
+            data["bilag_2004"] = self.bilag
         if self.labs:
             data["labs"] = self.labs
         if self.tests:
@@ -212,9 +214,9 @@ class BundleImporter(PatientReader, ObservationReader, ConditionReader, Medicati
             elif section in self.complete:
                 data[section] = []
                 self.notes.append(f"{section}: none, as {self.complete[section]} says the list is complete")
-        ordered = ["id", "screening_date", "demographics", "diagnoses", "disease_activity", "labs", "medications",
-                   "pregnancy", "infections", "malignancies", "procedures", "immunizations", "renal", "consent",
-                   "administrative", "partial_lists", "decisions"]
+        ordered = ["id", "screening_date", "demographics", "diagnoses", "disease_activity", "bilag_2004", "labs",
+                   "medications", "pregnancy", "infections", "malignancies", "procedures", "immunizations", "renal",
+                   "consent", "administrative", "partial_lists", "decisions"]
         self.data = {key: data[key] for key in ordered if key in data}
 
     def final_profile(self) -> PatientProfile:

@@ -335,12 +335,17 @@ CVX_UNVERIFIED = frozenset({"149", "150", "88", "208", "25"})
 #: complete ("assessed"); an empty such List (emptyReason nilknown) gives an empty list.
 LIST_SECTIONS = ("medications", "infections", "malignancies", "procedures", "immunizations")
 
+#: The project code of a BILAG-2004 assessment (no LOINC or SNOMED CT code records it): valueString, the
+#: highest organ-domain grade A to E, with effectiveDateTime; one Observation per assessment.
+BILAG_2004 = "bilag_2004.highest_grade"
+
 #: Profile facts that have no standard code, carried as Observations coded in PROFILE with the
 #: field path as code, and the value type they take.
 PROFILE_FACTS: dict[str, str] = {
     "diagnoses.sle.present": "boolean",
     "diagnoses.sle.acr1997_criteria_met": "integer",
     "diagnoses.sle.acr1997_criteria": "list",
+    "diagnoses.sle.slicc2012_fulfilled": "boolean",
     "diagnoses.sle.ana_positive": "boolean",
     "diagnoses.lupus_nephritis.present": "boolean",
     "diagnoses.lupus_nephritis.biopsy_class": "string",

@@ -8,7 +8,7 @@ from typing import Any
 from matcher.intake.fhir import codes
 from matcher.intake.fhir.state import ImportState
 from matcher.intake.fhir.values import as_date, code_text, codings, display, number_text
-from matcher.model.measurements import LAB_TESTS, ActivityScore, LabResult, PregnancyTest
+from matcher.model.measurements import LAB_TESTS, ActivityScore, BilagAssessment, LabResult, PregnancyTest
 
 _ACCEPTED_OBSERVATION = ("final", "amended", "corrected")
 
@@ -49,6 +49,8 @@ class ObservationReader(ImportState):
             self.read_hcg(label, obs, spec, when, when_problem)
         elif kind == "body":
             self.read_body(index, label, obs, spec, when)
+        elif kind == "bilag":
+            self.read_bilag(index, label, obs, when, when_problem)
         else:  # a fact: pregnancy status, breastfeeding or a field of the project's code system
             self.read_fact(label, obs, spec, when)
 
@@ -74,6 +76,8 @@ class ObservationReader(ImportState):
                 return (f"lab:{code[5:]}", code[5:])
             if code.startswith("disease_activity.") and code[17:] in ACTIVITY_INDICES:
                 return (f"score:{code[17:]}", code[17:])
+            if code == codes.BILAG_2004:
+                return ("bilag:bilag_2004", code)
             if code in codes.PROFILE_FACTS:
                 return (f"fact:{code}", code)
         return None
@@ -157,6 +161,17 @@ class ObservationReader(ImportState):
         item = {"index": index_name, "score": value, "date": when}
         self.scores.append(self.checked(ActivityScore, item, label, index,
                                         {"score": "valueInteger", "date": "effectiveDateTime"}))
+
+    def read_bilag(self, index: int, label: str, obs: Any, when: dt.date | None, when_problem: str | None) -> None:
+        if when is None:
+            self.leave_unknown("bilag_2004", label, f"{when_problem}: an assessment is only used with its date")
+            return
+        if obs.valueString is None:
+            self.skip(label, obs.code, "no valueString: the matcher reads the highest BILAG-2004 grade, A to E")
+            return
+        item = {"date": when, "highest_grade": str(obs.valueString).strip().upper()}
+        self.bilag.append(self.checked(BilagAssessment, item, label, index,
+                                       {"highest_grade": "valueString", "date": "effectiveDateTime"}))
 
     def read_hcg(self, label: str, obs: Any, specimen: str, when: dt.date | None, when_problem: str | None) -> None:
         if when is None:

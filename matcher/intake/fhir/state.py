@@ -31,6 +31,7 @@ class ImportState:
         self.data: dict[str, Any] = {}
         self.labs: list[dict[str, Any]] = []
         self.scores: list[dict[str, Any]] = []
+        self.bilag: list[dict[str, Any]] = []
         self.tests: list[dict[str, Any]] = []
         self.sections: dict[str, list[dict[str, Any]]] = {name: [] for name in codes.LIST_SECTIONS}
         self.complete: dict[str, str] = {}

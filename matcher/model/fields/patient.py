@@ -101,10 +101,26 @@ def _biopsy_months_ago(profile: PatientProfile, as_of: dt.date) -> Reading:
                        f"calendar months from the biopsy on {day} to the as-of date {as_of}")
 
 
+def _bilag_highest_grade(profile: PatientProfile, as_of: dt.date) -> Reading:
+    """The highest organ-domain grade of the most recent BILAG-2004 assessment on or before the as-of date
+    (its currency window is that of activity scores)."""
+    found = latest(profile.bilag_2004, as_of, lambda assessment: True)
+    later = left_out(later_count(profile.bilag_2004, as_of, lambda assessment: True), "assessment")
+    if found is None:
+        return Absence(f"no BILAG-2004 assessment on or before {as_of}{later} (bilag_2004)",
+                       "BILAG-2004 assessment (highest organ grade, with its date)"
+                       + (f" on or before {as_of}" if later else ""))
+    position, assessment = found
+    return Observation(assessment.highest_grade, assessment.highest_grade, f"bilag_2004[{position}]",
+                       assessment.date, f"most recent assessment on or before the as-of date{later}")
+
+
 def _sle_contradiction(sle: Any) -> str | None:
     count = len(sle.acr1997_criteria) if sle.acr1997_criteria is not None else sle.acr1997_criteria_met
     if count is not None and count >= 4:
         return f"{count} ACR 1997 criteria are recorded as met (4 or more classify SLE)"
+    if sle.slicc2012_fulfilled:
+        return "diagnoses.sle.slicc2012_fulfilled is true"
     return None
 
 
@@ -382,6 +398,7 @@ FUNCTIONS: dict[str, PatientExtract] = {
     "acr1997_count": _acr1997_count,
     "ana_positive": _ana_positive,
     "biopsy_months_ago": _biopsy_months_ago,
+    "bilag_highest_grade": _bilag_highest_grade,
     "weight": weight_reading,
     "height": height_reading,
     "body_surface_area": body_surface_area,

@@ -22,7 +22,9 @@ What a patient looks like:
   mode 32 for SLE, 52 for Sjogren's), 8% drawn from 10-85; birth date (80%),
   age only (12%) or neither; weight and height in kg/lb and cm/m.
 * **Activity**: SLEDAI-2K 0-30 (mode 10 with nephritis, 6 without), SELENA-SLEDAI
-  close to it; SSDAI 0-21 and ESSDAI 0-60 in Sjogren's. 1-3 dated scores.
+  close to it; SSDAI 0-21 and ESSDAI 0-60 in Sjogren's. 1-3 dated scores. A BILAG-2004
+  assessment (highest organ grade A-E, 1-3 visits) for under half of SLE patients; the SLICC
+  2012 classification recorded for under half.
 * **Labs**: 24-hour proteinuria 0-6 g/24h with nephritis (mode 1.8), small
   otherwise; protein/creatinine ratio alike; creatinine around 0.8 mg/dL (to
   10 mg/dL on dialysis); eGFR from creatinine; transaminases raised in ~8%;

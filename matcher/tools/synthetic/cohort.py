@@ -21,6 +21,7 @@ from matcher.tools.synthetic.labs import draw_labs
 from matcher.tools.synthetic.medications import draw_medications
 from matcher.tools.synthetic.person import (
     draw_age,
+    draw_bilag,
     draw_condition,
     draw_demographics,
     draw_diagnoses,
@@ -71,6 +72,9 @@ def synthetic_patient(seed: int, index: int, as_of: dt.date) -> dict[str, Any]:
     activity = draw_disease_activity(draw, condition)
     if activity is not None:
         patient["disease_activity"] = activity
+    bilag = draw_bilag(draw.branch("bilag"), condition)
+    if bilag is not None:
+        patient["bilag_2004"] = bilag
     labs = draw_labs(draw, condition, sex, age, dialysis)
     if labs is not None:
         patient["labs"] = labs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from matcher.model.measurements import BILAG_GRADES
 from matcher.model.profile import ACR1997_CRITERIA
 from matcher.tools.synthetic.draw import LUPUS_NEPHRITIS, SJOGREN, SLE, UNDIAGNOSED, Draw, Record, written_number
 
@@ -60,7 +61,16 @@ def _sle_diagnosis(draw: Draw) -> Record:
         sle["acr1997_criteria_met"] = met
     if draw.recorded(0.9):
         sle["ana_positive"] = draw.chance(0.96)
+    _slicc2012(draw.branch("slicc2012"), sle, met)
     return sle
+
+
+def _slicc2012(draw: Draw, sle: Record, acr_met: int) -> None:
+    """The SLICC 2012 classification, recorded less often than the ACR 1997 count (drawn on a branch, so the
+    rest of the patient is as before). SLICC 2012 is the more sensitive: it classifies almost everyone with 4
+    or more ACR 1997 criteria and many with fewer."""
+    if draw.recorded(0.45):
+        sle["slicc2012_fulfilled"] = draw.chance(0.97 if acr_met >= 4 else 0.6)
 
 
 def draw_diagnoses(draw: Draw, condition: str) -> Record:
@@ -117,3 +127,15 @@ def draw_disease_activity(draw: Draw, condition: str) -> list[Record] | None:
             scores.append({"index": "SELENA-SLEDAI", "score": selena, "date": day})
     return scores
 
+
+def draw_bilag(draw: Draw, condition: str) -> list[Record] | None:
+    """BILAG-2004 assessments of SLE patients (the highest organ grade, one to three visits), recorded less
+    often than SLEDAI-2K: absent for most, occasionally an empty list. Drawn on its own branch."""
+    if condition not in (SLE, LUPUS_NEPHRITIS):
+        return None
+    size = draw.list_size(absent=0.55, empty=0.03, most=3)
+    if size is None:
+        return None
+    weights = (0.3, 0.35, 0.2, 0.1, 0.05) if condition == LUPUS_NEPHRITIS else (0.15, 0.3, 0.3, 0.15, 0.1)
+    return [{"date": draw.iso(draw.integer(120 * visit, 120 * visit + 60)),
+             "highest_grade": draw.random.choices(BILAG_GRADES, weights)[0]} for visit in range(size)]
