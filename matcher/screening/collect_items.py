@@ -33,7 +33,7 @@ GROUPS = ("Demographics", "Diagnosis and disease activity", "Laboratory", "Pregn
 _FIELD_GROUPS: dict[str, str] = {
     **dict.fromkeys(("age_years", "sex", "weight", "height", "body_surface_area"), "Demographics"),
     **dict.fromkeys(("dialysis", "kidney_transplant", "sledai_2k", "selena_sledai", "ssdai", "essdai",
-                     "stimulated_saliva_flow", "lvef", "mean_pap", "pao2", "paco2"),
+                     "stimulated_saliva_flow", "lvef", "mean_pap", "pao2", "paco2", "bilag_2004_highest_grade"),
                     "Diagnosis and disease activity"),
     **dict.fromkeys(("planning_pregnancy", "breastfeeding", "childbearing_potential", "pregnant"), "Pregnancy"),
     **dict.fromkeys(("consent_signed", "in_other_trial", "social_security_affiliation", "legal_protection"),
