@@ -122,6 +122,8 @@ class _Reads(NamedTuple):
     patient: tuple[tuple[str, Any, str, Window | None, str], ...]
     #: list name -> (field name, extractor, fact key) of the entry fields its queries compare
     items: dict[str, tuple[tuple[str, Any, str], ...]]
+    #: list name -> the names of those fields
+    item_names: dict[str, frozenset[str]]
     #: list name -> (query name, root node index) of the queries over it
     queries: dict[str, tuple[tuple[str, int], ...]]
     #: query name -> the patient fact's key for its result
@@ -136,6 +138,7 @@ def _reads(compiled: CompiledTrial) -> _Reads:
                PATIENT_FIELDS[name].collect) for name in compiled.patient_fields),
         {over: tuple((name, LISTS[over].fields[name].extract, fact_key(name)) for name in names)
          for over, names in compiled.item_fields.items()},
+        {over: frozenset(names) for over, names in compiled.item_fields.items()},
         {over: tuple((name, compiled.query_roots[name]) for name, query in compiled.trial.queries.items()
                      if query.over == over)
          for over in compiled.item_fields},
@@ -174,8 +177,8 @@ class PatientReads:
         self.as_of = as_of
         #: patient field -> its reading, before any trial's window applies
         self.fields: dict[str, Reading] = {}
-        #: (list, entry index) -> field -> its reading
-        self.entries: dict[tuple[str, int], dict[str, Reading]] = {}
+        #: (list, entry index) -> (field -> its reading, field -> its value where it is an Observation)
+        self.entries: dict[tuple[str, int], tuple[dict[str, Reading], dict[str, Any]]] = {}
         #: list -> whether each entry has happened on the as-of date
         self.visible: dict[str, list[bool]] = {}
         #: list -> each entry's label (its description in the results)
@@ -312,7 +315,8 @@ class Evaluator(HoldsEngineHandles):
         reads = self._reads[trial_id]
         queries: dict[str, QueryEvaluation] = {}
         for over, fields in reads.items.items():
-            queries.update(self._run_queries(self._asker(trial_id, over), read, over, fields, reads.queries[over]))
+            queries.update(self._run_queries(self._asker(trial_id, over), read, over, fields, reads.item_names[over],
+                                             reads.queries[over]))
         readings: dict[str, Reading] = {}
         recorded: dict[str, Reading] = {}
         fact: dict[str, Any] = {"kind": PATIENT_KIND}
@@ -360,7 +364,7 @@ class Evaluator(HoldsEngineHandles):
         return asker
 
     def _run_queries(self, asker: _Asker, read: PatientReads, over: str, fields: tuple[tuple[str, Any, str], ...],
-                     roots: tuple[tuple[str, int], ...]) -> dict[str, QueryEvaluation]:
+                     names: frozenset[str], roots: tuple[tuple[str, int], ...]) -> dict[str, QueryEvaluation]:
         spec = LISTS[over]
         profile, as_of = read.profile, read.as_of
         items = spec.items(profile)
@@ -379,18 +383,19 @@ class Evaluator(HoldsEngineHandles):
                 if not visible[index]:
                     left_out += 1
                     continue
-                readings: dict[str, Reading] = {}
-                fact: dict[str, Any] = {"kind": over, "item": index}
                 entry = known.get((over, index))
                 if entry is None:
-                    entry = known[over, index] = {}
-                for name, extract, key in fields:
-                    reading = entry.get(name)
-                    if reading is None:
-                        reading = entry[name] = extract(item, index, profile, as_of)
-                    readings[name] = reading
-                    if isinstance(reading, Observation):
-                        fact[key] = reading.value
+                    entry = known[over, index] = ({}, {})
+                found, values = entry
+                if not found.keys() >= names:  # a field no trial before this one read
+                    for name, extract, _ in fields:
+                        if name not in found:
+                            reading = found[name] = extract(item, index, profile, as_of)
+                            if isinstance(reading, Observation):
+                                values[name] = reading.value
+                readings = {name: found[name] for name, _, _ in fields}
+                fact: dict[str, Any] = {"kind": over, "item": index}
+                fact.update({key: values[name] for name, _, key in fields if name in values})
                 entries.append(ItemEvaluation(index, labels[index], asker.answer(fact), readings))
             evaluated = tuple(entries)
         partial = over in (profile.partial_lists or ())
