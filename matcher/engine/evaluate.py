@@ -221,6 +221,12 @@ class _Asker:
         compiled, scope, plan = self.compiled, self.scope, self.plan
         truths = dict(plan.unknown)
         meaning = plan.meaning
+        decided = set(map(meaning.get, fired))
+        if None not in decided and len({index for index, _ in decided}) == len(decided):  # type: ignore[misc]
+            # every rule is of this scope and no node was said both true and false (else the loop below says
+            # which): the answer is the rules' (node, truth) pairs
+            truths.update(decided)  # type: ignore[arg-type]
+            fired = []
         for rule in fired:
             found = meaning.get(rule)
             if found is None:
@@ -237,7 +243,7 @@ class _Asker:
             truths[index] = truth
         for index, kind, parts in plan.composite:
             found_truth = truths[index]
-            expected = kleene(kind, [truths[c] for c in parts])
+            expected = kleene(kind, list(map(truths.__getitem__, parts)))
             if found_truth != expected:
                 node = compiled.nodes[index]
                 raise EvaluationError(
