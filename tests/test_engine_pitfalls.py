@@ -267,6 +267,27 @@ def test_engine_firing_both_ways_is_refused(trials: list[matcher.Trial], monkeyp
         m.evaluate(profile(base_patient()))
 
 
+@pytest.mark.parametrize("extra", ["unknown", "other scope"])
+def test_engine_firing_a_rule_it_should_not_is_refused(trials: list[matcher.Trial], monkeypatch: pytest.MonkeyPatch,
+                                                        extra: str) -> None:
+    """A fired rule that is no rule of the trial, or one of another kind of fact, is refused, not skipped."""
+    compiled = {trial.id: compile_trial(trial) for trial in trials}
+    original = Ruleset.fire
+
+    def fire_more(self: Ruleset, fact: dict[str, Any]) -> list[str]:
+        fired = original(self, fact)
+        if fact["kind"] == "patient":
+            trial = compiled[self.name.split("#")[0]]
+            others = [rule for rule, (index, _) in trial.rule_meaning.items() if trial.nodes[index].scope != "patient"]
+            fired.append("no such rule" if extra == "unknown" or not others else others[0])
+        return fired
+
+    monkeypatch.setattr(Ruleset, "fire", fire_more)
+    expected = "unknown rule" if extra == "unknown" else "fired on a patient fact but belongs to"
+    with matcher.Matcher(trials) as m, pytest.raises(EvaluationError, match=expected):
+        m.evaluate(profile(base_patient()))
+
+
 # The engine really decides: with durable-rules unimportable, the CLI fails loudly instead of answering.
 @pytest.mark.parametrize("hidden", ["durable_rules_engine", "durable"])
 def test_cli_refuses_to_answer_without_the_engine(tmp_path: Any, hidden: str) -> None:

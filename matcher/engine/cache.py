@@ -133,8 +133,10 @@ class FactClasses:
         for compared in [unguarded, *by_kind.values()]:
             for key, tests in compared.items():
                 every.setdefault(key, []).extend(tests)
-        #: kind -> (key, numbers, strings) in one fixed order; a fact of no guarded kind: every key
-        self._plans = {kind: _plan(compared, unguarded) for kind, compared in by_kind.items()}
+        #: kind -> (the kind's own class, then (key, numbers, strings) in one fixed order); a fact of no guarded
+        #: kind: every key
+        self._plans = {kind: (encode_fact({"kind": kind}), _plan(compared, unguarded))
+                       for kind, compared in by_kind.items()}
         self._every = _plan(every, {})
         #: every key a rule compares
         self.keys = tuple(key for key, _, _ in self._every)
@@ -142,21 +144,28 @@ class FactClasses:
     def key(self, fact: Mapping[str, Any]) -> tuple[Hashable, ...]:
         """The fact's kind, then the class of each value its kind's rules compare (:data:`ABSENT` if missing)."""
         kind = fact.get("kind")
-        plan = self._plans.get(kind) if type(kind) is str else None
-        classes: list[Hashable] = [encode_fact({"kind": kind}) if kind is not None else ABSENT]
-        for name, numbers, strings in plan if plan is not None else self._every:
-            value = fact.get(name, _MISSING)
+        found = self._plans.get(kind) if type(kind) is str else None
+        if found is None:
+            kind_class: Hashable = encode_fact({"kind": kind}) if kind is not None else ABSENT
+            plan = self._every
+        else:  # the kind's class is worked out once (this runs for every fact asked about)
+            kind_class, plan = found
+        classes: list[Hashable] = [kind_class]
+        append = classes.append
+        get = fact.get
+        for name, numbers, strings in plan:
+            value = get(name, _MISSING)
             type_ = type(value)
             if value is _MISSING:
-                classes.append(ABSENT)
+                append(ABSENT)
             elif type_ is bool:
-                classes.append("true" if value else "false")
+                append("true" if value else "false")
             elif (type_ is int or type_ is float) and numbers is not None:
-                classes.append(number_class(value, numbers))
+                append(number_class(value, numbers))
             elif type_ is str and strings is not None:
-                classes.append(value if value in strings else OTHER_STRING)
+                append(value if value in strings else OTHER_STRING)
             else:  # the exact text the engine would be given (and its refusal of a value it cannot take)
-                classes.append(encode_fact({name: value}))
+                append(encode_fact({name: value}))
         return tuple(classes)
 
 

@@ -122,6 +122,8 @@ class _Reads(NamedTuple):
     patient: tuple[tuple[str, Any, str, Window | None, str], ...]
     #: list name -> (field name, extractor, fact key) of the entry fields its queries compare
     items: dict[str, tuple[tuple[str, Any, str], ...]]
+    #: list name -> the names of those fields
+    item_names: dict[str, frozenset[str]]
     #: list name -> (query name, root node index) of the queries over it
     queries: dict[str, tuple[tuple[str, int], ...]]
     #: query name -> the patient fact's key for its result
@@ -136,6 +138,7 @@ def _reads(compiled: CompiledTrial) -> _Reads:
                PATIENT_FIELDS[name].collect) for name in compiled.patient_fields),
         {over: tuple((name, LISTS[over].fields[name].extract, fact_key(name)) for name in names)
          for over, names in compiled.item_fields.items()},
+        {over: frozenset(names) for over, names in compiled.item_fields.items()},
         {over: tuple((name, compiled.query_roots[name]) for name, query in compiled.trial.queries.items()
                      if query.over == over)
          for over in compiled.item_fields},
@@ -167,17 +170,86 @@ class PatientReads:
     a value (its currency window, which keys its facts carry) is still its own.
     """
 
-    __slots__ = ("as_of", "entries", "fields", "profile", "visible")
+    __slots__ = ("as_of", "entries", "fields", "labels", "profile", "visible")
 
     def __init__(self, profile: PatientProfile, as_of: dt.date) -> None:
         self.profile = profile
         self.as_of = as_of
         #: patient field -> its reading, before any trial's window applies
         self.fields: dict[str, Reading] = {}
-        #: (list, entry index, field) -> its reading
-        self.entries: dict[tuple[str, int, str], Reading] = {}
+        #: (list, entry index) -> (field -> its reading, field -> its value where it is an Observation)
+        self.entries: dict[tuple[str, int], tuple[dict[str, Reading], dict[str, Any]]] = {}
         #: list -> whether each entry has happened on the as-of date
         self.visible: dict[str, list[bool]] = {}
+        #: list -> each entry's label (its description in the results)
+        self.labels: dict[str, list[str]] = {}
+
+
+class _Asker:
+    """Asks about the facts of one scope (the patient, or an entry of one list) of one trial: the decision cache
+    first when it is on, else the engine. Everything the question needs is looked up once, here."""
+
+    __slots__ = ("cache", "classes", "compiled", "plan", "ruleset", "scope")
+
+    def __init__(self, compiled: CompiledTrial, ruleset: Ruleset, scope: str, plan: _Scope | None,
+                 classes: FactClasses | None, cache: DecisionCache | None) -> None:
+        self.compiled = compiled
+        self.ruleset = ruleset
+        self.scope = scope
+        #: no node of this scope: any rule fired is out of place
+        self.plan = plan if plan is not None else _Scope({}, {}, ())
+        self.classes = classes
+        self.cache = cache
+
+    def answer(self, fact: dict[str, Any]) -> dict[int, Truth]:
+        """The truth of every node of the scope for ``fact``: the engine's answer for a fact of its class, asked
+        now if no fact of the class has been asked about (or if the cache is off). The Kleene self-check runs on
+        every answer the engine gives (:meth:`decide`), before it is kept; a kept answer is the checked one."""
+        cache = self.cache
+        if cache is None or self.classes is None:
+            return self.decide(self.ruleset.fire(fact))
+        key = self.classes.key(fact)
+        answer = cache.get(key)
+        if answer is not None:
+            return dict(zip(self.plan.unknown, answer, strict=True))
+        truths = self.decide(self.ruleset.fire(fact))
+        cache.put(key, tuple(truths.values()))
+        return truths
+
+    def decide(self, fired: list[str]) -> dict[int, Truth]:
+        """The truth of every node from the rules the engine fired, checked against Kleene logic."""
+        compiled, scope, plan = self.compiled, self.scope, self.plan
+        truths = dict(plan.unknown)
+        meaning = plan.meaning
+        decided = set(map(meaning.get, fired))
+        if None not in decided and len({index for index, _ in decided}) == len(decided):  # type: ignore[misc]
+            # every rule is of this scope and no node was said both true and false (else the loop below says
+            # which): the answer is the rules' (node, truth) pairs
+            truths.update(decided)  # type: ignore[arg-type]
+            fired = []
+        for rule in fired:
+            found = meaning.get(rule)
+            if found is None:
+                if rule not in compiled.rule_meaning:
+                    raise EvaluationError(f"the engine fired an unknown rule {rule!r}")
+                index = compiled.rule_meaning[rule][0]
+                raise EvaluationError(f"rule {rule} fired on a {scope} fact but belongs to "
+                                      f"{compiled.nodes[index].scope}")
+            index, truth = found
+            if truths[index] is not None and truths[index] != truth:
+                node = compiled.nodes[index]
+                raise EvaluationError(f"node {index} of {node.owner} is both true and false: compiler bug",
+                                      criterion=node.owner)
+            truths[index] = truth
+        for index, kind, parts in plan.composite:
+            found_truth = truths[index]
+            expected = kleene(kind, list(map(truths.__getitem__, parts)))
+            if found_truth != expected:
+                node = compiled.nodes[index]
+                raise EvaluationError(
+                    f"the engine says node {index} of {node.owner} is {found_truth} but its parts give "
+                    f"{expected}: refusing to answer", criterion=node.owner)
+        return truths
 
 
 class _TrialCache(NamedTuple):
@@ -209,6 +281,8 @@ class Evaluator(HoldsEngineHandles):
                 except NotCacheable:  # pragma: no cover - the compiler writes no such rule
                     continue
         self._rulesets: dict[str, Ruleset] = {}
+        #: (trial, scope) -> its asker (:meth:`_asker`)
+        self._askers: dict[tuple[str, str], _Asker] = {}
         try:
             for trial_id, trial in self.compiled.items():
                 self._rulesets[trial_id] = Ruleset(trial_id, trial.rules)
@@ -225,6 +299,7 @@ class Evaluator(HoldsEngineHandles):
         for ruleset in self._rulesets.values():
             ruleset.close()
         self._rulesets.clear()
+        self._askers.clear()
 
     def __enter__(self) -> Evaluator:
         return self
@@ -243,11 +318,11 @@ class Evaluator(HoldsEngineHandles):
         elif read.profile is not profile or read.as_of != as_of:
             raise ValueError("these reads are of another patient or date")
         compiled = self.compiled[trial_id]
-        ruleset = self._rulesets[trial_id]
         reads = self._reads[trial_id]
         queries: dict[str, QueryEvaluation] = {}
         for over, fields in reads.items.items():
-            queries.update(self._run_queries(compiled, ruleset, read, over, fields, reads.queries[over]))
+            queries.update(self._run_queries(self._asker(trial_id, over), read, over, fields, reads.item_names[over],
+                                             reads.queries[over]))
         readings: dict[str, Reading] = {}
         recorded: dict[str, Reading] = {}
         fact: dict[str, Any] = {"kind": PATIENT_KIND}
@@ -265,7 +340,7 @@ class Evaluator(HoldsEngineHandles):
                 if value is None:
                     value = known[name] = extract(profile, as_of)
                 recorded[name] = value
-                reading = readings[name] = current(value, window, as_of, label)
+                reading = readings[name] = value if window is None else current(value, window, as_of, label)
             if isinstance(reading, Observation):
                 fact[key] = reading.value
         superseding: dict[str, Superseding] = {}
@@ -275,12 +350,27 @@ class Evaluator(HoldsEngineHandles):
         for name, query in queries.items():
             if query.truth is not None:
                 fact[query_keys[name]] = query.truth
-        truths = self._answer(compiled, ruleset, fact, PATIENT_KIND)
+        truths = self._asker(trial_id, PATIENT_KIND).answer(fact)
         return Evaluation(compiled, profile, as_of, truths, readings, queries, superseding)
 
-    def _run_queries(self, compiled: CompiledTrial, ruleset: Ruleset, read: PatientReads,
-                     over: str, fields: tuple[tuple[str, Any, str], ...],
-                     roots: tuple[tuple[str, int], ...]) -> dict[str, QueryEvaluation]:
+    def _asker(self, trial_id: str, scope: str) -> _Asker:
+        """The asker of one trial's facts of one scope, made on first use."""
+        asker = self._askers.get((trial_id, scope))
+        if asker is None:
+            compiled = self.compiled[trial_id]
+            trial_cache = self._caches.get(trial_id)
+            cache = None
+            if trial_cache is not None:
+                cache = trial_cache.scopes.get(scope)
+                if cache is None:
+                    cache = trial_cache.scopes[scope] = DecisionCache(self._bounds[scope != PATIENT_KIND])
+            asker = self._askers[trial_id, scope] = _Asker(
+                compiled, self._rulesets[trial_id], scope, self._scopes[trial_id].get(scope),
+                trial_cache.classes if trial_cache is not None else None, cache)
+        return asker
+
+    def _run_queries(self, asker: _Asker, read: PatientReads, over: str, fields: tuple[tuple[str, Any, str], ...],
+                     names: frozenset[str], roots: tuple[tuple[str, int], ...]) -> dict[str, QueryEvaluation]:
         spec = LISTS[over]
         profile, as_of = read.profile, read.as_of
         items = spec.items(profile)
@@ -290,23 +380,29 @@ class Evaluator(HoldsEngineHandles):
             visible = read.visible.get(over)
             if visible is None:
                 visible = read.visible[over] = [spec.visible(item, as_of) for item in items]
+                read.labels[over] = [spec.item_label(item) if shown else ""
+                                     for item, shown in zip(items, visible, strict=True)]
+            labels = read.labels[over]
             known = read.entries
             entries = []
             for index, item in enumerate(items):
                 if not visible[index]:
                     left_out += 1
                     continue
-                readings: dict[str, Reading] = {}
+                entry = known.get((over, index))
+                if entry is None:
+                    entry = known[over, index] = ({}, {})
+                found, values = entry
+                if not found.keys() >= names:  # a field no trial before this one read
+                    for name, extract, _ in fields:
+                        if name not in found:
+                            reading = found[name] = extract(item, index, profile, as_of)
+                            if isinstance(reading, Observation):
+                                values[name] = reading.value
+                readings = {name: found[name] for name, _, _ in fields}
                 fact: dict[str, Any] = {"kind": over, "item": index}
-                for name, extract, key in fields:
-                    reading = known.get((over, index, name))
-                    if reading is None:
-                        reading = known[over, index, name] = extract(item, index, profile, as_of)
-                    readings[name] = reading
-                    if isinstance(reading, Observation):
-                        fact[key] = reading.value
-                truths = self._answer(compiled, ruleset, fact, over)
-                entries.append(ItemEvaluation(index, spec.item_label(item), truths, readings))
+                fact.update({key: values[name] for name, _, key in fields if name in values})
+                entries.append(ItemEvaluation(index, labels[index], asker.answer(fact), readings))
             evaluated = tuple(entries)
         partial = over in (profile.partial_lists or ())
         results = {}
@@ -318,54 +414,6 @@ class Evaluator(HoldsEngineHandles):
                 truth = True if True in outcomes else (None if None in outcomes or partial else False)
             results[name] = QueryEvaluation(name, evaluated, truth, partial, left_out)
         return results
-
-    def _answer(self, compiled: CompiledTrial, ruleset: Ruleset, fact: dict[str, Any], scope: str) -> dict[int, Truth]:
-        """The truth of every node of ``scope`` for ``fact``: the engine's answer for a fact of its class, asked
-        now if no fact of the class has been asked about (or if the cache is off)."""
-        trial_cache = self._caches.get(compiled.trial.id)
-        if trial_cache is None:
-            return self._decide(compiled, ruleset.fire(fact), scope)
-        cache = trial_cache.scopes.get(scope)
-        if cache is None:
-            cache = trial_cache.scopes[scope] = DecisionCache(self._bounds[scope != PATIENT_KIND])
-        key = trial_cache.classes.key(fact)
-        answer = cache.get(key)
-        if answer is not None:
-            plan = self._scopes[compiled.trial.id].get(scope)
-            return dict(zip(plan.unknown, answer, strict=True)) if plan is not None else {}
-        truths = self._decide(compiled, ruleset.fire(fact), scope)
-        cache.put(key, tuple(truths.values()))
-        return truths
-
-    def _decide(self, compiled: CompiledTrial, fired: list[str], scope: str) -> dict[int, Truth]:
-        plan = self._scopes[compiled.trial.id].get(scope)
-        if plan is None:  # no node of this scope: any rule fired is out of place
-            plan = _Scope({}, {}, ())
-        truths = dict(plan.unknown)
-        meaning = plan.meaning
-        for rule in fired:
-            found = meaning.get(rule)
-            if found is None:
-                if rule not in compiled.rule_meaning:
-                    raise EvaluationError(f"the engine fired an unknown rule {rule!r}")
-                index = compiled.rule_meaning[rule][0]
-                raise EvaluationError(f"rule {rule} fired on a {scope} fact but belongs to "
-                                      f"{compiled.nodes[index].scope}")
-            index, truth = found
-            if truths[index] is not None and truths[index] != truth:
-                node = compiled.nodes[index]
-                raise EvaluationError(f"node {index} of {node.owner} is both true and false: compiler bug",
-                                      criterion=node.owner)
-            truths[index] = truth
-        for index, kind, parts in plan.composite:
-            found_truth = truths[index]
-            expected = kleene(kind, [truths[c] for c in parts])
-            if found_truth != expected:
-                node = compiled.nodes[index]
-                raise EvaluationError(
-                    f"the engine says node {index} of {node.owner} is {found_truth} but its parts give "
-                    f"{expected}: refusing to answer", criterion=node.owner)
-        return truths
 
 
 def _admit(group: tuple[tuple[str, Window | None, str, str], ...], readings: dict[str, Reading],

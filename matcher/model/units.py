@@ -74,8 +74,10 @@ def registry() -> Any:
     return reg
 
 
+@lru_cache(maxsize=4096)
 def normalise_unit_text(unit: str) -> str:
-    """Rewrite clinical unit spellings that pint would misread (see module docstring)."""
+    """Rewrite clinical unit spellings that pint would misread (see module docstring). Kept per spelling: the
+    same few spellings recur in every patient, and this is most of a conversion's cost."""
     text = unit.strip().replace("µ", "u").replace("μ", "u")
     text = _TIMES_TEN.sub(r" * 10**\1 ", text)
     text = _CELLS.sub("", text)

@@ -108,7 +108,7 @@ def elapsed(since: dt.date, until: dt.date, unit: str) -> float:
 
 def later_count(results: list[Any] | None, as_of: dt.date, keep: Callable[[Any], bool]) -> int:
     """How many entries ``keep`` selects are dated after ``as_of`` (not yet done on it: left out)."""
-    return sum(1 for entry in results or [] if keep(entry) and entry.date > as_of)
+    return len([entry for entry in results or () if keep(entry) and entry.date > as_of])
 
 
 def left_out(count: int, noun: str) -> str:
@@ -122,7 +122,7 @@ def latest(results: list[Any] | None, as_of: dt.date, keep: Callable[[Any], bool
     refuses two different values of one thing on one day) are told apart by what they record, never by
     their order in the list: a lab's ULN or the spelling of a value is then the same whatever the order."""
     best: tuple[int, Any] | None = None
-    for index, entry in enumerate(results or []):
+    for index, entry in enumerate(results or ()):
         if keep(entry) and entry.date <= as_of and (
                 best is None or entry.date > best[1].date
                 or (entry.date == best[1].date and repr(entry) < repr(best[1]))):
