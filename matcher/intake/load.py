@@ -348,8 +348,8 @@ def _build_value(loader: Any, node: yaml.Node, at: Path_, positions: dict[Path_,
     except (ValueError, TypeError, AttributeError, OverflowError, yaml.YAMLError) as exc:
         # e.g. a date that is not in the calendar (2026-02-30), or a bad explicit tag (!!int x); the problem
         # alone: the place is the error's own, and a YAML error's text would add it again over several lines
-        problem = str(exc.problem if isinstance(exc, yaml.MarkedYAMLError) and exc.problem else exc)
-        raise refuse(f"cannot read {shown(node.value)}: {problem}") from None
+        reason = str(exc.problem if isinstance(exc, yaml.MarkedYAMLError) and exc.problem else exc)
+        raise refuse(f"cannot read {shown(node.value)}: {reason}") from None
     problem = limit_problem(value)
     if problem is not None:
         raise refuse(problem)
