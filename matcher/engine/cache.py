@@ -60,9 +60,11 @@ _LONG_MAX = 2**63 - 1
 _LONG_MIN = -(2**63)
 
 #: default bounds of one trial's caches, in facts: entries of a list repeat across patients far more than
-#: whole patients do, so their cache is larger; both keep a worker's memory flat however long the run
+#: whole patients do, so their cache is larger; both keep a worker's memory flat however long the run. A cached
+#: fact weighs 0.5-1.5 KB; 2,048 entry facts answer as many entry facts as 4,096 did on the bench's cohort
+#: and halve what a cohort with more varied lists can fill (docs/engine.md)
 PATIENT_FACTS = 1_024
-ENTRY_FACTS = 4_096
+ENTRY_FACTS = 2_048
 
 
 class NotCacheable(Exception):

@@ -47,23 +47,34 @@ MAX_ALIASES = 100
 MAX_ALIAS_EXPANSION = 10_000
 
 
-class _StrictLoader(_BaseLoader):  # type: ignore[misc]
-    """SafeLoader with YAML 1.2-like implicit types (see module docstring)."""
+def strict_loader(base: type[Any]) -> type[Any]:
+    """A subclass of PyYAML's ``base`` safe loader (C or pure Python) with YAML 1.2-like implicit types (see the
+    module docstring). The C loader differs only in its scanner and parser: the resolvers and constructors set
+    here are the same Python code for both (tests/test_yaml_loaders.py holds them to the same results)."""
 
+    class StrictLoader(base):  # type: ignore[misc]
+        pass
 
-_StrictLoader.yaml_implicit_resolvers = {}
-for _first, _resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items():
-    _StrictLoader.yaml_implicit_resolvers[_first] = [
-        (tag, regexp)
-        for tag, regexp in _resolvers
-        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
-    ]
-_StrictLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-_StrictLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789")
-)
+    StrictLoader.yaml_implicit_resolvers = {}
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items():
+        StrictLoader.yaml_implicit_resolvers[first] = [
+            (tag, regexp)
+            for tag, regexp in resolvers
+            if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+        ]
+    StrictLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+    )
+    StrictLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789")
+    )
+    StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_decimal_int)
+    StrictLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][-+]?[0-9]+)?$"),
+        list("-+0123456789."),
+    )
+    return StrictLoader
 
 
 def _construct_decimal_int(loader: Any, node: yaml.ScalarNode) -> int:
@@ -77,12 +88,7 @@ def _construct_decimal_int(loader: Any, node: yaml.ScalarNode) -> int:
                                                 node.start_mark) from None
 
 
-_StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_decimal_int)
-_StrictLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][-+]?[0-9]+)?$"),
-    list("-+0123456789."),
-)
+_StrictLoader = strict_loader(_BaseLoader)
 
 
 @dataclass(frozen=True)
@@ -340,8 +346,10 @@ def _build_value(loader: Any, node: yaml.Node, at: Path_, positions: dict[Path_,
     try:
         value = loader.construct_object(node)
     except (ValueError, TypeError, AttributeError, OverflowError, yaml.YAMLError) as exc:
-        # e.g. a date that is not in the calendar (2026-02-30), or a bad explicit tag (!!int x)
-        raise refuse(f"cannot read {shown(node.value)}: {exc}") from None
+        # e.g. a date that is not in the calendar (2026-02-30), or a bad explicit tag (!!int x); the problem
+        # alone: the place is the error's own, and a YAML error's text would add it again over several lines
+        reason = str(exc.problem if isinstance(exc, yaml.MarkedYAMLError) and exc.problem else exc)
+        raise refuse(f"cannot read {shown(node.value)}: {reason}") from None
     problem = limit_problem(value)
     if problem is not None:
         raise refuse(problem)

@@ -360,7 +360,7 @@ def labels_of_rule_file(content: str) -> dict[str, str]:
     import yaml
 
     try:
-        document = yaml.safe_load(content)
+        document = yaml.load(content, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         criteria = document.get("criteria") if isinstance(document, dict) else None
     except yaml.YAMLError:
         return {}
