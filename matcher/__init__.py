@@ -19,7 +19,15 @@ from matcher.errors import (
 )
 from matcher.intake.validate import load_patient
 from matcher.model.profile import PatientProfile
-from matcher.results.explain import CriterionResult, Outcome, TrialResult, ValueUsed, Verdict
+from matcher.results.explain import (
+    CriterionOutcome,
+    CriterionResult,
+    Outcome,
+    TrialOutcome,
+    TrialResult,
+    ValueUsed,
+    Verdict,
+)
 from matcher.results.timeline import ChangePoint, CriterionChange, TrialTimeline
 from matcher.rules.language import Criterion, Trial, load_trial
 
@@ -28,6 +36,7 @@ __all__ = [
     "CohortRecord",
     "Criterion",
     "CriterionChange",
+    "CriterionOutcome",
     "CriterionResult",
     "EngineUnavailableError",
     "EvaluationError",
@@ -38,6 +47,7 @@ __all__ = [
     "PatientProfile",
     "RuleFileError",
     "Trial",
+    "TrialOutcome",
     "TrialResult",
     "TrialTimeline",
     "ValueUsed",
