@@ -265,6 +265,8 @@ class _Plan(NamedTuple):
     notes: dict[str, tuple[str, ...]]
     #: criterion id -> its ``equivalent`` nodes (measures of one quantity, which may disagree)
     equivalents: dict[str, tuple[int, ...]]
+    #: (criterion id, outcome) -> its view when there is nothing to collect and no question (filled on use)
+    plain: dict[tuple[str, Outcome], CriterionOutcome]
 
 
 def _plan(compiled: CompiledTrial) -> _Plan:
@@ -300,7 +302,7 @@ def _plan(compiled: CompiledTrial) -> _Plan:
     for compiled_node in compiled.nodes:
         if nodes[compiled_node.index].equivalent:
             equivalents[compiled_node.owner] = (*equivalents.get(compiled_node.owner, ()), compiled_node.index)
-    built = _Plan(tuple(nodes), queries, notes, equivalents)
+    built = _Plan(tuple(nodes), queries, notes, equivalents, {})
     compiled.derived["explain"] = built
     return built
 
@@ -665,39 +667,52 @@ class _Explainer:
         found = self._decided.get(criterion.id)
         if found is not None:
             return found
-        routine, label = bool(criterion.routine), criterion.label
         if criterion.condition is None:
-            found = _Decided(CriterionOutcome(criterion.id, criterion.kind, "manual", (), None, routine, label=label),
-                             [], None)
+            found = _Decided(self._plain(criterion, "manual"), None, None)
             self._decided[criterion.id] = found
             return found
         evaluation = self.ev
         root = evaluation.compiled.criterion_roots[criterion.id]
         truth = evaluation.truths[root]
+        if truth is not None:
+            found = _Decided(self._plain(criterion, _OUTCOMES[truth]), None, None)
+            self._decided[criterion.id] = found
+            return found
         leaves = self.deciding(root, evaluation.truths)
-        outcome = _OUTCOMES[truth]
         missing: list[str] = []
-        question = None
         older = None
-        if truth is None:
-            disagree = self.records_disagree(criterion.id)
-            if disagree or any(self.needs_data(leaf) for leaf in leaves):
-                self.collect_missing(leaves, missing)  # only what is needed to settle the unknown parts
-            else:  # decided up to parts the registry leaves to clinical judgement
-                outcome = "manual"
-                question = self._question(criterion, root)
-            if disagree:  # never decided by either record: unknown until the clinician has read both
-                older = self.superseding_lines(criterion.id)
-                if older:  # a value just past its window, taken within its window of a newer one, disagrees
-                    missing.append(f"the clinician's reading of {criterion.id}: records of one quantity taken "
-                                   "within their window of each other disagree (shown side by side), or a "
-                                   "current measure of each")
-                else:
-                    missing.append(f"the clinician's reading of {criterion.id}: current records of one quantity "
-                                   "disagree (shown side by side)")
-        found = _Decided(CriterionOutcome(criterion.id, criterion.kind, outcome, tuple(missing), question, routine,
-                                          label=label), leaves, older)
+        disagree = self.records_disagree(criterion.id)
+        if not disagree and not any(self.needs_data(leaf) for leaf in leaves):
+            # decided up to parts the registry leaves to clinical judgement
+            question = self._question(criterion, root)
+            view = self._plain(criterion, "manual") if question is None else CriterionOutcome(
+                criterion.id, criterion.kind, "manual", (), question, bool(criterion.routine), label=criterion.label)
+            found = _Decided(view, leaves, None)
+            self._decided[criterion.id] = found
+            return found
+        self.collect_missing(leaves, missing)  # only what is needed to settle the unknown parts
+        if disagree:  # never decided by either record: unknown until the clinician has read both
+            older = self.superseding_lines(criterion.id)
+            if older:  # a value just past its window, taken within its window of a newer one, disagrees
+                missing.append(f"the clinician's reading of {criterion.id}: records of one quantity taken "
+                               "within their window of each other disagree (shown side by side), or a "
+                               "current measure of each")
+            else:
+                missing.append(f"the clinician's reading of {criterion.id}: current records of one quantity "
+                               "disagree (shown side by side)")
+        found = _Decided(CriterionOutcome(criterion.id, criterion.kind, "unknown", tuple(missing), None,
+                                          bool(criterion.routine), label=criterion.label), leaves, older)
         self._decided[criterion.id] = found
+        return found
+
+    def _plain(self, criterion: Criterion, outcome: Outcome) -> CriterionOutcome:
+        """The view of a criterion with nothing to collect and no question: one frozen object per outcome of
+        each criterion of the trial, shared by its evaluations."""
+        shared: dict[tuple[str, Outcome], CriterionOutcome] = self.plan.plain
+        found = shared.get((criterion.id, outcome))
+        if found is None:
+            found = shared[criterion.id, outcome] = CriterionOutcome(
+                criterion.id, criterion.kind, outcome, (), None, bool(criterion.routine), label=criterion.label)
         return found
 
     def criterion(self, criterion: Criterion, settled: CriterionOutcome | None = None) -> CriterionResult:
@@ -717,8 +732,9 @@ class _Explainer:
         values: dict[str, ValueUsed] = {}
         for leaf in every_leaf:
             values.update(self.values_of(leaf))
-        # a YAML alias repeats a subtree
-        reason = "; ".join(dict.fromkeys([leaf_line(i, True) for i in decided.leaves]))
+        leaves = decided.leaves if decided.leaves is not None else self.deciding(
+            self.ev.compiled.criterion_roots[criterion.id], self.ev.truths)
+        reason = "; ".join(dict.fromkeys([leaf_line(i, True) for i in leaves]))  # a YAML alias repeats a subtree
         if decided.older is not None:  # records of one quantity disagree
             if decided.older:
                 reason = f"{'; '.join(decided.older)}: records disagree (the clinician decides): {reason}"
@@ -765,8 +781,8 @@ class _Decided(NamedTuple):
 
     #: the outcome view, before recorded decisions
     view: CriterionOutcome
-    #: the leaves that decide the criterion's root (what its reason shows)
-    leaves: list[int]
+    #: the leaves that decide the criterion's root (what its reason shows), when it had to find them
+    leaves: list[int] | None
     #: None unless records of one quantity disagree; then the lines of the older values that still count
     older: list[str] | None
 
