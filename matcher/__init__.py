@@ -25,7 +25,15 @@ if TYPE_CHECKING:
     )
     from matcher.intake.validate import load_patient
     from matcher.model.profile import PatientProfile
-    from matcher.results.explain import CriterionResult, Outcome, TrialResult, ValueUsed, Verdict
+    from matcher.results.explain import (
+        CriterionOutcome,
+        CriterionResult,
+        Outcome,
+        TrialOutcome,
+        TrialResult,
+        ValueUsed,
+        Verdict,
+    )
     from matcher.results.timeline import ChangePoint, CriterionChange, TrialTimeline
     from matcher.rules.language import Criterion, Trial, load_trial
 
@@ -45,8 +53,10 @@ _WHERE = {
     "RuleFileError": "matcher.errors",
     "load_patient": "matcher.intake.validate",
     "PatientProfile": "matcher.model.profile",
+    "CriterionOutcome": "matcher.results.explain",
     "CriterionResult": "matcher.results.explain",
     "Outcome": "matcher.results.explain",
+    "TrialOutcome": "matcher.results.explain",
     "TrialResult": "matcher.results.explain",
     "ValueUsed": "matcher.results.explain",
     "Verdict": "matcher.results.explain",
@@ -64,6 +74,7 @@ __all__ = [
     "CohortRecord",
     "Criterion",
     "CriterionChange",
+    "CriterionOutcome",
     "CriterionResult",
     "EngineUnavailableError",
     "EvaluationError",
@@ -74,6 +85,7 @@ __all__ = [
     "PatientProfile",
     "RuleFileError",
     "Trial",
+    "TrialOutcome",
     "TrialResult",
     "TrialTimeline",
     "ValueUsed",

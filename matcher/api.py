@@ -17,6 +17,9 @@ CSV)::
         cohort = (r.profile for r in matcher.read_cohort("patients/") if r.profile)
         for result in screening.screen(cohort):
             print(result.patient, result.trial, result.verdict)
+
+Where only outcomes are read (verdicts, criterion outcomes, data to collect), :meth:`Matcher.outcomes` and
+``screen(..., explain=False)`` give them without building the explanation lines (several times faster).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, overload
 
 from matcher.engine.adapter import HoldsEngineHandles
 from matcher.engine.cache import CacheStats
@@ -35,7 +38,7 @@ from matcher.errors import MatcherError, PatientFileError
 from matcher.model.dates import LAST_AS_OF, completed_years
 from matcher.model.profile import PatientProfile
 from matcher.results.collect_next import CollectItem, DecidingItem, cohort_collect_next, collect_next, deciding_items
-from matcher.results.explain import TrialResult, explain
+from matcher.results.explain import TrialOutcome, TrialResult, explain, outcomes
 from matcher.results.near_miss import NearMiss, near_misses
 from matcher.results.timeline import TrialTimeline, timeline
 from matcher.rules.compile import compile_trial
@@ -113,11 +116,23 @@ class Matcher(HoldsEngineHandles):
     def evaluate(self, patient: PatientProfile, as_of: dt.date | None = None,
                  as_of_source: str | None = None) -> list[TrialResult]:
         """One explained result per trial, in trial-id order."""
-        day, source = resolve_as_of(patient, as_of)
-        source = as_of_source or source
-        _check_dates(patient, day)
-        read = PatientReads(patient, day)  # each field read once, whatever the number of trials
+        day, source, read = self._prepare(patient, as_of, as_of_source)
         return [explain(self._evaluator.evaluate(patient, day, trial.id, read=read), source) for trial in self.trials]
+
+    def outcomes(self, patient: PatientProfile, as_of: dt.date | None = None,
+                 as_of_source: str | None = None) -> list[TrialOutcome]:
+        """One outcome view per trial, in trial-id order: what :meth:`evaluate` gives (verdict, each criterion's
+        outcome, deciding criteria, data to collect, clinician's questions, recorded decisions) without the
+        explanation lines (reason, details, values), which are most of the cost of an evaluation after the
+        engine."""
+        day, source, read = self._prepare(patient, as_of, as_of_source)
+        return [outcomes(self._evaluator.evaluate(patient, day, trial.id, read=read), source) for trial in self.trials]
+
+    def _prepare(self, patient: PatientProfile, as_of: dt.date | None,
+                 as_of_source: str | None) -> tuple[dt.date, str, PatientReads]:
+        day, source = resolve_as_of(patient, as_of)
+        _check_dates(patient, day)
+        return day, as_of_source or source, PatientReads(patient, day)  # each field read once, whatever the trials
 
     def timeline(self, patient: PatientProfile, as_of: dt.date | None = None,
                  until: dt.date | None = None) -> list[TrialTimeline]:
@@ -133,38 +148,48 @@ class Matcher(HoldsEngineHandles):
                                field="until")
         return timeline(self._evaluator, patient, day, [trial.id for trial in self.trials], until, source)
 
-    def near_misses(self, patient: PatientProfile, results: Sequence[TrialResult],
+    def near_misses(self, patient: PatientProfile, results: Sequence[TrialOutcome],
                     until: dt.date | None = None, when: bool = True) -> dict[str, NearMiss]:
-        """trial -> near miss, for the ``results`` (of :meth:`evaluate`) a single criterion makes ineligible:
-        which criterion, the verdict were it to pass, and, for a time-bound one, the first day up to ``until``
-        (default 180 days after the as-of date) on which the engine decides it passes
+        """trial -> near miss, for the ``results`` (of :meth:`evaluate` or :meth:`outcomes`) a single criterion
+        makes ineligible: which criterion, the verdict were it to pass, and, for a time-bound one, the first day
+        up to ``until`` (default 180 days after the as-of date) on which the engine decides it passes
         (matcher.results.near_miss); ``when=False`` leaves that day out (a cohort's screening: it costs an
         evaluation per candidate day)."""
         return near_misses(self._evaluator, patient, list(results), until, when)
 
-    def collect_next(self, patient: PatientProfile, results: Sequence[TrialResult]) -> list[CollectItem]:
-        """The data the ``results`` (of :meth:`evaluate`) lack, ranked by how many undetermined trials a value of
-        each could decide, and whether one could make the patient eligible (matcher.results.collect_next)."""
+    def collect_next(self, patient: PatientProfile, results: Sequence[TrialOutcome]) -> list[CollectItem]:
+        """The data the ``results`` (of :meth:`evaluate` or :meth:`outcomes`) lack, ranked by how many
+        undetermined trials a value of each could decide, and whether one could make the patient eligible
+        (matcher.results.collect_next)."""
         return collect_next(self._evaluator, patient, results)
 
-    def deciding_items(self, patient: PatientProfile, result: TrialResult) -> tuple[DecidingItem, ...]:
-        """For one undetermined ``result`` (of :meth:`evaluate`): the missing items a value of which alone would
-        decide it, each with whether one could make the patient eligible (what ``matcher screen --collect-next``
-        records per pair)."""
+    def deciding_items(self, patient: PatientProfile, result: TrialOutcome) -> tuple[DecidingItem, ...]:
+        """For one undetermined ``result`` (of :meth:`evaluate` or :meth:`outcomes`): the missing items a value
+        of which alone would decide it, each with whether one could make the patient eligible (what
+        ``matcher screen --collect-next`` records per pair)."""
         return deciding_items(self._evaluator, patient, result)
 
     def collect_next_cohort(self, patients: Iterable[PatientProfile],
                             as_of: dt.date | None = None) -> list[tuple[str, int]]:
         """Over a cohort: each item to collect with how many undetermined patient-trial pairs a value of it
         could decide, most first."""
-        return cohort_collect_next(self._evaluator, ((patient, self.evaluate(patient, as_of)) for patient in patients))
+        return cohort_collect_next(self._evaluator, ((patient, self.outcomes(patient, as_of)) for patient in patients))
 
-    def screen(self, patients: Iterable[PatientProfile], as_of: dt.date | None = None) -> Iterator[TrialResult]:
+    @overload
+    def screen(self, patients: Iterable[PatientProfile], as_of: dt.date | None = None, *,
+               explain: Literal[True] = True) -> Iterator[TrialResult]: ...
+
+    @overload
+    def screen(self, patients: Iterable[PatientProfile], as_of: dt.date | None = None, *,
+               explain: Literal[False]) -> Iterator[TrialOutcome]: ...
+
+    def screen(self, patients: Iterable[PatientProfile], as_of: dt.date | None = None, *,
+               explain: bool = True) -> Iterator[TrialOutcome]:
         """The results of every patient against every trial, patient by patient, as they are computed
-        (the same objects as :meth:`evaluate`). A patient whose dates contradict the as-of date raises
-        PatientFileError when reached."""
+        (the same objects as :meth:`evaluate`; ``explain=False``: those of :meth:`outcomes`). A patient whose
+        dates contradict the as-of date raises PatientFileError when reached."""
         for patient in patients:
-            yield from self.evaluate(patient, as_of)
+            yield from (self.evaluate(patient, as_of) if explain else self.outcomes(patient, as_of))
 
     def cache_stats(self) -> CacheStats:
         """How many facts the decision cache answered, how many the engine was asked about, answers held."""

@@ -13,14 +13,14 @@ verdict, only a question put to the engine.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from matcher.engine.evaluate import Evaluator
 from matcher.model.fields import LISTS, PATIENT_FIELDS, Absence
 from matcher.model.profile import PatientProfile
-from matcher.results.explain import TrialResult, Verdict, explain
+from matcher.results.explain import TrialOutcome, Verdict, outcomes
 from matcher.rules.compile import PATIENT_KIND, CompiledTrial
 from matcher.rules.language import Comparison
 
@@ -64,7 +64,7 @@ def supposed_values(compiled: CompiledTrial, field: str) -> list[Any]:
     return sorted(set(values))
 
 
-def _trial_items(evaluator: Evaluator, profile: PatientProfile, result: TrialResult) -> dict[str, tuple[bool, bool]]:
+def _trial_items(evaluator: Evaluator, profile: PatientProfile, result: TrialOutcome) -> dict[str, tuple[bool, bool]]:
     """item -> (decides, could make eligible) for one undetermined result."""
     compiled = evaluator.compiled[result.trial]
     evaluation = evaluator.evaluate(profile, result.as_of, result.trial)
@@ -81,8 +81,8 @@ def _trial_items(evaluator: Evaluator, profile: PatientProfile, result: TrialRes
     for item, suppositions in trials.items():
         verdicts: set[Verdict] = set()
         for supposed in suppositions:
-            verdicts.add(explain(evaluator.evaluate(profile, result.as_of, result.trial, supposed),
-                                 result.as_of_source).verdict)
+            verdicts.add(outcomes(evaluator.evaluate(profile, result.as_of, result.trial, supposed),
+                                  result.as_of_source).verdict)
         found[item] = (verdicts != {"undetermined"}, bool(verdicts & {"eligible", "review"}))
     return found
 
@@ -99,7 +99,7 @@ class DecidingItem:
         return {"item": self.item, "could_make_eligible": self.could_make_eligible}
 
 
-def deciding_items(evaluator: Evaluator, profile: PatientProfile, result: TrialResult) -> tuple[DecidingItem, ...]:
+def deciding_items(evaluator: Evaluator, profile: PatientProfile, result: TrialOutcome) -> tuple[DecidingItem, ...]:
     """For one undetermined result: the missing items some value of which alone decides it, in item order
     (nothing for a decided result)."""
     if result.verdict != "undetermined":
@@ -109,7 +109,7 @@ def deciding_items(evaluator: Evaluator, profile: PatientProfile, result: TrialR
                  if decided)
 
 
-def collect_next(evaluator: Evaluator, profile: PatientProfile, results: Iterable[TrialResult]) -> list[CollectItem]:
+def collect_next(evaluator: Evaluator, profile: PatientProfile, results: Iterable[TrialOutcome]) -> list[CollectItem]:
     """The items to collect for one patient's undetermined results, those deciding the most trials first."""
     decides: dict[str, list[str]] = {}
     eligible: dict[str, list[str]] = {}
@@ -128,7 +128,7 @@ def collect_next(evaluator: Evaluator, profile: PatientProfile, results: Iterabl
     return sorted(items, key=lambda entry: (-len(entry.decides), -len(entry.could_make_eligible), entry.item))
 
 
-def cohort_collect_next(evaluator: Evaluator, patients: Iterable[tuple[PatientProfile, list[TrialResult]]]
+def cohort_collect_next(evaluator: Evaluator, patients: Iterable[tuple[PatientProfile, Sequence[TrialOutcome]]]
                         ) -> list[tuple[str, int]]:
     """Over a cohort: each item with the number of undetermined patient-trial pairs some value of it decides,
     most first."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, TypeVar
 
 from matcher.engine.evaluate import Evaluation, ItemEvaluation, QueryEvaluation, Truth
 from matcher.model.fields import LISTS, PATIENT_FIELDS, Absence, FieldSpec, ListSpec, Observation
@@ -52,8 +52,39 @@ class ValueUsed:
     derivation: str | None = None
 
 
+class _Named:
+    """A criterion's id and label, shown together."""
+
+    id: str
+    label: str | None
+
+    @property
+    def named(self) -> str:
+        """The id with its label, as a person reads it: ``inc-age (age over 18 and under 70)``."""
+        return f"{self.id} ({self.label})" if self.label else self.id
+
+
 @dataclass(frozen=True)
-class CriterionResult:
+class CriterionOutcome(_Named):
+    """A criterion's outcome without its explanation: what the CSV, the screening log and
+    :meth:`matcher.api.Matcher.outcomes` read. Each field is the field of the same name of
+    :class:`CriterionResult`, worked out in the same place."""
+
+    id: str
+    kind: Literal["inclusion", "exclusion"]
+    outcome: Outcome
+    #: data to collect (only when the outcome is unknown)
+    missing: tuple[str, ...]
+    #: left to the clinician and the record already points against eligibility: the question to decide
+    question: str | None = None
+    routine: bool = False
+    decision: str | None = None
+    decision_ignored: str | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class CriterionResult(_Named):
     id: str
     kind: Literal["inclusion", "exclusion"]
     text: str
@@ -83,21 +114,24 @@ class CriterionResult:
     #: the audit record) keeps every entry. Empty when the text shows ``details`` as they are.
     text_details: tuple[str, ...] = ()
 
-    @property
-    def named(self) -> str:
-        """The id with its label, as a person reads it: ``inc-age (age over 18 and under 70)``."""
-        return f"{self.id} ({self.label})" if self.label else self.id
+
+#: a criterion as the verdict rule and recorded decisions read it: its outcome view or its full result
+_View = TypeVar("_View", CriterionOutcome, CriterionResult)
 
 
 @dataclass(frozen=True)
-class TrialResult:
+class TrialOutcome:
+    """A trial's outcomes for one patient without their explanation lines (:func:`outcomes`): what the CSV, the
+    screening log and :meth:`matcher.api.Matcher.outcomes` read. The full result (:class:`TrialResult`) is
+    this with each criterion explained."""
+
     trial: str
     title: str
     verdict: Verdict
     as_of: dt.date
     as_of_source: str
     patient: str
-    criteria: tuple[CriterionResult, ...]
+    criteria: tuple[CriterionOutcome, ...] | tuple[CriterionResult, ...]
     #: ids of the criteria that decide an ineligible verdict, or leave it undetermined
     deciding: tuple[str, ...]
     #: data items to collect to settle the unknown criteria
@@ -136,6 +170,14 @@ class TrialResult:
     def decided(self) -> tuple[str, ...]:
         """"<id>: decided by <who> on <date>: ..." for every criterion a recorded decision settled."""
         return tuple(f"{c.named}: {c.decision}" for c in self.criteria if c.decision)
+
+
+@dataclass(frozen=True)
+class TrialResult(TrialOutcome):
+    """A trial's result for one patient, each criterion explained (:func:`explain`); its fields are those of
+    :class:`TrialOutcome`, in the same order."""
+
+    criteria: tuple[CriterionResult, ...]
 
     @property
     def summary(self) -> str:
@@ -221,6 +263,10 @@ class _Plan(NamedTuple):
     queries: dict[str, _QueryPlan]
     #: criterion id -> the criterion's notes and those of the queries it uses (see _readings)
     notes: dict[str, tuple[str, ...]]
+    #: criterion id -> its ``equivalent`` nodes (measures of one quantity, which may disagree)
+    equivalents: dict[str, tuple[int, ...]]
+    #: (criterion id, outcome) -> its view when there is nothing to collect and no question (filled on use)
+    plain: dict[tuple[str, Outcome], CriterionOutcome]
 
 
 def _plan(compiled: CompiledTrial) -> _Plan:
@@ -252,7 +298,11 @@ def _plan(compiled: CompiledTrial) -> _Plan:
     queries = {name: _QueryPlan(query, LISTS[query.over], compiled.query_roots[name])
                for name, query in trial.queries.items()}
     notes = {criterion.id: _readings(trial, criterion) for criterion in trial.criteria}
-    built = _Plan(tuple(nodes), queries, notes)
+    equivalents: dict[str, tuple[int, ...]] = {}
+    for compiled_node in compiled.nodes:
+        if nodes[compiled_node.index].equivalent:
+            equivalents[compiled_node.owner] = (*equivalents.get(compiled_node.owner, ()), compiled_node.index)
+    built = _Plan(tuple(nodes), queries, notes, equivalents, {})
     compiled.derived["explain"] = built
     return built
 
@@ -269,14 +319,19 @@ def _readings(trial: Trial, criterion: Criterion) -> tuple[str, ...]:
 
 
 # ------------------------------------------------------------------ what depends on the patient
-#: what a leaf adds to a criterion's values (key -> value used) and to the data to collect, in order
-_Contribution = tuple[tuple[tuple[str, ValueUsed], ...], tuple[str, ...]]
-
-
 def _unknown_only_as_partial(query: QueryEvaluation, root: int) -> bool:
     """No recorded entry matches, and the query is unknown only because the list is marked partial."""
     return (query.partial and query.truth is None and query.items is not None
             and all(item.truths[root] is False for item in query.items))
+
+
+class _RestsOn(NamedTuple):
+    """What a leaf's outcome rests on (:meth:`_Explainer._rests_on`)."""
+
+    #: (key, label, reading) of each value read, in order
+    readings: tuple[tuple[str, str, FieldReading], ...]
+    #: a query whose list is not recorded, or only as possibly incomplete: what would settle it (else None)
+    collect: tuple[str, ...] | None
 
 
 class _Explainer:
@@ -294,7 +349,8 @@ class _Explainer:
         self.nodes = self.plan.nodes
         self._lines: dict[int, str] = {}
         self._query_lines: dict[tuple[str, int], str] = {}
-        self._contributions: dict[int, _Contribution] = {}
+        self._readings: dict[int, _RestsOn] = {}
+        self._decided: dict[str, _Decided] = {}
         self._entry_leaf_memo: dict[tuple[str, int], list[int]] = {}
 
     # -------------------------------------------------------------- comparisons
@@ -437,58 +493,53 @@ class _Explainer:
         return f"{spec.label}: {_ANSWER_WORDS[query.truth]}, " + \
             " | ".join(self._entry_line(query, item) for item in shown)
 
-    def _query_values(self, query: QueryEvaluation) -> _Contribution:
-        """The entries' values that decided the query, and (when unknown) what would settle it."""
-        plan = self.plan.queries[query.name]
-        listed, root, over = plan.listed, plan.root, plan.spec.over
-        if query.items is None:
-            return (), (listed.collect,)
-        if _unknown_only_as_partial(query, root):
-            return (), (f"{listed.collect}: the recorded list may be incomplete",)
-        values: list[tuple[str, ValueUsed]] = []
-        missing: list[str] = []
-        for item in query.items:
-            if item.truths[root] != query.truth:
-                continue
-            for leaf in self._entry_leaves(query, item):
-                field_name = self.nodes[leaf].field
-                reading = item.readings[field_name]
-                key = f"{over}[{item.index}].{field_name}"
-                if isinstance(reading, Observation):
-                    values.append((key, ValueUsed(key, listed.fields[field_name].label, reading.display,
-                                                  reading.source, reading.date, reading.derivation)))
-                else:
-                    missing.append(reading.collect)
-        return tuple(values), tuple(missing)
-
-    # -------------------------------------------------------------- criteria
-    def contribution(self, leaf: int) -> _Contribution:
-        """What leaf ``leaf`` adds to a criterion's values and data to collect."""
-        found = self._contributions.get(leaf)
+    def _rests_on(self, leaf: int) -> _RestsOn:
+        """The readings leaf ``leaf`` rests on: (key, label, reading) of its field, or of each deciding leaf of
+        each entry that shares its query's answer, in order; and, for a query whose list is not recorded (or
+        only as possibly incomplete), what would settle it."""
+        found = self._readings.get(leaf)
         if found is not None:
             return found
         plan = self.nodes[leaf]
+        found = _RestsOn((), None)
         if plan.spec is not None:
-            reading = self.ev.readings[plan.field]
-            if isinstance(reading, Observation):
-                found = (((plan.field, ValueUsed(plan.field, PATIENT_FIELDS[plan.field].label, reading.display,
-                                                 reading.source, reading.date, reading.derivation)),), ())
-            else:
-                found = ((), (reading.collect,))
+            found = _RestsOn(((plan.field, PATIENT_FIELDS[plan.field].label, self.ev.readings[plan.field]),), None)
         elif plan.query:
-            found = self._query_values(self.ev.queries[plan.query])
-        else:
-            found = ((), ())
-        self._contributions[leaf] = found
+            query = self.ev.queries[plan.query]
+            planned = self.plan.queries[plan.query]
+            if query.items is None:
+                found = _RestsOn((), (planned.listed.collect,))
+            elif _unknown_only_as_partial(query, planned.root):
+                found = _RestsOn((), (f"{planned.listed.collect}: the recorded list may be incomplete",))
+            else:
+                over, fields, shown = planned.spec.over, planned.listed.fields, []
+                for item in query.items:
+                    if item.truths[planned.root] != query.truth:
+                        continue
+                    for entry_leaf in self._entry_leaves(query, item):
+                        name = self.nodes[entry_leaf].field
+                        shown.append((f"{over}[{item.index}].{name}", fields[name].label, item.readings[name]))
+                found = _RestsOn(tuple(shown), None)
+        self._readings[leaf] = found
         return found
 
-    def collect(self, leaves: tuple[int, ...] | list[int], values: dict[str, ValueUsed], missing: list[str]) -> None:
-        """Add the values and the data to collect of ``leaves``, in order, each item of missing once."""
+    # -------------------------------------------------------------- criteria
+    def values_of(self, leaf: int) -> tuple[tuple[str, ValueUsed], ...]:
+        """The patient values leaf ``leaf`` rests on (key -> value used), in order."""
+        return tuple((key, ValueUsed(key, label, reading.display, reading.source, reading.date, reading.derivation))
+                     for key, label, reading in self._rests_on(leaf).readings if isinstance(reading, Observation))
+
+    def missing_of(self, leaf: int) -> tuple[str, ...]:
+        """The data to collect that leaf ``leaf`` lacks, in order."""
+        rests_on = self._rests_on(leaf)
+        if rests_on.collect is not None:
+            return rests_on.collect
+        return tuple(reading.collect for _, _, reading in rests_on.readings if isinstance(reading, Absence))
+
+    def collect_missing(self, leaves: tuple[int, ...] | list[int], missing: list[str]) -> None:
+        """Add the data to collect of ``leaves``, in order, each item once."""
         for leaf in leaves:
-            pairs, wanted = self.contribution(leaf)
-            for key, value in pairs:
-                values[key] = value
-            for item in wanted:
+            for item in self.missing_of(leaf):
                 if item not in missing:
                     missing.append(item)
 
@@ -579,9 +630,9 @@ class _Explainer:
         ones, or one older than its window that is within its window before a newer one)?"""
         truths = self.ev.truths
         peers = self.ev.compiled.peers
-        return any(self.nodes[node.index].equivalent and truths[node.index] is None
-                   and {truths[peer] for peer in peers.get(node.index, node.children)} >= {True, False}
-                   for node in self.ev.compiled.nodes if node.owner == owner)
+        return any(truths[index] is None
+                   and {truths[peer] for peer in peers.get(index, self.nodes[index].children)} >= {True, False}
+                   for index in self.plan.equivalents.get(owner, ()))
 
     def superseding_lines(self, owner: str) -> list[str]:
         """Each value older than its window that still counts in an unknown ``equivalent`` node of criterion
@@ -590,8 +641,9 @@ class _Explainer:
         evaluation = self.ev
         truths, compiled = evaluation.truths, evaluation.compiled
         lines: list[str] = []
-        for node in compiled.nodes:
-            if node.owner != owner or not self.nodes[node.index].equivalent or truths[node.index] is not None:
+        for index in self.plan.equivalents.get(owner, ()):
+            node = compiled.nodes[index]
+            if truths[index] is not None:
                 continue
             peers = compiled.peers.get(node.index, ())
             labels = {self.nodes[child].field: self.nodes[child].label for child in node.children}
@@ -609,48 +661,130 @@ class _Explainer:
                              f"{found.newer_date} and disagrees")
         return lines
 
-    def criterion(self, criterion: Criterion) -> CriterionResult:
+    def decide(self, criterion: Criterion) -> _Decided:
+        """The criterion's outcome, data to collect and clinician's question (before recorded decisions): the
+        one place they are worked out, for the outcome view and the full explanation alike."""
+        found = self._decided.get(criterion.id)
+        if found is not None:
+            return found
         if criterion.condition is None:
-            assert criterion.manual is not None
-            return CriterionResult(criterion.id, criterion.kind, criterion.text, "manual",
-                                   f"left to the clinician: {criterion.manual}", (), (), (), criterion.notes,
-                                   routine=bool(criterion.routine), label=criterion.label)
+            found = _Decided(self._plain(criterion, "manual"), None, None)
+            self._decided[criterion.id] = found
+            return found
         evaluation = self.ev
         root = evaluation.compiled.criterion_roots[criterion.id]
         truth = evaluation.truths[root]
-        every_leaf = self.nodes[root].leaves
+        if truth is not None:
+            found = _Decided(self._plain(criterion, _OUTCOMES[truth]), None, None)
+            self._decided[criterion.id] = found
+            return found
+        leaves = self.deciding(root, evaluation.truths)
+        missing: list[str] = []
+        older = None
+        disagree = self.records_disagree(criterion.id)
+        if not disagree and not any(self.needs_data(leaf) for leaf in leaves):
+            # decided up to parts the registry leaves to clinical judgement
+            question = self._question(criterion, root)
+            view = self._plain(criterion, "manual") if question is None else CriterionOutcome(
+                criterion.id, criterion.kind, "manual", (), question, bool(criterion.routine), label=criterion.label)
+            found = _Decided(view, leaves, None)
+            self._decided[criterion.id] = found
+            return found
+        self.collect_missing(leaves, missing)  # only what is needed to settle the unknown parts
+        if disagree:  # never decided by either record: unknown until the clinician has read both
+            older = self.superseding_lines(criterion.id)
+            if older:  # a value just past its window, taken within its window of a newer one, disagrees
+                missing.append(f"the clinician's reading of {criterion.id}: records of one quantity taken "
+                               "within their window of each other disagree (shown side by side), or a "
+                               "current measure of each")
+            else:
+                missing.append(f"the clinician's reading of {criterion.id}: current records of one quantity "
+                               "disagree (shown side by side)")
+        found = _Decided(CriterionOutcome(criterion.id, criterion.kind, "unknown", tuple(missing), None,
+                                          bool(criterion.routine), label=criterion.label), leaves, older)
+        self._decided[criterion.id] = found
+        return found
+
+    def _plain(self, criterion: Criterion, outcome: Outcome) -> CriterionOutcome:
+        """The view of a criterion with nothing to collect and no question: one frozen object per outcome of
+        each criterion of the trial, shared by its evaluations."""
+        shared: dict[tuple[str, Outcome], CriterionOutcome] = self.plan.plain
+        found = shared.get((criterion.id, outcome))
+        if found is None:
+            found = shared[criterion.id, outcome] = CriterionOutcome(
+                criterion.id, criterion.kind, outcome, (), None, bool(criterion.routine), label=criterion.label)
+        return found
+
+    def criterion(self, criterion: Criterion, settled: CriterionOutcome | None = None) -> CriterionResult:
+        """The criterion explained: its outcome view (``settled``: as recorded decisions left it; default: as
+        :meth:`decide` found it) with the reason, details and values behind it."""
+        decided = self.decide(criterion)
+        view = settled or decided.view
+        if criterion.condition is None:
+            assert criterion.manual is not None
+            return CriterionResult(criterion.id, criterion.kind, criterion.text, view.outcome,
+                                   f"left to the clinician: {criterion.manual}", (), (), view.missing, criterion.notes,
+                                   view.question, view.routine, view.decision, view.decision_ignored, view.label)
+        every_leaf = self.nodes[self.ev.compiled.criterion_roots[criterion.id]].leaves
         leaf_line = self.leaf_line
         details = tuple([leaf_line(leaf) for leaf in every_leaf])
         text_details = tuple([leaf_line(leaf, _COMPACT) for leaf in every_leaf])
         values: dict[str, ValueUsed] = {}
-        self.collect(every_leaf, values, [])
-        leaves = self.deciding(root, evaluation.truths)
+        for leaf in every_leaf:
+            values.update(self.values_of(leaf))
+        leaves = decided.leaves if decided.leaves is not None else self.deciding(
+            self.ev.compiled.criterion_roots[criterion.id], self.ev.truths)
         reason = "; ".join(dict.fromkeys([leaf_line(i, True) for i in leaves]))  # a YAML alias repeats a subtree
-        outcome = _OUTCOMES[truth]
-        missing: list[str] = []
-        question = None
-        if truth is None:
-            disagree = self.records_disagree(criterion.id)
-            if disagree or any(self.needs_data(leaf) for leaf in leaves):
-                self.collect(leaves, {}, missing)  # only what is needed to settle the unknown parts
-            else:  # decided up to parts the registry leaves to clinical judgement
-                outcome = "manual"
-                question = self._question(criterion, root)
-            if disagree:  # never decided by either record: unknown until the clinician has read both
-                older = self.superseding_lines(criterion.id)
-                if older:  # a value just past its window, taken within its window of a newer one, disagrees
-                    reason = f"{'; '.join(older)}: records disagree (the clinician decides): {reason}"
-                    missing.append(f"the clinician's reading of {criterion.id}: records of one quantity taken "
-                                   "within their window of each other disagree (shown side by side), or a "
-                                   "current measure of each")
-                else:
-                    reason = f"records disagree (the clinician decides): {reason}"
-                    missing.append(f"the clinician's reading of {criterion.id}: current records of one quantity "
-                                   "disagree (shown side by side)")
-        return CriterionResult(criterion.id, criterion.kind, criterion.text, outcome, reason, details,
-                               tuple(values.values()), tuple(missing), self.plan.notes[criterion.id],
-                               question, bool(criterion.routine), label=criterion.label,
+        if decided.older is not None:  # records of one quantity disagree
+            if decided.older:
+                reason = f"{'; '.join(decided.older)}: records disagree (the clinician decides): {reason}"
+            else:
+                reason = f"records disagree (the clinician decides): {reason}"
+        return CriterionResult(criterion.id, criterion.kind, criterion.text, view.outcome, reason, details,
+                               tuple(values.values()), view.missing, self.plan.notes[criterion.id],
+                               view.question, view.routine, view.decision, view.decision_ignored, view.label,
                                text_details=() if text_details == details else text_details)
+
+    def trial_outcome(self, as_of_source: str, explained: bool = False) -> TrialOutcome:
+        """The trial's outcome view: each criterion decided, the recorded decisions applied, the verdict; with
+        ``explained``, the full result (a :class:`TrialResult`): the same, each criterion explained."""
+        evaluation = self.ev
+        trial = evaluation.compiled.trial
+        views = tuple([self.decide(criterion).view for criterion in trial.criteria])
+        unattached: tuple[str, ...] = ()
+        if evaluation.profile.decisions:
+            views, unattached = apply_decisions(views, evaluation.profile.decisions, trial.id, trial.content_hash,
+                                                evaluation.as_of)
+        verdict, deciding, to_collect = verdict_of(views)
+        kind: type[TrialOutcome] = TrialResult if explained else TrialOutcome
+        return kind(
+            trial=trial.id,
+            title=trial.title,
+            verdict=verdict,
+            as_of=evaluation.as_of,
+            as_of_source=as_of_source,
+            patient=evaluation.profile.id,
+            criteria=tuple([self.criterion(criterion, view) for criterion, view in
+                            zip(trial.criteria, views, strict=True)]) if explained else views,
+            deciding=deciding,
+            to_collect=to_collect,
+            pending_manual=tuple(r.id for r in views if r.outcome == "manual"),
+            rules_file=trial.path,
+            rules_sha256=trial.content_hash,
+            trial_notes=trial.notes,
+            decisions_not_used=unattached,
+        )
+
+
+class _Decided(NamedTuple):
+    """What :meth:`_Explainer.decide` finds for one criterion."""
+
+    #: the outcome view, before recorded decisions
+    view: CriterionOutcome
+    #: the leaves that decide the criterion's root (what its reason shows), when it had to find them
+    leaves: list[int] | None
+    #: None unless records of one quantity disagree; then the lines of the older values that still count
+    older: list[str] | None
 
 
 _OUTCOMES: dict[Truth, Outcome] = {True: "met", False: "not_met", None: "unknown"}
@@ -666,8 +800,10 @@ def explain_criterion(evaluation: Evaluation, criterion: Criterion) -> Criterion
     return _Explainer(evaluation).criterion(criterion)
 
 
-def verdict_of(results: tuple[CriterionResult, ...]) -> tuple[Verdict, tuple[str, ...], tuple[str, ...]]:
-    """The trial verdict, the criteria that decide it, and the data to collect."""
+def verdict_of(results: tuple[CriterionOutcome | CriterionResult, ...]
+               ) -> tuple[Verdict, tuple[str, ...], tuple[str, ...]]:
+    """The trial verdict, the criteria that decide it, and the data to collect (from outcome views or full
+    results alike)."""
     failing = [r.id for r in results if (r.kind == "inclusion" and r.outcome == "not_met")
                or (r.kind == "exclusion" and r.outcome == "met")]
     unknown = [r for r in results if r.outcome == "unknown"]
@@ -686,9 +822,10 @@ def verdict_of(results: tuple[CriterionResult, ...]) -> tuple[Verdict, tuple[str
     return "eligible", (), ()
 
 
-def apply_decisions(results: tuple[CriterionResult, ...], decisions: list[ClinicianDecision], trial: str,
-                    sha256: str, as_of: dt.date) -> tuple[tuple[CriterionResult, ...], tuple[str, ...]]:
-    """The results with the recorded decisions that settle them (see :func:`matcher.results.decisions.settle`)."""
+def apply_decisions(results: tuple[_View, ...], decisions: list[ClinicianDecision], trial: str,
+                    sha256: str, as_of: dt.date) -> tuple[tuple[_View, ...], tuple[str, ...]]:
+    """The results (outcome views or full results) with the recorded decisions that settle them (see
+    :func:`matcher.results.decisions.settle`)."""
     settlements, unattached = settle([(r.id, r.outcome) for r in results], decisions, trial, sha256, as_of)
     settled = []
     for result in results:
@@ -698,28 +835,13 @@ def apply_decisions(results: tuple[CriterionResult, ...], decisions: list[Clinic
     return tuple(settled), unattached
 
 
+def outcomes(evaluation: Evaluation, as_of_source: str) -> TrialOutcome:
+    """The outcome view of one evaluation: what :func:`explain` gives without its explanation lines."""
+    return _Explainer(evaluation).trial_outcome(as_of_source)
+
+
 def explain(evaluation: Evaluation, as_of_source: str) -> TrialResult:
-    trial = evaluation.compiled.trial
-    explainer = _Explainer(evaluation)
-    results = tuple(explainer.criterion(criterion) for criterion in trial.criteria)
-    unattached: tuple[str, ...] = ()
-    if evaluation.profile.decisions:
-        results, unattached = apply_decisions(results, evaluation.profile.decisions, trial.id,
-                                              trial.content_hash, evaluation.as_of)
-    verdict, deciding, to_collect = verdict_of(results)
-    return TrialResult(
-        trial=trial.id,
-        title=trial.title,
-        verdict=verdict,
-        as_of=evaluation.as_of,
-        as_of_source=as_of_source,
-        patient=evaluation.profile.id,
-        criteria=results,
-        deciding=deciding,
-        to_collect=to_collect,
-        pending_manual=tuple(r.id for r in results if r.outcome == "manual"),
-        rules_file=trial.path,
-        rules_sha256=trial.content_hash,
-        trial_notes=trial.notes,
-        decisions_not_used=unattached,
-    )
+    """The full explanation of one evaluation: its outcome view (:func:`outcomes`), each criterion explained."""
+    result = _Explainer(evaluation).trial_outcome(as_of_source, explained=True)
+    assert isinstance(result, TrialResult)
+    return result

@@ -11,14 +11,16 @@ which the engine decides it passes, and the verdict the engine gives on that day
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from matcher.engine.evaluate import Evaluator
 from matcher.model.dates import LAST_AS_OF
 from matcher.model.profile import PatientProfile
-from matcher.results.explain import CriterionResult, TrialResult, Verdict, explain, verdict_of
+from matcher.results.explain import CriterionOutcome, CriterionResult, TrialOutcome, Verdict, outcomes, verdict_of
 from matcher.results.timeline import DEFAULT_HORIZON_DAYS, candidates, criterion_owners, time_bound
+from matcher.rules.compile import CompiledTrial
 
 
 @dataclass(frozen=True)
@@ -67,20 +69,30 @@ class NearMiss:
         return document
 
 
-def _excludes(criterion: CriterionResult) -> bool:
+def _excludes(criterion: CriterionOutcome | CriterionResult) -> bool:
     return (criterion.kind == "inclusion" and criterion.outcome == "not_met") or (
         criterion.kind == "exclusion" and criterion.outcome == "met")
 
 
-def _passing(criterion: CriterionResult) -> CriterionResult:
+def _passing(criterion: CriterionOutcome | CriterionResult) -> CriterionOutcome | CriterionResult:
     return replace(criterion, outcome="met" if criterion.kind == "inclusion" else "not_met", missing=())
 
 
-def near_miss(evaluator: Evaluator, profile: PatientProfile, result: TrialResult,
+def _time_bound(compiled: CompiledTrial, criterion: str) -> bool:
+    """:func:`time_bound`, worked out once per criterion of a compiled trial (it depends on the rule file only)."""
+    known: dict[str, bool] = compiled.derived.setdefault("near_miss.time_bound", {})
+    found = known.get(criterion)
+    if found is None:
+        found = known[criterion] = time_bound(compiled, criterion)
+    return found
+
+
+def near_miss(evaluator: Evaluator, profile: PatientProfile, result: TrialOutcome,
               until: dt.date | None = None, when: bool = True) -> NearMiss | None:
     """The near miss of an ineligible result that a single criterion decides, else None. ``when``: search the
     day a time-bound criterion passes (the engine evaluates the trial on its candidate days: a screening of a
-    cohort leaves it out, ``matcher check`` gives it)."""
+    cohort leaves it out, ``matcher check`` gives it). ``result``: the outcome view of the evaluation, or its
+    full explanation."""
     if result.verdict != "ineligible":
         return None
     failing = [criterion for criterion in result.criteria if _excludes(criterion)]
@@ -88,7 +100,7 @@ def near_miss(evaluator: Evaluator, profile: PatientProfile, result: TrialResult
         return None
     only = failing[0]
     otherwise = verdict_of(tuple(_passing(c) if c is only else c for c in result.criteria))[0]
-    bound = time_bound(evaluator.compiled[result.trial], only.id)
+    bound = _time_bound(evaluator.compiled[result.trial], only.id)
     if not bound or not when:
         end = until or result.as_of + dt.timedelta(days=DEFAULT_HORIZON_DAYS)
         return NearMiss(result.trial, only.id, otherwise, bound, None, None, "", end, searched=False)
@@ -98,12 +110,12 @@ def near_miss(evaluator: Evaluator, profile: PatientProfile, result: TrialResult
     found = candidates([compiled], profile, result.as_of, end, criterion_owners(compiled, only.id))
     # the first candidate day on which the engine decides the criterion passes (the criterion's outcome is
     # constant between its candidate days, so no earlier day can be the first); its root truth is read
-    # straight from the engine, and the day's full explanation confirms it
+    # straight from the engine, and the day's outcomes confirm it
     for day in sorted(found):
         truth = evaluator.evaluate(profile, day, result.trial).truths[root]
         if truth is None or truth is (only.kind == "exclusion"):
             continue
-        then = explain(evaluator.evaluate(profile, day, result.trial), result.as_of_source)
+        then = outcomes(evaluator.evaluate(profile, day, result.trial), result.as_of_source)
         passing = next(c for c in then.criteria if c.id == only.id)
         if passing.outcome == "unknown" or _excludes(passing):
             continue
@@ -113,7 +125,7 @@ def near_miss(evaluator: Evaluator, profile: PatientProfile, result: TrialResult
     return NearMiss(result.trial, only.id, otherwise, True, None, None, "", end)
 
 
-def near_misses(evaluator: Evaluator, profile: PatientProfile, results: list[TrialResult],
+def near_misses(evaluator: Evaluator, profile: PatientProfile, results: Sequence[TrialOutcome],
                 until: dt.date | None = None, when: bool = True) -> dict[str, NearMiss]:
     """trial -> near miss, for the results a single criterion makes ineligible."""
     found = {}

@@ -1,7 +1,8 @@
 """Screening a cohort: every patient record of a source against the trials, in one or more processes.
 
 The stages are those of ``matcher check`` (read -> validate -> evaluate ->
-explain -> render), run per record by :func:`screen_batch`: in this process
+explain -> render), run per record by :func:`screen_batch` (when no output reads the JSON, only the outcome
+view is built: no explanation lines, no rendering): in this process
 for one worker, or in worker processes for several. durable-rules holds the
 GIL, so threads would not help; each worker compiles the trials into its own
 engine once. Batches come back in input order, so the results do not depend
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from matcher.errors import EvaluationError, MatcherError, one_line
 from matcher.results.collect_next import DecidingItem
-from matcher.results.explain import CriterionResult, TrialResult
+from matcher.results.explain import CriterionOutcome, CriterionResult, TrialOutcome, TrialResult
 from matcher.results.near_miss import NearMiss
 
 if TYPE_CHECKING:
@@ -96,19 +97,23 @@ class ScreenedRecord:
     problem_kind: str | None = None
 
 
-def excluding(criterion: CriterionResult) -> bool:
+def excluding(criterion: CriterionOutcome | CriterionResult) -> bool:
     """Whether this criterion's outcome makes the patient ineligible."""
     return (criterion.kind == "inclusion" and criterion.outcome == "not_met") or (
         criterion.kind == "exclusion" and criterion.outcome == "met")
 
 
-def trial_row(result: TrialResult, location: str, render_json: bool = True,
+def trial_row(result: TrialOutcome, location: str, render_json: bool = True,
               fhir_import: dict[str, object] | None = None, near_miss: NearMiss | None = None,
               collect_next: tuple[DecidingItem, ...] | None = None) -> TrialRow:
+    """The row of one evaluation: from its outcome view, or from its full explanation (needed to fill
+    :attr:`TrialRow.json` with ``render_json``)."""
     from matcher.results.render import compact_json, trial_json
 
     text = None
     if render_json:
+        if not isinstance(result, TrialResult):
+            raise TypeError("rendering a result's JSON needs its full explanation (explain), not its outcome view")
         document = {"patient": result.patient, "location": location, "as_of": result.as_of.isoformat(),
                     "as_of_source": result.as_of_source, **trial_json(result),
                     "near_miss": near_miss.to_json() if near_miss else None}
@@ -170,8 +175,9 @@ def init_worker(rules_dir: str | None, trial_ids: Sequence[str] | None, as_of: d
 
 
 def screen_batch(records: Sequence[object], state: _WorkerState | None = None) -> list[ScreenedRecord]:
-    """Read, evaluate and explain each record; a record's problem is captured, not raised. ``state`` holds the
-    engine to use (default: the one :func:`init_worker` built for this worker process)."""
+    """Read and evaluate each record (explained only with ``render_json``); a record's problem is captured, not
+    raised. ``state`` holds the engine to use (default: the one :func:`init_worker` built for this worker
+    process)."""
     from matcher.api import resolve_as_of
     from matcher.intake.sources import RawRecord, read_record
 
@@ -189,7 +195,9 @@ def screen_batch(records: Sequence[object], state: _WorkerState | None = None) -
             profile = loaded.profile
             patient_id = profile.id
             as_of, source = resolve_as_of(profile, state.as_of)
-            results = matcher.evaluate(profile, as_of, source)
+            # the explanation lines are built only where an output reads them (the JSON)
+            results: Sequence[TrialOutcome] = (matcher.evaluate(profile, as_of, source) if state.render_json
+                                            else matcher.outcomes(profile, as_of, source))
         except EvaluationError as exc:
             screened.append(ScreenedRecord(location, patient_id, None, None, (),
                                            problem=one_line(str(exc), MAX_PROBLEM_CHARACTERS), problem_kind="engine"))
