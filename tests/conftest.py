@@ -31,6 +31,12 @@ from matcher.rules.compile import compile_trial
 
 from .helpers import RULES
 
+# pytest-xdist's workers run with COLUMNS=80 (and LINES=24) in their environment, a serial run without: the
+# matcher's text output (in-process and in the commands tests start) is wrapped as when printed to a file either way
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for _variable in ("COLUMNS", "LINES"):
+        os.environ.pop(_variable, None)
+
 _IN_CI = bool(os.environ.get("CI"))
 settings.register_profile(
     "default",
@@ -60,6 +66,28 @@ def pytest_configure(config: pytest.Config) -> None:
                                        "pytest -m 'not spark' skips)")
     config.addinivalue_line("markers", "fuzz: mutated inputs never crash, hang or print a traceback (CI runs them; "
                                        "pytest -m 'not fuzz' skips)")
+    # pytest-xdist registers it too; here as well so --strict-markers accepts it where xdist is not installed
+    config.addinivalue_line("markers", "xdist_group(name): under pytest-xdist's --dist loadgroup the tests of one "
+                                       "group run on one worker, one after the other")
+
+
+def one_worker_group(item: pytest.Item) -> str | None:
+    """The group of tests that must run on one worker when .ci/run spreads the suite over the cores
+    (``pytest -n 2 --dist loadgroup``; docs/testing.md): tests that share one Spark JVM, one Chromium, or a
+    module fixture too costly to build on every worker (a wheel installed into a fresh virtual environment)."""
+    if item.get_closest_marker("spark"):
+        return "spark"  # the Spark session a test starts in-process is reused by the next one
+    if item.get_closest_marker("browser") or "browser" in getattr(item, "fixturenames", ()):
+        return "browser"
+    if item.get_closest_marker("slow"):
+        return "slow"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if (group := one_worker_group(item)) is not None and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")
