@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -66,28 +67,30 @@ def pytest_configure(config: pytest.Config) -> None:
                                        "pytest -m 'not spark' skips)")
     config.addinivalue_line("markers", "fuzz: mutated inputs never crash, hang or print a traceback (CI runs them; "
                                        "pytest -m 'not fuzz' skips)")
-    # pytest-xdist registers it too; here as well so --strict-markers accepts it where xdist is not installed
-    config.addinivalue_line("markers", "xdist_group(name): under pytest-xdist's --dist loadgroup the tests of one "
-                                       "group run on one worker, one after the other")
 
 
-def one_worker_group(item: pytest.Item) -> str | None:
-    """The group of tests that must run on one worker when .ci/run spreads the suite over the cores
-    (``pytest -n 2 --dist loadgroup``; docs/testing.md): tests that share one Spark JVM, one Chromium, or a
-    module fixture too costly to build on every worker (a wheel installed into a fresh virtual environment)."""
-    if item.get_closest_marker("spark"):
-        return "spark"  # the Spark session a test starts in-process is reused by the next one
-    if item.get_closest_marker("browser") or "browser" in getattr(item, "fixturenames", ()):
-        return "browser"
-    if item.get_closest_marker("slow"):
-        return "slow"
-    return None
+#: test modules whose tests .ci/run keeps on one worker, one after the other, when it spreads the suite over the
+#: cores (``pytest -n N --dist loadgroup``, docs/testing.md): the Spark session a test starts in-process is reused
+#: by the next (one JVM), the browser tests share one Chromium and the report they open, and the wheel built into
+#: a fresh virtual environment is built once
+ONE_WORKER_MODULES = ("tests/test_spark.py", "tests/test_report.py", "tests/test_install.py")
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        if (group := one_worker_group(item)) is not None and not item.get_closest_marker("xdist_group"):
-            item.add_marker(pytest.mark.xdist_group(group))
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: absent with -p no:xdist
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadgroup``, with the tests of each of :data:`ONE_WORKER_MODULES` one group. pytest-xdist's own
+    ``xdist_group`` marker has no effect with pytest 9 (xdist renames a test's node id to group it, and pytest 9's
+    node ids can no longer be renamed), so the groups are found by the node id the controller sees."""
+    if config.getoption("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class OneWorkerModules(LoadGroupScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in ONE_WORKER_MODULES else str(super()._split_scope(nodeid))
+
+    return OneWorkerModules(config, log)
 
 
 @pytest.fixture(scope="session")
