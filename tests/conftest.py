@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -30,6 +31,12 @@ from matcher.engine.evaluate import Evaluator
 from matcher.rules.compile import compile_trial
 
 from .helpers import RULES
+
+# pytest-xdist's workers run with COLUMNS=80 (and LINES=24) in their environment, a serial run without: the
+# matcher's text output (in-process and in the commands tests start) is wrapped as when printed to a file either way
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for _variable in ("COLUMNS", "LINES"):
+        os.environ.pop(_variable, None)
 
 _IN_CI = bool(os.environ.get("CI"))
 settings.register_profile(
@@ -60,6 +67,30 @@ def pytest_configure(config: pytest.Config) -> None:
                                        "pytest -m 'not spark' skips)")
     config.addinivalue_line("markers", "fuzz: mutated inputs never crash, hang or print a traceback (CI runs them; "
                                        "pytest -m 'not fuzz' skips)")
+
+
+#: test modules whose tests .ci/run keeps on one worker, one after the other, when it spreads the suite over the
+#: cores (``pytest -n N --dist loadgroup``, docs/testing.md): the Spark session a test starts in-process is reused
+#: by the next (one JVM), the browser tests share one Chromium and the report they open, and the wheel built into
+#: a fresh virtual environment is built once
+ONE_WORKER_MODULES = ("tests/test_spark.py", "tests/test_report.py", "tests/test_install.py")
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: absent with -p no:xdist
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadgroup``, with the tests of each of :data:`ONE_WORKER_MODULES` one group. pytest-xdist's own
+    ``xdist_group`` marker has no effect with pytest 9 (xdist renames a test's node id to group it, and pytest 9's
+    node ids can no longer be renamed), so the groups are found by the node id the controller sees."""
+    if config.getoption("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class OneWorkerModules(LoadGroupScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in ONE_WORKER_MODULES else str(super()._split_scope(nodeid))
+
+    return OneWorkerModules(config, log)
 
 
 @pytest.fixture(scope="session")

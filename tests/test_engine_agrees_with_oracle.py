@@ -4,9 +4,11 @@ on the example patients and on generated ones with fields missing at random."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -68,15 +70,22 @@ def patients(draw: st.DrawFn) -> dict[str, Any]:
     return _drop(data, draw(st.lists(st.sampled_from(DROPPABLE), max_size=4)))
 
 
+@pytest.fixture(scope="module")
+def hosted_evaluator(trials: list[matcher.Trial]) -> Iterator[Evaluator]:
+    """Every trial compiled and hosted once for the module (building the hosts was most of an example's time), with
+    its decision cache, as a screening uses it: a fact class answered for an earlier patient is answered from the
+    cache, and the oracle still checks every criterion's value."""
+    with Evaluator(compile_trial(t) for t in trials) as made:
+        yield made
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=patients())
-def test_generated_patients_agree(trials: list[matcher.Trial], data: dict[str, Any]) -> None:
+def test_generated_patients_agree(hosted_evaluator: Evaluator, data: dict[str, Any]) -> None:
     patient = profile(data)
     as_of = dt.date(2026, 11, 2)
-    compiled = [compile_trial(t) for t in trials]
-    with Evaluator(compiled) as evaluator:
-        for c in compiled:
-            assert engine_truths(evaluator, patient, as_of, c.trial) == oracle(c, patient, as_of)
+    for c in hosted_evaluator.compiled.values():
+        assert engine_truths(hosted_evaluator, patient, as_of, c.trial) == oracle(c, patient, as_of)
 
 
 def test_a_value_equal_to_a_threshold_at_the_engines_precision_compares_equal_in_both() -> None:

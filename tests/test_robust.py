@@ -298,7 +298,9 @@ def _start_and_wait_for_rows(command: list[str], log: Path) -> subprocess.Popen[
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
 def test_an_interrupted_screen_resumed_screens_every_good_record_exactly_once(tmp_path: Path,
                                                                              sig: signal.Signals) -> None:
-    source, good = _cohort(tmp_path, 60, bad_every=97)
+    # 20 x the examples: about 25 batches of 64 records, so each interruption (at the first batch logged) still
+    # leaves most of the run to do, with batches of both workers in flight and bad records on the way
+    source, good = _cohort(tmp_path, 20, bad_every=97)
     out, log = tmp_path / "r.csv", tmp_path / "log.db"
     command = [sys.executable, "-m", "matcher", "screen", str(source), "--out", str(out), "--log", str(log),
                "--workers", "2", "--progress", "never"]
