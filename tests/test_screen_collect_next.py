@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from matcher.api import load_trials
-from matcher.model.fields import PATIENT_FIELDS
+from matcher.model.fields import LISTS, PATIENT_FIELDS
 from matcher.model.measurements import LAB_TESTS
-from matcher.screening.collect_items import PlainItem, plain_item
+from matcher.screening.collect_items import GROUPS, PlainItem, plain_item
 from matcher.screening.log import SCHEMA_VERSION, summarise
 
 from .helpers import cli
@@ -157,6 +157,22 @@ def test_each_undetermined_pair_carries_its_deciding_items(screened: Screening) 
         lacking = {plain_item(raw) for raw in result["to_collect"]}  # by its label, not as in to_collect)
         deciding = {plain_item(entry["item"]) for entry in result["collect_next"] if entry["item"] in fields}
         assert deciding <= lacking, result["trial"]
+
+
+def test_an_item_named_by_a_querys_label_says_its_list_and_is_grouped_by_it(screened: Screening) -> None:
+    """"belimumab given within 2 months" is about the medication history: the pair's entry says so, and the
+    summary groups it under Medications, not Other."""
+    fields = {spec.collect for spec in PATIENT_FIELDS.values()}
+    about = {(entry["item"], entry.get("list")) for result in screened.results.values()
+             for entry in result["collect_next"] or () if entry["item"] not in fields}
+    labelled = {(item, listed) for item, listed in about if listed is not None}
+    assert labelled, "no item named by a query's label in the screened cohort"
+    assert all(listed in LISTS for _, listed in labelled)
+    groups = {plain_item(item, listed).group for item, listed in labelled}
+    assert "Other" not in groups and groups <= set(GROUPS)
+    ranked = summarise(screened.log).collect_next.ranked()
+    named = {item for item, listed in labelled}
+    assert all(entry.group != "Other" for entry, _, _ in ranked if entry.name in named)
 
 
 def test_without_the_option_nothing_is_computed_and_the_summary_says_nothing(tmp_path: Path) -> None:

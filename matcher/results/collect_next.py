@@ -64,8 +64,10 @@ def supposed_values(compiled: CompiledTrial, field: str) -> list[Any]:
     return sorted(set(values))
 
 
-def _trial_items(evaluator: Evaluator, profile: PatientProfile, result: TrialOutcome) -> dict[str, tuple[bool, bool]]:
-    """item -> (decides, could make eligible) for one undetermined result."""
+def _trial_items(evaluator: Evaluator, profile: PatientProfile, result: TrialOutcome,
+                 lists: dict[str, str] | None = None) -> dict[str, tuple[bool, bool]]:
+    """item -> (decides, could make eligible) for one undetermined result; ``lists`` gets item -> the list it is
+    about, for an item named by a query's label (a question about the entries of a list)."""
     compiled = evaluator.compiled[result.trial]
     evaluation = evaluator.evaluate(profile, result.as_of, result.trial)
     trials: dict[str, list[dict[str, Any]]] = {}
@@ -75,8 +77,10 @@ def _trial_items(evaluator: Evaluator, profile: PatientProfile, result: TrialOut
     for name, query in evaluation.queries.items():
         if query.truth is None:
             spec = compiled.trial.queries[name]
-            trials.setdefault(LISTS[spec.over].collect if query.items is None else spec.label, []).extend(
-                {f"query:{name}": truth} for truth in (True, False))
+            item = LISTS[spec.over].collect if query.items is None else spec.label
+            trials.setdefault(item, []).extend({f"query:{name}": truth} for truth in (True, False))
+            if lists is not None:
+                lists[item] = spec.over
     found = {}
     for item, suppositions in trials.items():
         verdicts: set[Verdict] = set()
@@ -94,9 +98,15 @@ class DecidingItem:
     item: str
     #: some value makes the patient eligible (or review) for the trial; else it can only rule the patient out
     could_make_eligible: bool
+    #: the list the item is about (``medications``, ``infections``...) when it is named by a query's label
+    #: (``belimumab given within 2 months``), so a cohort's summary can group it; None for the others
+    about: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"item": self.item, "could_make_eligible": self.could_make_eligible}
+        document: dict[str, Any] = {"item": self.item, "could_make_eligible": self.could_make_eligible}
+        if self.about is not None:
+            document["list"] = self.about
+        return document
 
 
 def deciding_items(evaluator: Evaluator, profile: PatientProfile, result: TrialOutcome) -> tuple[DecidingItem, ...]:
@@ -104,9 +114,10 @@ def deciding_items(evaluator: Evaluator, profile: PatientProfile, result: TrialO
     (nothing for a decided result)."""
     if result.verdict != "undetermined":
         return ()
-    return tuple(DecidingItem(item, could_pass)
-                 for item, (decided, could_pass) in sorted(_trial_items(evaluator, profile, result).items())
-                 if decided)
+    lists: dict[str, str] = {}
+    found = _trial_items(evaluator, profile, result, lists)
+    return tuple(DecidingItem(item, could_pass, lists.get(item))
+                 for item, (decided, could_pass) in sorted(found.items()) if decided)
 
 
 def collect_next(evaluator: Evaluator, profile: PatientProfile, results: Iterable[TrialOutcome]) -> list[CollectItem]:

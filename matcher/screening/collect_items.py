@@ -93,8 +93,14 @@ def _collect_index() -> dict[str, str]:
 
 
 @cache
-def plain_item(item: str) -> PlainItem:
-    """``item`` (one entry of a result's ``to_collect``) grouped and named plainly."""
+def plain_item(item: str, about: str | None = None) -> PlainItem:
+    """``item`` (one entry of a result's ``to_collect``) grouped and named plainly; ``about``: the list an item
+    named by a query's label is about (``collect_next``'s ``list``), which gives its group."""
+    if about is not None:
+        named = plain_item(item)
+        if named.group == "Other" and about in _LIST_GROUPS:
+            return PlainItem(_LIST_GROUPS[about][0], named.name)
+        return named
     if item.endswith(_INCOMPLETE):
         whole = plain_item(item.removesuffix(_INCOMPLETE))
         name = whole.name.removesuffix(" (an empty list if none)")
@@ -162,7 +168,7 @@ class CollectNext:
         self.computed += 1
         deciding: dict[PlainItem, bool] = {}
         for entry in entries:  # several raw items may read as one plain item: the pair counts once
-            item = plain_item(entry["item"])
+            item = plain_item(entry["item"], entry.get("list"))
             deciding[item] = deciding.get(item, False) or bool(entry["could_make_eligible"])
         for item, eligible in deciding.items():
             self.decides[item] += 1
