@@ -213,6 +213,15 @@ def biopsy_months_writer() -> Writer:
     return _months_before_as_of_writer("lupus_nephritis.biopsy_months_ago", PATIENT, _put_biopsy_date)
 
 
+def malignancy_months_writer() -> Writer:
+    """Calendar months from a malignancy's diagnosis (malignancies[i].diagnosed) to the as-of date."""
+
+    def put(malignancy: dict[str, Any], day: dt.date) -> None:
+        malignancy["diagnosed"] = day
+
+    return _months_before_as_of_writer("months_since_diagnosed", "malignancies", put)
+
+
 def _duration_days_writer() -> Writer:
     """Days from the first to the last day of the course, both counted (the as-of date is the last while it runs)."""
 

@@ -20,7 +20,7 @@ from .demographics import (
 from .diagnoses import acr_count_writer, ana_writer, diagnosis_status_writer
 from .events import done_weeks_writer, infection_writers
 from .labs import activity_writer, bilag_writer, lab_writer, uln_multiple_writer
-from .medications import biopsy_months_writer, course_writers
+from .medications import biopsy_months_writer, course_writers, malignancy_months_writer
 from .pregnancy import (
     FEMALE_ONLY,
     female_only_writer,
@@ -47,7 +47,7 @@ def _build_writers() -> None:
                    body_writer("height", 30, 250), bsa_writer(), ckd_epi_writer(),
                    ckd_epi_same_day_as_reported_writer(), cockcroft_gault_writer(),
                    pregnant_writer(), egfr_either_writer("egfr_reported_or_ckd_epi_2021"), ana_writer(),
-                   biopsy_months_writer(), bilag_writer(),
+                   biopsy_months_writer(), malignancy_months_writer(), bilag_writer(),
                    *(diagnosis_status_writer(n) for n in ("sle", "primary_sjogren")
                      if f"{n}.status" in PATIENT_FIELDS),
                    *(female_only_writer(n) for n in FEMALE_ONLY if n in PATIENT_FIELDS)):

@@ -86,6 +86,16 @@ def _done_on(item: Procedure | Immunization, as_of: dt.date) -> tuple[dt.date, s
     return item.date, f"done {item.date}"
 
 
+def _months_since_diagnosed(item: Malignancy, i: int, profile: PatientProfile, as_of: dt.date) -> Reading:
+    """Calendar months from the malignancy's diagnosis to the as-of date ("within the previous 5 years")."""
+    if item.diagnosed is None:
+        return Absence(f"the diagnosis date of malignancies[{i}] ({item.type}) is not recorded",
+                       f"diagnosis date (malignancies[{i}].diagnosed)")
+    months = elapsed(item.diagnosed, as_of, "months")
+    return Observation(months, f"{fmt(months)} months", f"malignancies[{i}].diagnosed", None,
+                       f"diagnosed {item.diagnosed}: {fmt(months)} calendar months before the as-of date")
+
+
 def _describe_infection(item: Infection) -> str:
     span = f", {item.start or '?'} to {item.end or 'now'}" if item.start or item.end else ""
     return f"{item.name} ({item.status}{span})"
@@ -113,7 +123,8 @@ KINDS: dict[str, Callable[[str, FieldRow], ItemExtract]] = {
     "weeks_since": weeks_since,
     "planned": planned,
 }
-FUNCTIONS: dict[str, ItemExtract] = {"infection_active": _infection_active}
+FUNCTIONS: dict[str, ItemExtract] = {"infection_active": _infection_active,
+                                     "months_since_diagnosed": _months_since_diagnosed}
 #: the day a ``weeks_since`` row counts from (and how to say it), or why it is unknown
 WHEN: dict[str, Callable[[Any, dt.date], tuple[dt.date, str] | Absence]] = {
     "infection_last_active": _infection_last_active,
