@@ -665,31 +665,28 @@ class _Explainer:
         """The criterion's outcome, data to collect and clinician's question (before recorded decisions): the
         one place they are worked out, for the outcome view and the full explanation alike."""
         found = self._decided.get(criterion.id)
-        if found is not None:
-            return found
+        if found is None:
+            found = self._decided[criterion.id] = self._decide(criterion)
+        return found
+
+    def _decide(self, criterion: Criterion) -> _Decided:
         if criterion.condition is None:
-            found = _Decided(self._plain(criterion, "manual"), None, None)
-            self._decided[criterion.id] = found
-            return found
+            return _Decided(self._plain(criterion, "manual"), None, None)
         evaluation = self.ev
         root = evaluation.compiled.criterion_roots[criterion.id]
         truth = evaluation.truths[root]
         if truth is not None:
-            found = _Decided(self._plain(criterion, _OUTCOMES[truth]), None, None)
-            self._decided[criterion.id] = found
-            return found
+            return _Decided(self._plain(criterion, _OUTCOMES[truth]), None, None)
         leaves = self.deciding(root, evaluation.truths)
-        missing: list[str] = []
-        older = None
         disagree = self.records_disagree(criterion.id)
         if not disagree and not any(self.needs_data(leaf) for leaf in leaves):
             # decided up to parts the registry leaves to clinical judgement
             question = self._question(criterion, root)
             view = self._plain(criterion, "manual") if question is None else CriterionOutcome(
                 criterion.id, criterion.kind, "manual", (), question, bool(criterion.routine), label=criterion.label)
-            found = _Decided(view, leaves, None)
-            self._decided[criterion.id] = found
-            return found
+            return _Decided(view, leaves, None)
+        missing: list[str] = []
+        older = None
         self.collect_missing(leaves, missing)  # only what is needed to settle the unknown parts
         if disagree:  # never decided by either record: unknown until the clinician has read both
             older = self.superseding_lines(criterion.id)
@@ -700,10 +697,8 @@ class _Explainer:
             else:
                 missing.append(f"the clinician's reading of {criterion.id}: current records of one quantity "
                                "disagree (shown side by side)")
-        found = _Decided(CriterionOutcome(criterion.id, criterion.kind, "unknown", tuple(missing), None,
-                                          bool(criterion.routine), label=criterion.label), leaves, older)
-        self._decided[criterion.id] = found
-        return found
+        return _Decided(CriterionOutcome(criterion.id, criterion.kind, "unknown", tuple(missing), None,
+                                         bool(criterion.routine), label=criterion.label), leaves, older)
 
     def _plain(self, criterion: Criterion, outcome: Outcome) -> CriterionOutcome:
         """The view of a criterion with nothing to collect and no question: one frozen object per outcome of
@@ -792,20 +787,21 @@ _OUTCOMES: dict[Truth, Outcome] = {True: "met", False: "not_met", None: "unknown
 _COMPACT = 2
 
 
-def _outcome(truth: Truth) -> Outcome:
-    return _OUTCOMES[truth]
-
-
 def explain_criterion(evaluation: Evaluation, criterion: Criterion) -> CriterionResult:
     return _Explainer(evaluation).criterion(criterion)
+
+
+def excludes(criterion: CriterionOutcome | CriterionResult) -> bool:
+    """Whether this criterion's outcome makes the patient ineligible (an inclusion not met, an exclusion met)."""
+    return (criterion.kind == "inclusion" and criterion.outcome == "not_met") or (
+        criterion.kind == "exclusion" and criterion.outcome == "met")
 
 
 def verdict_of(results: tuple[CriterionOutcome | CriterionResult, ...]
                ) -> tuple[Verdict, tuple[str, ...], tuple[str, ...]]:
     """The trial verdict, the criteria that decide it, and the data to collect (from outcome views or full
     results alike)."""
-    failing = [r.id for r in results if (r.kind == "inclusion" and r.outcome == "not_met")
-               or (r.kind == "exclusion" and r.outcome == "met")]
+    failing = [r.id for r in results if excludes(r)]
     unknown = [r for r in results if r.outcome == "unknown"]
     to_collect: list[str] = []
     for result in unknown:

@@ -18,7 +18,15 @@ from typing import Any
 from matcher.engine.evaluate import Evaluator
 from matcher.model.dates import LAST_AS_OF
 from matcher.model.profile import PatientProfile
-from matcher.results.explain import CriterionOutcome, CriterionResult, TrialOutcome, Verdict, outcomes, verdict_of
+from matcher.results.explain import (
+    CriterionOutcome,
+    CriterionResult,
+    TrialOutcome,
+    Verdict,
+    excludes,
+    outcomes,
+    verdict_of,
+)
 from matcher.results.timeline import DEFAULT_HORIZON_DAYS, candidates, criterion_owners, time_bound
 from matcher.rules.compile import CompiledTrial
 
@@ -69,11 +77,6 @@ class NearMiss:
         return document
 
 
-def _excludes(criterion: CriterionOutcome | CriterionResult) -> bool:
-    return (criterion.kind == "inclusion" and criterion.outcome == "not_met") or (
-        criterion.kind == "exclusion" and criterion.outcome == "met")
-
-
 def _passing(criterion: CriterionOutcome | CriterionResult) -> CriterionOutcome | CriterionResult:
     return replace(criterion, outcome="met" if criterion.kind == "inclusion" else "not_met", missing=())
 
@@ -95,7 +98,7 @@ def near_miss(evaluator: Evaluator, profile: PatientProfile, result: TrialOutcom
     full explanation."""
     if result.verdict != "ineligible":
         return None
-    failing = [criterion for criterion in result.criteria if _excludes(criterion)]
+    failing = [criterion for criterion in result.criteria if excludes(criterion)]
     if len(failing) != 1:
         return None
     only = failing[0]
@@ -117,7 +120,7 @@ def near_miss(evaluator: Evaluator, profile: PatientProfile, result: TrialOutcom
             continue
         then = outcomes(evaluator.evaluate(profile, day, result.trial), result.as_of_source)
         passing = next(c for c in then.criteria if c.id == only.id)
-        if passing.outcome == "unknown" or _excludes(passing):
+        if passing.outcome == "unknown" or excludes(passing):
             continue
         because = [c for c in found[day] if c.trial == result.trial and c.day == day] or found[day]
         return NearMiss(result.trial, only.id, otherwise, True, day, then.verdict,

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from matcher.errors import EvaluationError, MatcherError, one_line
 from matcher.results.collect_next import DecidingItem
-from matcher.results.explain import CriterionOutcome, CriterionResult, TrialOutcome, TrialResult
+from matcher.results.explain import TrialOutcome, TrialResult, excludes
 from matcher.results.near_miss import NearMiss
 
 if TYPE_CHECKING:
@@ -97,12 +97,6 @@ class ScreenedRecord:
     problem_kind: str | None = None
 
 
-def excluding(criterion: CriterionOutcome | CriterionResult) -> bool:
-    """Whether this criterion's outcome makes the patient ineligible."""
-    return (criterion.kind == "inclusion" and criterion.outcome == "not_met") or (
-        criterion.kind == "exclusion" and criterion.outcome == "met")
-
-
 def trial_row(result: TrialOutcome, location: str, render_json: bool = True,
               fhir_import: dict[str, object] | None = None, near_miss: NearMiss | None = None,
               collect_next: tuple[DecidingItem, ...] | None = None) -> TrialRow:
@@ -125,7 +119,7 @@ def trial_row(result: TrialOutcome, location: str, render_json: bool = True,
     return TrialRow(
         trial=result.trial,
         verdict=result.verdict,
-        not_met=tuple(c.id for c in result.criteria if excluding(c)),
+        not_met=tuple(c.id for c in result.criteria if excludes(c)),
         unknown=tuple(c.id for c in result.criteria if c.outcome == "unknown"),
         to_collect=result.to_collect,
         manual=result.pending_manual,
